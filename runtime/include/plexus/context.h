@@ -1,0 +1,136 @@
+// Context: what a process can do to itself and to others. Handed to every
+// process body (`Task<> body(Context self)`) and available to Servers.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "plexus/detail/process.h"
+#include "plexus/exit_reason.h"
+#include "plexus/message.h"
+#include "plexus/pid.h"
+#include "plexus/receive.h"
+#include "plexus/status.h"
+#include "plexus/task.h"
+
+namespace plexus {
+
+class Runtime;
+
+// Thrown by Context::exit(reason) to end the calling process with `reason`;
+// the runtime catches it. Not an error: it is never logged as a crash.
+struct ProcessExit {
+  ExitReason reason;
+};
+
+// Whether demonitor() also removes a Down for the ref that already arrived.
+enum class Flush : bool { kNo = false, kYes = true };
+
+// A handle to the running process, cheap to copy. Use it only from the
+// process's own body or callbacks: like Erlang's `self()`, it means "me".
+class Context {
+ public:
+  explicit Context(detail::Process* p) : p_(p) {}
+
+  Pid self() const { return p_->pid(); }
+  Runtime& runtime() const { return *p_->runtime; }
+
+  // ---- Messages
+  // Sends `msg` to `to`; never blocks; a dead `to` makes it a no-op.
+  template <class T>
+  void send(Pid to, T&& msg) const;
+  // Sends to a registered name; kNotFound if no process has that name.
+  template <class T>
+  Status send(const std::string& name, T&& msg) const;
+
+  // Waits for the first message (in mailbox order) that one of the handlers
+  // takes, leaving the others queued, as Erlang's `receive`. A handler is a
+  // callable taking the message type (`[&](Ping& p) {...}`), a match(guard,
+  // handler), or a Call<T> for requests; after(timeout, f) ends the wait.
+  // Resumes with true if a message matched, false if the timeout fired.
+  template <class... Ps>
+  auto receive(Ps&&... patterns) const {
+    return detail::ReceiveAwaiter<decltype(detail::as_pattern(std::forward<Ps>(patterns)))...>(
+        p_, detail::as_pattern(std::forward<Ps>(patterns))...);
+  }
+  // Waits for the first message of type T and resumes with it.
+  template <class T>
+  auto receive() const {
+    return detail::ValueReceive<T, false>(p_, -1);
+  }
+  // As receive<T>() with a timeout: resumes with an empty optional if none came.
+  template <class T, class Rep, class Period>
+  auto receive(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::ValueReceive<T, true>(p_, detail::to_ms(timeout));
+  }
+  // Waits up to `timeout` for the first message of any type, in arrival order.
+  template <class Rep, class Period>
+  detail::AnyReceive receive_any(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::AnyReceive(p_, detail::to_ms(timeout));
+  }
+  // Ends this turn and lets other processes run (fairness for long loops).
+  detail::YieldAwaiter yield() const { return detail::YieldAwaiter(p_); }
+
+  // Calls `to` with `request` and waits for its reply of type R, as
+  // gen_server:call: kNoProc if `to` is not alive, kExited if it exits before
+  // replying, kTimeout after `timeout`, kBadType if the reply is not an R.
+  template <class R, class Req>
+  Task<Result<R>> call(Pid to, Req request, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  // Replies to a call (now, or later from a stored From).
+  template <class T>
+  void reply(const From& from, T&& value) const;
+  // Sends `msg` to a Server as a cast (handled by handle_cast).
+  template <class T>
+  void cast(Pid to, T&& msg) const;
+
+  // ---- Processes
+  template <class F, class... Args>
+  Pid spawn(F&& body, Args&&... args) const;
+  // Spawns and links atomically.
+  template <class F, class... Args>
+  Pid spawn_link(F&& body, Args&&... args) const;
+  // Spawns and monitors atomically.
+  template <class F, class... Args>
+  std::pair<Pid, Ref> spawn_monitor(F&& body, Args&&... args) const;
+  // Starts a Server of type S, linked to this process.
+  template <class S, class... Args>
+  Pid spawn_server_link(Args&&... args) const;
+
+  // Links to `pid` (idempotent). If `pid` is not alive: a trapping process
+  // gets Exit{pid, noproc}; otherwise kNoProc is returned.
+  Status link(Pid pid) const;
+  // Removes the link; no exit signal from it reaches this process afterwards.
+  void unlink(Pid pid) const;
+  // Monitors `pid`: exactly one Down{ref, pid, reason} arrives, at once with
+  // `noproc` if `pid` is not alive.
+  Ref monitor(Pid pid) const;
+  // Removes the monitor; no Down for it arrives afterwards. With Flush::kYes a
+  // Down that already arrived is removed too. True if the monitor was active.
+  bool demonitor(Ref ref, Flush flush = Flush::kNo) const;
+
+  // Turns exit signals into Exit messages (true) or lets them kill (false).
+  void trap_exit(bool on) const { p_->trap_exit = on; }
+  bool trapping_exits() const { return p_->trap_exit; }
+
+  // Sends an exit signal to `pid`, as erlang:exit/2.
+  void exit(Pid pid, ExitReason reason) const;
+  // Ends the calling process with `reason` (throws ProcessExit).
+  [[noreturn]] void exit(ExitReason reason) const { throw ProcessExit{std::move(reason)}; }
+
+  // Registers this process under `name`; kAlreadyExists if taken or if this
+  // process already has a name.
+  Status register_name(const std::string& name) const;
+
+  // Removes every message from the mailbox (Erlang's flush()); returns how many.
+  size_t flush() const;
+  // Messages in the mailbox, received or not yet matched.
+  size_t message_queue_len() const;
+
+  detail::Process* process() const { return p_; }
+
+ private:
+  detail::Process* p_;
+};
+
+}  // namespace plexus

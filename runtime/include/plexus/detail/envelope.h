@@ -1,0 +1,94 @@
+// The unit a mailbox holds: a message or a signal, type-erased, never serialized locally.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "plexus/exit_reason.h"
+#include "plexus/pid.h"
+
+namespace plexus {
+
+// Identifies a C++ type at run time without RTTI: one address per type.
+using TypeId = const void*;
+
+namespace detail {
+template <class T>
+struct TypeTag {
+  static constexpr char id = 0;
+};
+}  // namespace detail
+
+template <class T>
+constexpr TypeId type_id() {
+  return &detail::TypeTag<std::remove_cvref_t<T>>::id;
+}
+
+namespace detail {
+
+// What an envelope carries. Messages are what receive patterns see; signals
+// are handled by the runtime in the order they arrive, as Erlang handles them.
+enum class EnvelopeKind : uint8_t {
+  kMessage,  // a plain message (also Exit and Down once a signal becomes one)
+  kCall,     // a request made with call(); carries the caller and a ref
+  kReply,    // the reply to a call; carries the ref
+  kCast,     // a Server cast
+  // Signals:
+  kLink,
+  kUnlink,
+  kExit,       // exit(pid, reason); payload Exit
+  kLinkExit,   // a linked process exited; payload Exit
+  kMonitor,
+  kDemonitor,
+  kDown,       // a monitored process's exit; payload Down; becomes a message if the monitor is active
+  kTimeout,    // a receive or idle timeout armed by the process itself
+};
+
+inline bool is_signal(EnvelopeKind kind) { return kind >= EnvelopeKind::kLink; }
+
+// Header of every mailbox entry. `next` links the entry in the lock-free
+// in-queue and then in the owner's private queue.
+struct Envelope {
+  Envelope(TypeId t, EnvelopeKind k) : type(t), kind(k) {}
+  virtual ~Envelope() = default;
+  Envelope(const Envelope&) = delete;
+  Envelope& operator=(const Envelope&) = delete;
+
+  Envelope* next = nullptr;
+  TypeId type;
+  uint32_t target_serial = 0;  // the incarnation it was sent to; a mismatch means "sent to a dead process"
+  EnvelopeKind kind;
+  Pid from;  // the sender, for signals, calls and replies (null for plain messages)
+  Ref ref;   // the monitor or call reference, where there is one
+};
+
+template <class T>
+struct TypedEnvelope final : Envelope {
+  template <class... Args>
+  explicit TypedEnvelope(EnvelopeKind k, Args&&... args)
+      : Envelope(type_id<T>(), k), value(std::forward<Args>(args)...) {}
+  T value;
+};
+
+template <class T>
+T& payload(Envelope* env) {
+  return static_cast<TypedEnvelope<T>*>(env)->value;
+}
+
+// Payload of signals that carry nothing but their sender and ref (link,
+// unlink, monitor, demonitor).
+struct NoPayload {};
+// Payload of a timeout signal: which armed timeout fired.
+struct TimeoutPayload {
+  uint64_t token = 0;
+};
+
+template <class T, class... Args>
+Envelope* make_envelope(EnvelopeKind kind, Args&&... args) {
+  return new TypedEnvelope<T>(kind, std::forward<Args>(args)...);
+}
+
+}  // namespace detail
+}  // namespace plexus

@@ -1,0 +1,107 @@
+// The process control block. Internal: public headers include it only because
+// receive patterns are templates that scan the mailbox inline.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+
+#include "plexus/detail/envelope.h"
+#include "plexus/exit_reason.h"
+#include "plexus/pid.h"
+#include "plexus/task.h"
+
+namespace plexus {
+class Runtime;
+class Server;
+namespace detail {
+
+struct ProcessExtras;  // links, monitors, registered name: allocated on first use
+
+// A receive that is waiting for a match; implemented by the receive awaiter.
+class PendingReceive {
+ public:
+  // Scans the private queue for a match (or notices the timeout). True when
+  // the receive is complete and the process can resume.
+  virtual bool try_complete() = 0;
+  // The timeout in milliseconds (< 0: none). Armed when the process parks.
+  virtual int64_t timeout_ms() const = 0;
+
+ protected:
+  ~PendingReceive() = default;
+};
+
+enum class ProcessKind : uint8_t { kCoroutine, kServer, kInbox };
+
+// The lock-free in-queue of a mailbox, and the process's run state, share one
+// word (`head`): null means "running or runnable, nothing new", kWaiting means
+// "parked: the next sender must schedule it", kClosed means "exited: sends fail".
+// Any other value is the newest envelope of a LIFO chain of new arrivals.
+inline Envelope* const kWaiting = reinterpret_cast<Envelope*>(uintptr_t{1});
+inline Envelope* const kClosed = reinterpret_cast<Envelope*>(uintptr_t{2});
+
+// Process objects are type-stable: they live in the process table's chunks for
+// the runtime's lifetime and are reused for new incarnations (with a new
+// serial), so a sender may always touch one it found through a stale pid.
+struct Process {
+  // ---- shared with other threads
+  std::atomic<Envelope*> head{kClosed};
+  std::atomic<uint32_t> serial{0};
+  std::atomic<bool> kill_pending{false};  // exit(pid, kill) sent: alive() is false at once
+  std::atomic<uint32_t> free_next{0};     // free-list link (index + 1; 0 = end)
+  std::atomic<bool> registered{false};    // has a registered name (the registry holds it)
+
+  // ---- owned by the process (touched only by the thread running it)
+  uint32_t index = 0;
+  ProcessKind kind = ProcessKind::kCoroutine;
+  bool started = false;
+  bool trap_exit = false;
+  bool exit_pending = false;  // a signal decided that the process exits
+  bool timeout_fired = false;  // the armed receive/idle timeout fired
+  int budget = 0;             // receives left in this turn
+  Envelope* queue_head = nullptr;  // private queue: arrived, not yet received, in order
+  Envelope* queue_tail = nullptr;
+  Process* run_next = nullptr;  // link in the scheduler's global queue
+  PendingReceive* receive = nullptr;
+  std::coroutine_handle<> leaf;  // innermost suspended coroutine
+  std::coroutine_handle<TaskPromise<void>> root;  // the body's outermost coroutine
+  Server* server = nullptr;
+  ProcessExtras* extras = nullptr;
+  uint64_t timeout_token = 0;  // identifies the armed receive/idle timeout
+  uint64_t timer_id = 0;       // the armed timer (0: none)
+  Ref pending_call;            // the call whose reply this process waits for
+  ExitReason exit_reason;
+  Runtime* runtime = nullptr;
+  void* inbox = nullptr;  // the Inbox's waiter for kInbox processes
+
+  Pid pid() const { return Pid{0, index, serial.load(std::memory_order_relaxed)}; }
+
+  // Appends to the private queue.
+  void enqueue_private(Envelope* env) {
+    env->next = nullptr;
+    if (queue_tail) {
+      queue_tail->next = env;
+    } else {
+      queue_head = env;
+    }
+    queue_tail = env;
+  }
+  // Removes `env` (whose predecessor is `prev`, or null if it is the head).
+  void remove_private(Envelope* prev, Envelope* env) {
+    if (prev) {
+      prev->next = env->next;
+    } else {
+      queue_head = env->next;
+    }
+    if (queue_tail == env) queue_tail = prev;
+    env->next = nullptr;
+  }
+};
+
+// Moves what arrived in the in-queue to the private queue, handling signals
+// on the way. Defined in the runtime; called by the owner only.
+void drain_mailbox(Process* p);
+
+}  // namespace detail
+}  // namespace plexus

@@ -1,0 +1,67 @@
+// Why a process exited: Erlang's exit reasons.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace plexus {
+
+// An exit reason, with Erlang's meaning:
+//   normal        the process finished; does not kill non-trapping linked processes
+//   kill          sent with exit(pid, kill): untrappable; the victim exits with `killed`
+//   killed        the reason of a process that was killed, as links and monitors see it
+//   shutdown      an orderly stop requested by a supervisor (optionally with a detail)
+//   noproc        the process did not exist
+//   noconnection  the process's node was lost
+//   error         any other reason, described by a text (Erlang's custom terms)
+//   exception     the body threw; the detail is "<type>: <what()>"
+//
+// Copying is cheap: the detail text is shared, not copied.
+class ExitReason {
+ public:
+  enum class Kind : uint8_t { kNormal, kKill, kKilled, kShutdown, kNoProc, kNoConnection, kError, kException };
+
+  ExitReason() = default;  // normal
+
+  static ExitReason normal() { return ExitReason(Kind::kNormal); }
+  static ExitReason kill() { return ExitReason(Kind::kKill); }
+  static ExitReason killed() { return ExitReason(Kind::kKilled); }
+  static ExitReason shutdown() { return ExitReason(Kind::kShutdown); }
+  // `{shutdown, detail}` in Erlang: an orderly stop that says why.
+  static ExitReason shutdown(std::string_view detail) { return ExitReason(Kind::kShutdown, detail); }
+  static ExitReason noproc() { return ExitReason(Kind::kNoProc); }
+  static ExitReason noconnection() { return ExitReason(Kind::kNoConnection); }
+  static ExitReason error(std::string_view text) { return ExitReason(Kind::kError, text); }
+  static ExitReason exception(std::string_view type, std::string_view what);
+
+  Kind kind() const { return kind_; }
+  bool is_normal() const { return kind_ == Kind::kNormal; }
+  bool is_kill() const { return kind_ == Kind::kKill; }
+  // The detail text of a shutdown, error or exception reason ("" otherwise).
+  std::string_view detail() const { return detail_ ? std::string_view(*detail_) : std::string_view(); }
+
+  // What linked and monitoring processes see when a process exits with this
+  // reason: `kill` becomes `killed`, everything else is unchanged.
+  ExitReason as_propagated() const { return kind_ == Kind::kKill ? killed() : *this; }
+
+  // Erlang-like text: "normal", "killed", "{shutdown,\"x\"}", "\"text\"", ...
+  std::string to_string() const;
+
+  friend bool operator==(const ExitReason& a, const ExitReason& b) {
+    return a.kind_ == b.kind_ && a.detail() == b.detail();
+  }
+
+ private:
+  explicit ExitReason(Kind kind) : kind_(kind) {}
+  ExitReason(Kind kind, std::string_view detail)
+      : kind_(kind), detail_(std::make_shared<const std::string>(detail)) {}
+
+  Kind kind_ = Kind::kNormal;
+  std::shared_ptr<const std::string> detail_;
+};
+
+std::ostream& operator<<(std::ostream& os, const ExitReason& reason);
+
+}  // namespace plexus

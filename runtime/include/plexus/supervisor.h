@@ -1,0 +1,119 @@
+// Supervisors: restart children by strategy, as OTP's supervisor and
+// Elixir's DynamicSupervisor.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "plexus/context.h"
+#include "plexus/pid.h"
+#include "plexus/status.h"
+#include "plexus/task.h"
+
+namespace plexus {
+
+class Runtime;
+
+// When a child is restarted: permanent always, transient only after an
+// abnormal exit (not normal, shutdown or {shutdown, _}), temporary never.
+enum class Restart { kPermanent, kTransient, kTemporary };
+
+// Which children a failure restarts: the failed one; all of them; the failed
+// one and those started after it.
+enum class Strategy { kOneForOne, kOneForAll, kRestForOne };
+
+// How a child is stopped: exit(child, kill) at once; exit(child, shutdown)
+// then kill after `timeout`; or exit(child, shutdown) and wait for ever.
+struct Shutdown {
+  enum class Kind { kBrutalKill, kTimeout, kInfinity };
+  Kind kind = Kind::kTimeout;
+  std::chrono::milliseconds timeout{5000};
+
+  static Shutdown brutal_kill() { return {Kind::kBrutalKill, std::chrono::milliseconds(0)}; }
+  static Shutdown after(std::chrono::milliseconds t) { return {Kind::kTimeout, t}; }
+  static Shutdown infinity() { return {Kind::kInfinity, std::chrono::milliseconds(0)}; }
+};
+
+struct ChildSpec {
+  std::string id;
+  // Starts the child linked to the supervisor, in the supervisor's process:
+  // `[](Context sup) { return sup.spawn_link(worker); }`. A null pid means the
+  // start failed.
+  std::function<Pid(Context)> start;
+  Restart restart = Restart::kPermanent;
+  Shutdown shutdown = Shutdown::after(std::chrono::milliseconds(5000));
+  bool supervisor = false;  // the child is itself a supervisor (for count_children)
+};
+
+struct SupervisorFlags {
+  Strategy strategy = Strategy::kOneForOne;
+  // More than max_restarts restarts within max_seconds make the supervisor
+  // stop its children and exit with `shutdown`.
+  int max_restarts = 3;
+  std::chrono::seconds max_seconds{5};
+};
+
+struct ChildInfo {
+  std::string id;  // empty for DynamicSupervisor children
+  Pid pid;         // null if the child is not running
+  bool supervisor = false;
+};
+
+struct ChildCounts {
+  int specs = 0;
+  int active = 0;
+  int supervisors = 0;
+  int workers = 0;
+};
+
+// Requests a supervisor serves with call(); the helpers below wrap them.
+namespace supervisor_requests {
+struct WhichChildren {};
+struct CountChildren {};
+struct StartChild {
+  ChildSpec spec;
+};
+struct TerminateChild {
+  std::string id;  // a static supervisor's child id
+  Pid pid;         // a DynamicSupervisor's child
+};
+struct RestartChild {
+  std::string id;
+};
+struct DeleteChild {
+  std::string id;
+};
+}  // namespace supervisor_requests
+
+// Starts a supervisor with `children`, started in order; linked to `parent`.
+// If a child's start fails, the supervisor stops the ones started and exits.
+Pid start_supervisor(Context parent, SupervisorFlags flags, std::vector<ChildSpec> children);
+// The same, not linked to anything (a top-level supervisor).
+Pid start_supervisor(Runtime& runtime, SupervisorFlags flags, std::vector<ChildSpec> children);
+
+struct DynamicSupervisorFlags {
+  int max_restarts = 3;
+  std::chrono::seconds max_seconds{5};
+  int max_children = -1;  // -1: no limit; start_child beyond it is kResourceExhausted
+};
+
+// A one_for_one supervisor with no static children; children are added with
+// start_child and named by pid.
+Pid start_dynamic_supervisor(Context parent, DynamicSupervisorFlags flags);
+Pid start_dynamic_supervisor(Runtime& runtime, DynamicSupervisorFlags flags);
+
+// Client calls, from a process body. (From a thread, use Inbox::call with the
+// requests above.)
+namespace supervisor {
+Task<Result<Pid>> start_child(Context self, Pid sup, ChildSpec spec);
+Task<Result<bool>> terminate_child(Context self, Pid sup, std::string id);
+Task<Result<bool>> terminate_child(Context self, Pid sup, Pid child);
+Task<Result<Pid>> restart_child(Context self, Pid sup, std::string id);
+Task<Result<bool>> delete_child(Context self, Pid sup, std::string id);
+Task<Result<std::vector<ChildInfo>>> which_children(Context self, Pid sup);
+Task<Result<ChildCounts>> count_children(Context self, Pid sup);
+}  // namespace supervisor
+
+}  // namespace plexus

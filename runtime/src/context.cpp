@@ -1,0 +1,132 @@
+#include "plexus/context.h"
+
+#include "plexus/runtime.h"
+#include "runtime_impl.h"
+
+namespace plexus {
+namespace detail {
+
+namespace {
+RuntimeImpl& impl_of(Process* p) { return p->runtime->impl(); }
+}  // namespace
+
+void drain_mailbox(Process* p) { impl_of(p).drain(p); }
+
+void finish_receive(Process* p) {
+  if (p->timer_id != 0 || p->timeout_fired) impl_of(p).cancel_timeout(p);
+}
+
+void set_pending_call(Process* p, Ref ref) { p->pending_call = ref; }
+
+void set_links_and_monitor(Process* parent, Process* child, bool link, Ref monitor_ref) {
+  Pid parent_pid = parent->pid();
+  Pid child_pid = child->pid();
+  if (link) {
+    RuntimeImpl::extras(parent).links.insert(child_pid);
+    RuntimeImpl::extras(child).links.insert(parent_pid);
+  }
+  if (monitor_ref) {
+    RuntimeImpl::extras(parent).monitors_out.emplace(monitor_ref, child_pid);
+    RuntimeImpl::extras(child).monitors_in.emplace(monitor_ref, parent_pid);
+  }
+}
+
+}  // namespace detail
+
+using detail::Envelope;
+using detail::EnvelopeKind;
+using detail::RuntimeImpl;
+
+Status Context::link(Pid pid) const {
+  RuntimeImpl& rt = runtime().impl();
+  Pid me = self();
+  if (pid == me) return Status::OK();
+  detail::ProcessExtras& ex = RuntimeImpl::extras(p_);
+  if (ex.links.count(pid)) return Status::OK();
+  if (!rt.alive(pid)) {
+    if (!p_->trap_exit) return Status(StatusCode::kNoProc, "link to " + pid.to_string() + ": no such process");
+    auto* env = detail::make_envelope<Exit>(EnvelopeKind::kMessage, Exit{pid, ExitReason::noproc()});
+    p_->enqueue_private(env);
+    return Status::OK();
+  }
+  ex.links.insert(pid);
+  rt.send_signal<detail::NoPayload>(pid, EnvelopeKind::kLink, me, Ref{});
+  return Status::OK();
+}
+
+void Context::unlink(Pid pid) const {
+  if (!p_->extras || !p_->extras->links.erase(pid)) return;
+  runtime().impl().send_signal<detail::NoPayload>(pid, EnvelopeKind::kUnlink, self(), Ref{});
+}
+
+Ref Context::monitor(Pid pid) const {
+  RuntimeImpl& rt = runtime().impl();
+  Ref ref = runtime().make_ref();
+  RuntimeImpl::extras(p_).monitors_out.emplace(ref, pid);
+  // To a dead pid this comes straight back as a Down with noproc.
+  rt.send_signal<detail::NoPayload>(pid, EnvelopeKind::kMonitor, self(), ref);
+  return ref;
+}
+
+bool Context::demonitor(Ref ref, Flush flush) const {
+  bool active = false;
+  if (p_->extras) {
+    auto it = p_->extras->monitors_out.find(ref);
+    if (it != p_->extras->monitors_out.end()) {
+      Pid target = it->second;
+      p_->extras->monitors_out.erase(it);
+      runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
+      active = true;
+    }
+  }
+  if (flush == Flush::kYes) {
+    runtime().impl().drain(p_);
+    Envelope* prev = nullptr;
+    for (Envelope* env = p_->queue_head; env;) {
+      Envelope* next = env->next;
+      if (env->kind == EnvelopeKind::kMessage && env->type == type_id<Down>() && detail::payload<Down>(env).ref == ref) {
+        p_->remove_private(prev, env);
+        delete env;
+      } else {
+        prev = env;
+      }
+      env = next;
+    }
+  }
+  return active;
+}
+
+void Context::exit(Pid pid, ExitReason reason) const {
+  RuntimeImpl& rt = runtime().impl();
+  if (reason.is_kill() && pid.node == 0) {
+    if (detail::Process* p = rt.table.get(pid.index); p && p->serial.load(std::memory_order_acquire) == pid.serial) {
+      p->kill_pending.store(true, std::memory_order_release);
+    }
+  }
+  Pid me = self();
+  rt.send_signal<Exit>(pid, EnvelopeKind::kExit, me, Ref{}, Exit{me, std::move(reason)});
+}
+
+Status Context::register_name(const std::string& name) const { return runtime().register_name(name, self()); }
+
+size_t Context::flush() const {
+  runtime().impl().drain(p_);
+  size_t n = 0;
+  for (Envelope* env = p_->queue_head; env;) {
+    Envelope* next = env->next;
+    delete env;
+    env = next;
+    ++n;
+  }
+  p_->queue_head = p_->queue_tail = nullptr;
+  return n;
+}
+
+size_t Context::message_queue_len() const {
+  runtime().impl().drain(p_);
+  size_t n = 0;
+  for (Envelope* env = p_->queue_head; env; env = env->next) ++n;
+  return n;
+}
+
+}  // namespace plexus

@@ -1,0 +1,39 @@
+#include "plexus/exit_reason.h"
+
+#include "plexus/message.h"
+
+namespace plexus {
+
+ExitReason ExitReason::exception(std::string_view type, std::string_view what) {
+  std::string detail(type);
+  detail += ": ";
+  detail += what;
+  return ExitReason(Kind::kException, detail);
+}
+
+std::string ExitReason::to_string() const {
+  switch (kind_) {
+    case Kind::kNormal: return "normal";
+    case Kind::kKill: return "kill";
+    case Kind::kKilled: return "killed";
+    case Kind::kShutdown:
+      return detail_ ? "{shutdown,\"" + *detail_ + "\"}" : std::string("shutdown");
+    case Kind::kNoProc: return "noproc";
+    case Kind::kNoConnection: return "noconnection";
+    case Kind::kError: return "\"" + std::string(detail()) + "\"";
+    case Kind::kException: return "{exception,\"" + std::string(detail()) + "\"}";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, const ExitReason& reason) { return os << reason.to_string(); }
+
+std::ostream& operator<<(std::ostream& os, const Exit& exit) {
+  return os << "Exit{" << exit.from << ", " << exit.reason << "}";
+}
+
+std::ostream& operator<<(std::ostream& os, const Down& down) {
+  return os << "Down{" << down.ref << ", " << down.pid << ", " << down.reason << "}";
+}
+
+}  // namespace plexus

@@ -1,0 +1,355 @@
+#include "plexus/supervisor.h"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+
+#include "plexus/runtime.h"
+
+namespace plexus {
+
+namespace req = supervisor_requests;
+
+namespace {
+
+struct Child {
+  ChildSpec spec;
+  Pid pid;
+};
+
+// A supervisor's whole state; the process body below owns it.
+struct SupervisorState {
+  Pid parent;
+  bool dynamic = false;
+  Strategy strategy = Strategy::kOneForOne;
+  int max_restarts = 3;
+  int64_t max_ms = 5000;
+  int max_children = -1;
+  std::vector<Child> children;  // in start order
+  std::deque<int64_t> restarts;  // times of recent restarts (ms)
+};
+
+bool is_shutdown_reason(const ExitReason& r) {
+  return r.is_normal() || r.kind() == ExitReason::Kind::kShutdown;
+}
+
+bool should_restart(const ChildSpec& spec, const ExitReason& reason) {
+  switch (spec.restart) {
+    case Restart::kPermanent: return true;
+    case Restart::kTransient: return !is_shutdown_reason(reason);
+    case Restart::kTemporary: return false;
+  }
+  return false;
+}
+
+// Records a restart; true if that exceeds the restart intensity.
+bool intensity_exceeded(Context self, SupervisorState& st) {
+  int64_t now = self.runtime().now_ms();
+  st.restarts.push_back(now);
+  while (!st.restarts.empty() && st.restarts.front() <= now - st.max_ms) st.restarts.pop_front();
+  return static_cast<int>(st.restarts.size()) > st.max_restarts;
+}
+
+// Stops one child by its shutdown policy, as OTP does: unlink, monitor, send
+// `shutdown` (or `kill`), wait for the Down, kill after the timeout.
+Task<> shutdown_child(Context self, Child& child) {
+  if (!child.pid) co_return;
+  Pid pid = child.pid;
+  child.pid = Pid{};
+  Ref ref = self.monitor(pid);
+  self.unlink(pid);
+  auto is_down = [ref](const Down& d) { return d.ref == ref; };
+  if (child.spec.shutdown.kind == Shutdown::Kind::kBrutalKill) {
+    self.exit(pid, ExitReason::kill());
+    co_await self.receive(match(is_down, [](const Down&) {}));
+    co_return;
+  }
+  self.exit(pid, ExitReason::shutdown());
+  if (child.spec.shutdown.kind == Shutdown::Kind::kInfinity) {
+    co_await self.receive(match(is_down, [](const Down&) {}));
+    co_return;
+  }
+  bool down = co_await self.receive(match(is_down, [](const Down&) {}), after(child.spec.shutdown.timeout, [] {}));
+  if (!down) {
+    self.exit(pid, ExitReason::kill());
+    co_await self.receive(match(is_down, [](const Down&) {}));
+  }
+}
+
+// Stops children [from, end) in reverse start order.
+Task<> shutdown_range(Context self, SupervisorState& st, size_t from) {
+  for (size_t i = st.children.size(); i > from; --i) co_await shutdown_child(self, st.children[i - 1]);
+}
+
+// Starts children [from, end) in order, dropping temporary ones that are not
+// running. Returns false if the restart intensity was exceeded.
+bool restart_range(Context self, SupervisorState& st, size_t from, size_t failed) {
+  for (size_t i = from; i < st.children.size();) {
+    Child& c = st.children[i];
+    if (c.pid) {
+      ++i;
+      continue;
+    }
+    if (i != failed && c.spec.restart == Restart::kTemporary) {
+      st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(i));
+      continue;
+    }
+    c.pid = c.spec.start(self);
+    if (!c.pid) {
+      self.runtime().log(LogLevel::kError, "supervisor " + self.self().to_string() + ": child '" + c.spec.id +
+                                               "' failed to restart");
+      if (intensity_exceeded(self, st)) return false;
+      continue;  // try again
+    }
+    ++i;
+  }
+  return true;
+}
+
+ChildCounts count(const SupervisorState& st) {
+  ChildCounts counts;
+  for (const Child& c : st.children) {
+    ++counts.specs;
+    if (c.pid) ++counts.active;
+    if (c.spec.supervisor) {
+      ++counts.supervisors;
+    } else {
+      ++counts.workers;
+    }
+  }
+  return counts;
+}
+
+std::vector<ChildInfo> infos(const SupervisorState& st) {
+  std::vector<ChildInfo> out;
+  out.reserve(st.children.size());
+  for (const Child& c : st.children) out.push_back(ChildInfo{c.spec.id, c.pid, c.spec.supervisor});
+  return out;
+}
+
+std::optional<size_t> find_by_pid(const SupervisorState& st, Pid pid) {
+  for (size_t i = 0; i < st.children.size(); ++i) {
+    if (st.children[i].pid == pid) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<size_t> find_by_id(const SupervisorState& st, const std::string& id) {
+  for (size_t i = 0; i < st.children.size(); ++i) {
+    if (st.children[i].spec.id == id) return i;
+  }
+  return std::nullopt;
+}
+
+Task<> supervisor_body(Context self, SupervisorState st) {
+  self.trap_exit(true);
+  for (size_t i = 0; i < st.children.size(); ++i) {
+    Child& c = st.children[i];
+    c.pid = c.spec.start(self);
+    if (!c.pid) {
+      std::string id = c.spec.id;
+      co_await shutdown_range(self, st, 0);
+      self.exit(ExitReason::shutdown("failed_to_start_child " + id));
+    }
+  }
+
+  for (;;) {
+    // What the handlers decided; acted on after the receive, where we may wait.
+    std::optional<ExitReason> stop;
+    std::optional<size_t> failed;
+    std::optional<std::pair<From, size_t>> terminate;
+    std::optional<std::pair<From, size_t>> restart;
+
+    co_await self.receive(
+        [&](Exit& e) {
+          if (st.parent && e.from == st.parent) {
+            stop = e.reason;
+            return;
+          }
+          std::optional<size_t> i = find_by_pid(st, e.from);
+          if (!i) return;  // an old child we already stopped
+          Child& c = st.children[*i];
+          c.pid = Pid{};
+          if (!should_restart(c.spec, e.reason)) {
+            if (st.dynamic || c.spec.restart == Restart::kTemporary) {
+              st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(*i));
+            }
+            return;
+          }
+          if (intensity_exceeded(self, st)) {
+            self.runtime().log(LogLevel::kError, "supervisor " + self.self().to_string() +
+                                                     ": restart intensity reached, shutting down");
+            stop = ExitReason::shutdown();
+            return;
+          }
+          failed = *i;
+        },
+        [&](Call<req::WhichChildren>& c) { self.reply(c.from, infos(st)); },
+        [&](Call<req::CountChildren>& c) { self.reply(c.from, count(st)); },
+        [&](Call<req::StartChild>& c) {
+          ChildSpec& spec = c.request.spec;
+          if (!spec.start) {
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument, "child spec without a start function")));
+            return;
+          }
+          if (!st.dynamic && find_by_id(st, spec.id)) {
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kAlreadyExists, "child '" + spec.id + "' exists")));
+            return;
+          }
+          if (st.dynamic && st.max_children >= 0 && static_cast<int>(st.children.size()) >= st.max_children) {
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kResourceExhausted, "max_children reached")));
+            return;
+          }
+          Pid pid = spec.start(self);
+          if (!pid) {
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument, "child '" + spec.id + "' failed to start")));
+            return;
+          }
+          st.children.push_back(Child{std::move(spec), pid});
+          self.reply(c.from, Result<Pid>(pid));
+        },
+        [&](Call<req::TerminateChild>& c) {
+          std::optional<size_t> i = st.dynamic ? find_by_pid(st, c.request.pid) : find_by_id(st, c.request.id);
+          if (!i || (st.dynamic && !c.request.pid)) {
+            self.reply(c.from, Result<bool>(Status(StatusCode::kNotFound, "no such child")));
+            return;
+          }
+          terminate.emplace(c.from, *i);
+        },
+        [&](Call<req::RestartChild>& c) {
+          std::optional<size_t> i = st.dynamic ? std::nullopt : find_by_id(st, c.request.id);
+          if (!i) {
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kNotFound, "no such child")));
+          } else if (st.children[*i].pid) {
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kAlreadyExists, "child is running")));
+          } else {
+            restart.emplace(c.from, *i);
+          }
+        },
+        [&](Call<req::DeleteChild>& c) {
+          std::optional<size_t> i = st.dynamic ? std::nullopt : find_by_id(st, c.request.id);
+          if (!i) {
+            self.reply(c.from, Result<bool>(Status(StatusCode::kNotFound, "no such child")));
+          } else if (st.children[*i].pid) {
+            self.reply(c.from, Result<bool>(Status(StatusCode::kAlreadyExists, "child is running")));
+          } else {
+            st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(*i));
+            self.reply(c.from, Result<bool>(true));
+          }
+        });
+
+    if (stop) {
+      co_await shutdown_range(self, st, 0);
+      self.exit(*stop);
+    }
+    if (terminate) {
+      auto [from, i] = *terminate;
+      co_await shutdown_child(self, st.children[i]);
+      if (st.dynamic) st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(i));
+      self.reply(from, Result<bool>(true));
+    }
+    if (restart) {
+      auto [from, i] = *restart;
+      Child& c = st.children[i];
+      c.pid = c.spec.start(self);
+      self.reply(from, c.pid ? Result<Pid>(c.pid) : Result<Pid>(Status(StatusCode::kInvalidArgument, "start failed")));
+    }
+    if (failed) {
+      size_t i = *failed;
+      size_t first = i;
+      switch (st.dynamic ? Strategy::kOneForOne : st.strategy) {
+        case Strategy::kOneForOne:
+          break;
+        case Strategy::kOneForAll:
+          co_await shutdown_range(self, st, 0);
+          first = 0;
+          break;
+        case Strategy::kRestForOne:
+          co_await shutdown_range(self, st, i + 1);
+          break;
+      }
+      if (!restart_range(self, st, first, i)) {
+        co_await shutdown_range(self, st, 0);
+        self.exit(ExitReason::shutdown());
+      }
+    }
+  }
+}
+
+SupervisorState make_state(Pid parent, SupervisorFlags flags, std::vector<ChildSpec> children) {
+  SupervisorState st;
+  st.parent = parent;
+  st.strategy = flags.strategy;
+  st.max_restarts = flags.max_restarts;
+  st.max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(flags.max_seconds).count();
+  for (ChildSpec& spec : children) st.children.push_back(Child{std::move(spec), Pid{}});
+  return st;
+}
+
+SupervisorState make_dynamic_state(Pid parent, DynamicSupervisorFlags flags) {
+  SupervisorState st;
+  st.parent = parent;
+  st.dynamic = true;
+  st.max_restarts = flags.max_restarts;
+  st.max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(flags.max_seconds).count();
+  st.max_children = flags.max_children;
+  return st;
+}
+
+// Unwraps the Result<Result<T>> of a call whose reply is itself a Result.
+template <class T>
+Result<T> flatten(Result<Result<T>> r) {
+  if (!r.ok()) return r.status();
+  return std::move(r).value();
+}
+
+}  // namespace
+
+Pid start_supervisor(Context parent, SupervisorFlags flags, std::vector<ChildSpec> children) {
+  return parent.spawn_link(supervisor_body, make_state(parent.self(), flags, std::move(children)));
+}
+
+Pid start_supervisor(Runtime& runtime, SupervisorFlags flags, std::vector<ChildSpec> children) {
+  return runtime.spawn(supervisor_body, make_state(Pid{}, flags, std::move(children)));
+}
+
+Pid start_dynamic_supervisor(Context parent, DynamicSupervisorFlags flags) {
+  return parent.spawn_link(supervisor_body, make_dynamic_state(parent.self(), flags));
+}
+
+Pid start_dynamic_supervisor(Runtime& runtime, DynamicSupervisorFlags flags) {
+  return runtime.spawn(supervisor_body, make_dynamic_state(Pid{}, flags));
+}
+
+namespace supervisor {
+
+Task<Result<Pid>> start_child(Context self, Pid sup, ChildSpec spec) {
+  co_return flatten(co_await self.call<Result<Pid>>(sup, req::StartChild{std::move(spec)}));
+}
+
+Task<Result<bool>> terminate_child(Context self, Pid sup, std::string id) {
+  co_return flatten(co_await self.call<Result<bool>>(sup, req::TerminateChild{std::move(id), Pid{}}));
+}
+
+Task<Result<bool>> terminate_child(Context self, Pid sup, Pid child) {
+  co_return flatten(co_await self.call<Result<bool>>(sup, req::TerminateChild{std::string(), child}));
+}
+
+Task<Result<Pid>> restart_child(Context self, Pid sup, std::string id) {
+  co_return flatten(co_await self.call<Result<Pid>>(sup, req::RestartChild{std::move(id)}));
+}
+
+Task<Result<bool>> delete_child(Context self, Pid sup, std::string id) {
+  co_return flatten(co_await self.call<Result<bool>>(sup, req::DeleteChild{std::move(id)}));
+}
+
+Task<Result<std::vector<ChildInfo>>> which_children(Context self, Pid sup) {
+  co_return co_await self.call<std::vector<ChildInfo>>(sup, req::WhichChildren{});
+}
+
+Task<Result<ChildCounts>> count_children(Context self, Pid sup) {
+  co_return co_await self.call<ChildCounts>(sup, req::CountChildren{});
+}
+
+}  // namespace supervisor
+}  // namespace plexus
