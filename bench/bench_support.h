@@ -1,0 +1,51 @@
+// Helpers shared by the benchmarks: resident memory and waiting on counters.
+#pragma once
+
+#include <malloc.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace plexus::bench {
+
+// Resident set size of this process in bytes (VmRSS), as the Erlang twin
+// reads it.
+inline int64_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      int64_t kb = 0;
+      status >> kb;
+      return kb * 1024;
+    }
+    status.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+// Gives freed heap back to the OS so that each run measures fresh growth.
+inline void release_free_memory() { malloc_trim(0); }
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Spins (politely) until `done()` or the deadline; false on timeout.
+template <class F>
+bool wait_until(F done, std::chrono::seconds deadline = std::chrono::seconds(120)) {
+  auto end = Clock::now() + deadline;
+  while (!done()) {
+    if (Clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+}  // namespace plexus::bench

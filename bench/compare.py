@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Compare Plexus (plexus-bench, Google Benchmark) against the Erlang/OTP
+reference benchmarks in bench/erlang/.
+
+Usage:
+    bench/compare.py [--plexus-bench PATH] [--filter REGEX] [--erlang-only]
+
+Runs `plexus-bench --benchmark_filter=REGEX --benchmark_format=json` and
+`bench/erlang/run.sh REGEX`, then prints items/s for both, the ratio
+Plexus/Erlang, the target ratio and whether it is met, plus the measured
+bytes_per_process.
+
+Aggregation: the Erlang side reports the best (highest items/s) of 3 runs
+and the largest bytes_per_process of those runs. For Plexus the same rule is
+applied to the entries Google Benchmark reports (best items/s, largest
+bytes_per_process).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ERLANG_RUNNER = os.path.join(REPO_ROOT, "bench", "erlang", "run.sh")
+DEFAULT_PLEXUS_BENCH = os.path.join("build", "release", "bench", "plexus-bench")
+
+# Targets, keyed by benchmark name (the part before the first '/').
+#   min_ratio:                   Plexus items/s must be >= min_ratio * Erlang's
+#   max_plexus_bytes_per_process: optional memory ceiling for Plexus
+# Add further benchmarks (e.g. remote ones) here.
+TARGETS = {
+    "BM_Spawn": {"min_ratio": 5.0, "max_plexus_bytes_per_process": 512},
+    "BM_PingPong": {"min_ratio": 2.0},
+    "BM_FanIn": {"min_ratio": 3.0},
+    "BM_MonitorDown": {"min_ratio": 3.0},
+    "BM_LinkExit": {"min_ratio": 3.0},
+}
+
+
+def base_name(entry):
+    """Benchmark name without '/...' suffixes or aggregate suffixes."""
+    name = entry.get("run_name") or entry.get("name", "")
+    name = name.split("/", 1)[0]
+    agg = entry.get("aggregate_name")
+    if agg and name.endswith("_" + agg):
+        name = name[: -len(agg) - 1]
+    return name
+
+
+def run_plexus(path, regex):
+    """Returns {name: {"items_per_second": x, "bytes_per_process": y|None}}."""
+    cmd = [path, "--benchmark_filter=" + regex, "--benchmark_format=json"]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("%s exited with status %d" % (path, proc.returncode))
+    data = json.loads(proc.stdout)
+
+    groups = {}
+    for entry in data.get("benchmarks", []):
+        groups.setdefault(base_name(entry), []).append(entry)
+
+    results = {}
+    for name, entries in groups.items():
+        runs = [e for e in entries if e.get("run_type", "iteration") != "aggregate"]
+        if not runs:
+            # Only aggregates were reported: prefer max, then median, then mean.
+            by_agg = {e.get("aggregate_name"): e for e in entries}
+            pick = next((by_agg[a] for a in ("max", "median", "mean") if a in by_agg),
+                        entries[0])
+            runs = [pick]
+        rates = [e["items_per_second"] for e in runs if "items_per_second" in e]
+        mems = [e["bytes_per_process"] for e in runs if "bytes_per_process" in e]
+        results[name] = {
+            "items_per_second": max(rates) if rates else None,
+            "bytes_per_process": max(mems) if mems else None,
+        }
+    return results
+
+
+def run_erlang(regex):
+    """Returns {name: {...}} from the JSON lines printed by run.sh."""
+    proc = subprocess.run([ERLANG_RUNNER, regex], stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("%s exited with status %d" % (ERLANG_RUNNER, proc.returncode))
+    results = {}
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            obj = json.loads(line)
+            results[obj["name"]] = obj
+    return results
+
+
+def fmt_rate(x):
+    return "-" if x is None else "{:,.0f}".format(x)
+
+
+def fmt_bytes(x):
+    return "-" if x is None else "{:,.1f}".format(x)
+
+
+def evaluate(name, plexus, erlang):
+    """Returns (ratio, target_text, verdict)."""
+    target = TARGETS.get(name)
+    p_rate = plexus.get("items_per_second") if plexus else None
+    e_rate = erlang.get("items_per_second") if erlang else None
+    ratio = p_rate / e_rate if p_rate and e_rate else None
+    if target is None:
+        return ratio, "-", "-"
+    text = ">= {:g}x".format(target["min_ratio"])
+    max_mem = target.get("max_plexus_bytes_per_process")
+    if max_mem is not None:
+        text += ", <= {} B/proc".format(max_mem)
+    if ratio is None:
+        return ratio, text, "n/a"
+    ok = ratio >= target["min_ratio"]
+    if max_mem is not None:
+        mem = plexus.get("bytes_per_process")
+        ok = ok and mem is not None and mem <= max_mem
+    return ratio, text, "pass" if ok else "MISS"
+
+
+def print_table(plexus, erlang):
+    names = [n for n in TARGETS if n in plexus or n in erlang]
+    names += sorted(n for n in set(plexus) | set(erlang) if n not in TARGETS)
+
+    header = ["benchmark", "Plexus items/s", "Erlang items/s", "ratio", "target",
+              "result", "Plexus B/proc", "Erlang B/proc"]
+    rows = []
+    misses = 0
+    for name in names:
+        p = plexus.get(name, {})
+        e = erlang.get(name, {})
+        ratio, target, verdict = evaluate(name, p, e)
+        misses += verdict == "MISS"
+        rows.append([
+            name,
+            fmt_rate(p.get("items_per_second")),
+            fmt_rate(e.get("items_per_second")),
+            "-" if ratio is None else "{:.2f}x".format(ratio),
+            target,
+            verdict,
+            fmt_bytes(p.get("bytes_per_process")),
+            fmt_bytes(e.get("bytes_per_process")),
+        ])
+
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    left = {0, 4, 5}
+    def line(cells):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths)))
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+    print()
+    print("ratio = Plexus items/s / Erlang items/s. Erlang: best of 3 runs "
+          "(bytes_per_process: largest of 3); Plexus: best reported run "
+          "(bytes_per_process: largest).")
+    return misses
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--plexus-bench", default=DEFAULT_PLEXUS_BENCH,
+                    help="path to plexus-bench (default: %(default)s)")
+    ap.add_argument("--filter", default=".",
+                    help="benchmark name regex for both sides (default: all)")
+    ap.add_argument("--erlang-only", action="store_true",
+                    help="only run the Erlang benchmarks")
+    ap.add_argument("--fail-on-miss", action="store_true",
+                    help="exit with status 1 if any target is missed")
+    args = ap.parse_args()
+
+    plexus = {}
+    if not args.erlang_only:
+        if not os.path.isabs(args.plexus_bench) and not os.path.exists(args.plexus_bench):
+            args.plexus_bench = os.path.join(REPO_ROOT, args.plexus_bench)
+        if os.path.isfile(args.plexus_bench) and os.access(args.plexus_bench, os.X_OK):
+            print("Running %s ..." % args.plexus_bench, file=sys.stderr, flush=True)
+            plexus = run_plexus(args.plexus_bench, args.filter)
+        else:
+            print("NOTE: plexus-bench not found at '%s'; showing Erlang numbers only "
+                  "(build it or pass --plexus-bench PATH)." % args.plexus_bench, flush=True)
+
+    print("Running bench/erlang/run.sh ...", file=sys.stderr, flush=True)
+    erlang = run_erlang(args.filter)
+
+    misses = print_table(plexus, erlang)
+    if args.fail_on_miss and misses:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
