@@ -54,7 +54,8 @@ void BM_Spawn(benchmark::State& state) {
       }
       spawned.store(true);
     });
-    wait_until([&] { return spawned.load() && waiting.load(std::memory_order_relaxed) == kProcesses; });
+    wait_until(
+        [&] { return spawned.load() && waiting.load(std::memory_order_relaxed) == kProcesses; });
     double elapsed = seconds_since(start);
     int64_t rss_after = resident_bytes();
     state.SetIterationTime(elapsed);
@@ -75,7 +76,8 @@ void BM_PingPong(benchmark::State& state) {
     Pid ponger = rt.spawn([](Context self) -> Task<> {
       for (;;) {
         bool stop = false;
-        co_await self.receive([&](Ping& p) { self.send(p.from, Pong{}); }, [&](Stop&) { stop = true; });
+        co_await self.receive([&](Ping& p) { self.send(p.from, Pong{}); },
+                              [&](Stop&) { stop = true; });
         if (stop) co_return;
       }
     });
@@ -95,7 +97,11 @@ void BM_PingPong(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kRoundTrips);
 }
-BENCHMARK(BM_PingPong)->Iterations(1)->Repetitions(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PingPong)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // 2 producers send 5,000,000 small messages in total to one consumer. Timed:
 // until the consumer has received them all.
@@ -118,7 +124,7 @@ void BM_FanIn(benchmark::State& state) {
           [](Context self, Pid consumer) -> Task<> {
             for (uint64_t i = 0; i < kMessages / kProducers; ++i) {
               self.send(consumer, Item{1});
-              if ((i & 4095) == 4095) co_await self.yield();
+              if ((i & 255) == 255) co_await self.yield();
             }
           },
           consumer);
@@ -179,7 +185,11 @@ void BM_MonitorDown(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kProcesses);
 }
-BENCHMARK(BM_MonitorDown)->Iterations(1)->Repetitions(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MonitorDown)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // 100,000 workers linked to one parent that traps exits are killed. Timed:
 // from the first kill until the parent has every Exit.
@@ -209,7 +219,11 @@ void BM_LinkExit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kWorkers);
 }
-BENCHMARK(BM_LinkExit)->Iterations(1)->Repetitions(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LinkExit)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace plexus::bench

@@ -44,8 +44,10 @@ Status Context::link(Pid pid) const {
   detail::ProcessExtras& ex = RuntimeImpl::extras(p_);
   if (ex.links.count(pid)) return Status::OK();
   if (!rt.alive(pid)) {
-    if (!p_->trap_exit) return Status(StatusCode::kNoProc, "link to " + pid.to_string() + ": no such process");
-    auto* env = detail::make_envelope<Exit>(EnvelopeKind::kMessage, Exit{pid, ExitReason::noproc()});
+    if (!p_->trap_exit)
+      return Status(StatusCode::kNoProc, "link to " + pid.to_string() + ": no such process");
+    auto* env =
+        detail::make_envelope<Exit>(EnvelopeKind::kMessage, Exit{pid, ExitReason::noproc()});
     p_->enqueue_private(env);
     return Status::OK();
   }
@@ -75,7 +77,8 @@ bool Context::demonitor(Ref ref, Flush flush) const {
     if (it != p_->extras->monitors_out.end()) {
       Pid target = it->second;
       p_->extras->monitors_out.erase(it);
-      runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
+      runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(),
+                                                      ref);
       active = true;
     }
   }
@@ -84,7 +87,8 @@ bool Context::demonitor(Ref ref, Flush flush) const {
     Envelope* prev = nullptr;
     for (Envelope* env = p_->queue_head; env;) {
       Envelope* next = env->next;
-      if (env->kind == EnvelopeKind::kMessage && env->type == type_id<Down>() && detail::payload<Down>(env).ref == ref) {
+      if (env->kind == EnvelopeKind::kMessage && env->type == type_id<Down>() &&
+          detail::payload<Down>(env).ref == ref) {
         p_->remove_private(prev, env);
         delete env;
       } else {
@@ -99,7 +103,8 @@ bool Context::demonitor(Ref ref, Flush flush) const {
 void Context::exit(Pid pid, ExitReason reason) const {
   RuntimeImpl& rt = runtime().impl();
   if (reason.is_kill() && pid.node == 0) {
-    if (detail::Process* p = rt.table.get(pid.index); p && p->serial.load(std::memory_order_acquire) == pid.serial) {
+    if (detail::Process* p = rt.table.get(pid.index);
+        p && p->serial.load(std::memory_order_acquire) == pid.serial) {
       p->kill_pending.store(true, std::memory_order_release);
     }
   }
@@ -107,7 +112,9 @@ void Context::exit(Pid pid, ExitReason reason) const {
   rt.send_signal<Exit>(pid, EnvelopeKind::kExit, me, Ref{}, Exit{me, std::move(reason)});
 }
 
-Status Context::register_name(const std::string& name) const { return runtime().register_name(name, self()); }
+Status Context::register_name(const std::string& name) const {
+  return runtime().register_name(name, self());
+}
 
 size_t Context::flush() const {
   runtime().impl().drain(p_);

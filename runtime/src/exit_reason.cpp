@@ -13,20 +13,29 @@ ExitReason ExitReason::exception(std::string_view type, std::string_view what) {
 
 std::string ExitReason::to_string() const {
   switch (kind_) {
-    case Kind::kNormal: return "normal";
-    case Kind::kKill: return "kill";
-    case Kind::kKilled: return "killed";
+    case Kind::kNormal:
+      return "normal";
+    case Kind::kKill:
+      return "kill";
+    case Kind::kKilled:
+      return "killed";
     case Kind::kShutdown:
       return detail_ ? "{shutdown,\"" + *detail_ + "\"}" : std::string("shutdown");
-    case Kind::kNoProc: return "noproc";
-    case Kind::kNoConnection: return "noconnection";
-    case Kind::kError: return "\"" + std::string(detail()) + "\"";
-    case Kind::kException: return "{exception,\"" + std::string(detail()) + "\"}";
+    case Kind::kNoProc:
+      return "noproc";
+    case Kind::kNoConnection:
+      return "noconnection";
+    case Kind::kError:
+      return "\"" + std::string(detail()) + "\"";
+    case Kind::kException:
+      return "{exception,\"" + std::string(detail()) + "\"}";
   }
   return "unknown";
 }
 
-std::ostream& operator<<(std::ostream& os, const ExitReason& reason) { return os << reason.to_string(); }
+std::ostream& operator<<(std::ostream& os, const ExitReason& reason) {
+  return os << reason.to_string();
+}
 
 std::ostream& operator<<(std::ostream& os, const Exit& exit) {
   return os << "Exit{" << exit.from << ", " << exit.reason << "}";

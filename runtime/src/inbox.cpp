@@ -8,7 +8,8 @@ using detail::InboxWaiter;
 using detail::Process;
 using detail::RuntimeImpl;
 
-Inbox::Inbox(Runtime& runtime) : runtime_(runtime), process_(runtime.allocate_process(detail::ProcessKind::kInbox)) {
+Inbox::Inbox(Runtime& runtime)
+    : runtime_(runtime), process_(runtime.allocate_process(detail::ProcessKind::kInbox)) {
   if (!process_) {
     exited_ = true;
     exit_reason_ = ExitReason::error("process table full");
@@ -25,7 +26,8 @@ Inbox::~Inbox() {
   // A runtime shut down first has already ended every process, this one too.
   if (exited_ || runtime_.impl().shut_down.load(std::memory_order_acquire)) return;
   runtime_.impl().drain(process_);
-  runtime_.impl().terminate(process_, process_->exit_pending ? process_->exit_reason : ExitReason::normal());
+  runtime_.impl().terminate(process_,
+                            process_->exit_pending ? process_->exit_reason : ExitReason::normal());
 }
 
 bool Inbox::wait(detail::PendingReceive& r) {
@@ -63,7 +65,8 @@ bool Inbox::wait(detail::PendingReceive& r) {
       waiter->cv.wait(lock, [&] { return waiter->signaled; });
       woken = true;
     } else {
-      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline - rt.timers.now_ms());
+      auto until = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(deadline - rt.timers.now_ms());
       woken = waiter->cv.wait_until(lock, until, [&] { return waiter->signaled; });
     }
     waiter->signaled = false;
@@ -72,7 +75,8 @@ bool Inbox::wait(detail::PendingReceive& r) {
     // Timed out: unpark, unless a sender just woke us (then its signal is
     // pending and the next wait returns at once).
     detail::Envelope* expected = detail::kWaiting;
-    if (p->head.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) p->timeout_fired = true;
+    if (p->head.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel))
+      p->timeout_fired = true;
   }
 }
 

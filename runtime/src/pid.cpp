@@ -6,7 +6,8 @@ namespace plexus {
 // serial starts at 1 so that 0 can mean "no process".
 std::string Pid::to_string() const {
   if (!valid()) return "<none>";
-  return "<" + std::to_string(node) + "." + std::to_string(index) + "." + std::to_string(serial - 1) + ">";
+  return "<" + std::to_string(node) + "." + std::to_string(index) + "." +
+         std::to_string(serial - 1) + ">";
 }
 
 std::ostream& operator<<(std::ostream& os, const Pid& pid) { return os << pid.to_string(); }

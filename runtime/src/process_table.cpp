@@ -3,7 +3,8 @@
 namespace plexus::detail {
 
 ProcessTable::ProcessTable(uint32_t capacity)
-    : max_chunks_((capacity + kChunkSize - 1) / kChunkSize),
+    : capacity_(capacity),
+      max_chunks_((capacity + kChunkSize - 1) / kChunkSize),
       chunks_(std::make_unique<std::atomic<Process*>[]>(max_chunks_)) {
   for (uint32_t i = 0; i < max_chunks_; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
 }
@@ -13,22 +14,30 @@ ProcessTable::~ProcessTable() {
 }
 
 Process* ProcessTable::allocate() {
+  // Slots come in whole chunks; the limit is on live processes.
+  if (live_.fetch_add(1, std::memory_order_relaxed) >= static_cast<int64_t>(capacity_)) {
+    live_.fetch_sub(1, std::memory_order_relaxed);
+    return nullptr;
+  }
   uint64_t head = free_head_.load(std::memory_order_acquire);
   for (;;) {
     uint32_t slot = static_cast<uint32_t>(head);
     if (slot == 0) {
-      if (!grow()) return nullptr;
+      if (!grow()) {
+        live_.fetch_sub(1, std::memory_order_relaxed);
+        return nullptr;
+      }
       head = free_head_.load(std::memory_order_acquire);
       continue;
     }
     Process* p = get(slot - 1);
     uint32_t next = p->free_next.load(std::memory_order_relaxed);
     uint64_t new_head = (((head >> 32) + 1) << 32) | next;
-    if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_acquire, std::memory_order_acquire)) {
+    if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_acquire,
+                                         std::memory_order_acquire)) {
       uint32_t serial = p->serial.load(std::memory_order_relaxed) + 1;
       if (serial == 0) serial = 1;  // 0 is the null pid's
       p->serial.store(serial, std::memory_order_release);
-      live_.fetch_add(1, std::memory_order_relaxed);
       return p;
     }
   }
@@ -44,13 +53,16 @@ void ProcessTable::push_chain(Process* first, Process* last) {
   for (;;) {
     last->free_next.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
     uint64_t new_head = (((head >> 32) + 1) << 32) | (first->index + 1);
-    if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_release, std::memory_order_relaxed)) return;
+    if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_release,
+                                         std::memory_order_relaxed))
+      return;
   }
 }
 
 bool ProcessTable::grow() {
   std::lock_guard<std::mutex> lock(grow_mu_);
-  if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return true;  // someone else grew it
+  if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0)
+    return true;  // someone else grew it
   uint32_t chunk = chunk_count_.load(std::memory_order_relaxed);
   if (chunk >= max_chunks_) return false;
   auto* base = new Process[kChunkSize];

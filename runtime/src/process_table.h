@@ -39,12 +39,15 @@ class ProcessTable {
   void release(Process* p);
 
   size_t live() const { return static_cast<size_t>(live_.load(std::memory_order_relaxed)); }
-  uint32_t allocated_slots() const { return chunk_count_.load(std::memory_order_acquire) * kChunkSize; }
+  uint32_t allocated_slots() const {
+    return chunk_count_.load(std::memory_order_acquire) * kChunkSize;
+  }
 
  private:
   bool grow();
   void push_chain(Process* first, Process* last);
 
+  uint32_t capacity_;
   uint32_t max_chunks_;
   std::unique_ptr<std::atomic<Process*>[]> chunks_;
   std::atomic<uint32_t> chunk_count_{0};

@@ -32,7 +32,9 @@ class RunQueue {
       uint64_t tail = tail_.load(std::memory_order_acquire);
       if (head >= tail) return nullptr;
       Process* p = slots_[head & (kCapacity - 1)].load(std::memory_order_relaxed);
-      if (head_.compare_exchange_weak(head, head + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return p;
+      if (head_.compare_exchange_weak(head, head + 1, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+        return p;
     }
   }
 

@@ -1,10 +1,11 @@
+#include "plexus/runtime.h"
+
 #include <cxxabi.h>
 
 #include <cstdlib>
 #include <thread>
 #include <typeinfo>
 
-#include "plexus/runtime.h"
 #include "runtime_impl.h"
 
 namespace plexus {
@@ -74,14 +75,17 @@ void RuntimeImpl::deliver(Pid to, Envelope* env) {
     return;
   }
   env->target_serial = to.serial;
-  Envelope* old = p->head.load(std::memory_order_relaxed);
+  Envelope* old = p->head.load(std::memory_order_acquire);
   do {
     if (old == kClosed) {
       on_dead_target(to, env);
       return;
     }
     env->next = old == kWaiting ? nullptr : old;
-  } while (!p->head.compare_exchange_weak(old, env, std::memory_order_release, std::memory_order_relaxed));
+    // acq_rel: whoever takes over a parked process must see what its last
+    // owner wrote before parking (the park CAS releases it).
+  } while (!p->head.compare_exchange_weak(old, env, std::memory_order_acq_rel,
+                                          std::memory_order_acquire));
   if (old == kWaiting) schedule_woken(p);
 }
 
@@ -101,10 +105,12 @@ void RuntimeImpl::schedule_woken(Process* p) {
 void RuntimeImpl::on_dead_target(Pid to, Envelope* env) {
   switch (env->kind) {
     case EnvelopeKind::kLink:
-      send_signal<Exit>(env->from, EnvelopeKind::kLinkExit, to, Ref{}, Exit{to, ExitReason::noproc()});
+      send_signal<Exit>(env->from, EnvelopeKind::kLinkExit, to, Ref{},
+                        Exit{to, ExitReason::noproc()});
       break;
     case EnvelopeKind::kMonitor:
-      send_signal<Down>(env->from, EnvelopeKind::kDown, to, env->ref, Down{env->ref, to, ExitReason::noproc()});
+      send_signal<Down>(env->from, EnvelopeKind::kDown, to, env->ref,
+                        Down{env->ref, to, ExitReason::noproc()});
       break;
     default:
       break;
@@ -237,7 +243,8 @@ Process* RuntimeImpl::allocate(ProcessKind kind) {
   if (shut_down.load(std::memory_order_acquire)) return nullptr;
   Process* p = table.allocate();
   if (!p) {
-    log(LogLevel::kError, "process table full (max_processes = " + std::to_string(options.max_processes) + ")");
+    log(LogLevel::kError,
+        "process table full (max_processes = " + std::to_string(options.max_processes) + ")");
     return nullptr;
   }
   p->kind = kind;
@@ -278,6 +285,8 @@ void RuntimeImpl::run_coroutine(Process* p) {
       scheduler.enqueue(p);
       return;
     }
+    drain(p);
+    if (p->exit_pending) continue;
     if (p->receive->try_complete()) {
       --p->budget;
       p->leaf.resume();
@@ -337,8 +346,12 @@ void RuntimeImpl::run_server(Process* p) {
       return;
     }
   }
+  bool turn_start = true;
   for (;;) {
-    drain(p);
+    // New arrivals are taken at the start of the turn and whenever the queue
+    // runs dry, not for every message (see ReceiveBase::try_complete).
+    if (turn_start || !p->queue_head) drain(p);
+    turn_start = false;
     if (p->exit_pending) {
       // Killed by an exit signal it does not trap: no callback runs.
       terminate(p, p->exit_reason, /*call_server_terminate=*/false);
@@ -468,7 +481,8 @@ using detail::Envelope;
 using detail::EnvelopeKind;
 using detail::Process;
 
-Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<detail::RuntimeImpl>(*this, std::move(options))) {}
+Runtime::Runtime(RuntimeOptions options)
+    : impl_(std::make_unique<detail::RuntimeImpl>(*this, std::move(options))) {}
 
 Runtime::~Runtime() { shutdown(); }
 
@@ -506,7 +520,8 @@ std::optional<std::chrono::milliseconds> Runtime::cancel_timer(TimerRef timer) {
 
 void Runtime::exit(Pid pid, ExitReason reason) {
   if (reason.is_kill() && pid.node == 0) {
-    if (Process* p = impl_->table.get(pid.index); p && p->serial.load(std::memory_order_acquire) == pid.serial) {
+    if (Process* p = impl_->table.get(pid.index);
+        p && p->serial.load(std::memory_order_acquire) == pid.serial) {
       p->kill_pending.store(true, std::memory_order_release);
     }
   }
@@ -568,6 +583,8 @@ void Runtime::advance_time(std::chrono::milliseconds by) {
 
 const RuntimeOptions& Runtime::options() const { return impl_->options; }
 
-void Runtime::log(LogLevel level, std::string_view text) const { impl_->log(level, std::string(text)); }
+void Runtime::log(LogLevel level, std::string_view text) const {
+  impl_->log(level, std::string(text));
+}
 
 }  // namespace plexus

@@ -70,7 +70,8 @@ class RuntimeImpl {
   void terminate(Process* p, const ExitReason& reason, bool call_server_terminate = true);
   bool park(Process* p) {
     Envelope* expected = nullptr;
-    return p->head.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel, std::memory_order_relaxed);
+    return p->head.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel,
+                                           std::memory_order_relaxed);
   }
   void arm_timeout(Process* p, int64_t ms);
   void cancel_timeout(Process* p);

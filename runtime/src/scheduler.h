@@ -40,7 +40,7 @@ class Scheduler {
   Process* pop_global();
   unsigned threads() const { return static_cast<unsigned>(workers_.size()); }
 
- struct Worker;  // defined in scheduler.cpp
+  struct Worker;  // defined in scheduler.cpp
 
  private:
   void worker_loop(Worker* w);

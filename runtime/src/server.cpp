@@ -17,7 +17,8 @@ void Server::handle_cast(Message& msg) {
 
 void Server::handle_info(Message& msg) {
   (void)msg;
-  self().runtime().log(LogLevel::kWarning, "server " + self().self().to_string() + " dropped an unexpected message");
+  self().runtime().log(LogLevel::kWarning,
+                       "server " + self().self().to_string() + " dropped an unexpected message");
 }
 
 }  // namespace plexus

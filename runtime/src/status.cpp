@@ -4,16 +4,26 @@ namespace plexus {
 
 const char* status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kNoProc: return "noproc";
-    case StatusCode::kTimeout: return "timeout";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kAlreadyExists: return "already_exists";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kExited: return "exited";
-    case StatusCode::kBadType: return "bad_type";
-    case StatusCode::kResourceExhausted: return "resource_exhausted";
-    case StatusCode::kShutdown: return "shutdown";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kNoProc:
+      return "noproc";
+    case StatusCode::kTimeout:
+      return "timeout";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kAlreadyExists:
+      return "already_exists";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kExited:
+      return "exited";
+    case StatusCode::kBadType:
+      return "bad_type";
+    case StatusCode::kResourceExhausted:
+      return "resource_exhausted";
+    case StatusCode::kShutdown:
+      return "shutdown";
   }
   return "unknown";
 }
@@ -25,6 +35,8 @@ std::string Status::to_string() const {
   return s;
 }
 
-std::ostream& operator<<(std::ostream& os, const Status& status) { return os << status.to_string(); }
+std::ostream& operator<<(std::ostream& os, const Status& status) {
+  return os << status.to_string();
+}
 
 }  // namespace plexus

@@ -25,7 +25,7 @@ struct SupervisorState {
   int max_restarts = 3;
   int64_t max_ms = 5000;
   int max_children = -1;
-  std::vector<Child> children;  // in start order
+  std::vector<Child> children;   // in start order
   std::deque<int64_t> restarts;  // times of recent restarts (ms)
 };
 
@@ -35,9 +35,12 @@ bool is_shutdown_reason(const ExitReason& r) {
 
 bool should_restart(const ChildSpec& spec, const ExitReason& reason) {
   switch (spec.restart) {
-    case Restart::kPermanent: return true;
-    case Restart::kTransient: return !is_shutdown_reason(reason);
-    case Restart::kTemporary: return false;
+    case Restart::kPermanent:
+      return true;
+    case Restart::kTransient:
+      return !is_shutdown_reason(reason);
+    case Restart::kTemporary:
+      return false;
   }
   return false;
 }
@@ -69,7 +72,8 @@ Task<> shutdown_child(Context self, Child& child) {
     co_await self.receive(match(is_down, [](const Down&) {}));
     co_return;
   }
-  bool down = co_await self.receive(match(is_down, [](const Down&) {}), after(child.spec.shutdown.timeout, [] {}));
+  bool down = co_await self.receive(match(is_down, [](const Down&) {}),
+                                    after(child.spec.shutdown.timeout, [] {}));
   if (!down) {
     self.exit(pid, ExitReason::kill());
     co_await self.receive(match(is_down, [](const Down&) {}));
@@ -78,7 +82,8 @@ Task<> shutdown_child(Context self, Child& child) {
 
 // Stops children [from, end) in reverse start order.
 Task<> shutdown_range(Context self, SupervisorState& st, size_t from) {
-  for (size_t i = st.children.size(); i > from; --i) co_await shutdown_child(self, st.children[i - 1]);
+  for (size_t i = st.children.size(); i > from; --i)
+    co_await shutdown_child(self, st.children[i - 1]);
 }
 
 // Starts children [from, end) in order, dropping temporary ones that are not
@@ -96,8 +101,8 @@ bool restart_range(Context self, SupervisorState& st, size_t from, size_t failed
     }
     c.pid = c.spec.start(self);
     if (!c.pid) {
-      self.runtime().log(LogLevel::kError, "supervisor " + self.self().to_string() + ": child '" + c.spec.id +
-                                               "' failed to restart");
+      self.runtime().log(LogLevel::kError, "supervisor " + self.self().to_string() + ": child '" +
+                                               c.spec.id + "' failed to restart");
       if (intensity_exceeded(self, st)) return false;
       continue;  // try again
     }
@@ -189,27 +194,33 @@ Task<> supervisor_body(Context self, SupervisorState st) {
         [&](Call<req::StartChild>& c) {
           ChildSpec& spec = c.request.spec;
           if (!spec.start) {
-            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument, "child spec without a start function")));
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument,
+                                                  "child spec without a start function")));
             return;
           }
           if (!st.dynamic && find_by_id(st, spec.id)) {
-            self.reply(c.from, Result<Pid>(Status(StatusCode::kAlreadyExists, "child '" + spec.id + "' exists")));
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kAlreadyExists,
+                                                  "child '" + spec.id + "' exists")));
             return;
           }
-          if (st.dynamic && st.max_children >= 0 && static_cast<int>(st.children.size()) >= st.max_children) {
-            self.reply(c.from, Result<Pid>(Status(StatusCode::kResourceExhausted, "max_children reached")));
+          if (st.dynamic && st.max_children >= 0 &&
+              static_cast<int>(st.children.size()) >= st.max_children) {
+            self.reply(c.from,
+                       Result<Pid>(Status(StatusCode::kResourceExhausted, "max_children reached")));
             return;
           }
           Pid pid = spec.start(self);
           if (!pid) {
-            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument, "child '" + spec.id + "' failed to start")));
+            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument,
+                                                  "child '" + spec.id + "' failed to start")));
             return;
           }
           st.children.push_back(Child{std::move(spec), pid});
           self.reply(c.from, Result<Pid>(pid));
         },
         [&](Call<req::TerminateChild>& c) {
-          std::optional<size_t> i = st.dynamic ? find_by_pid(st, c.request.pid) : find_by_id(st, c.request.id);
+          std::optional<size_t> i =
+              st.dynamic ? find_by_pid(st, c.request.pid) : find_by_id(st, c.request.id);
           if (!i || (st.dynamic && !c.request.pid)) {
             self.reply(c.from, Result<bool>(Status(StatusCode::kNotFound, "no such child")));
             return;
@@ -231,7 +242,8 @@ Task<> supervisor_body(Context self, SupervisorState st) {
           if (!i) {
             self.reply(c.from, Result<bool>(Status(StatusCode::kNotFound, "no such child")));
           } else if (st.children[*i].pid) {
-            self.reply(c.from, Result<bool>(Status(StatusCode::kAlreadyExists, "child is running")));
+            self.reply(c.from,
+                       Result<bool>(Status(StatusCode::kAlreadyExists, "child is running")));
           } else {
             st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(*i));
             self.reply(c.from, Result<bool>(true));
@@ -252,7 +264,8 @@ Task<> supervisor_body(Context self, SupervisorState st) {
       auto [from, i] = *restart;
       Child& c = st.children[i];
       c.pid = c.spec.start(self);
-      self.reply(from, c.pid ? Result<Pid>(c.pid) : Result<Pid>(Status(StatusCode::kInvalidArgument, "start failed")));
+      self.reply(from, c.pid ? Result<Pid>(c.pid)
+                             : Result<Pid>(Status(StatusCode::kInvalidArgument, "start failed")));
     }
     if (failed) {
       size_t i = *failed;
@@ -328,11 +341,13 @@ Task<Result<Pid>> start_child(Context self, Pid sup, ChildSpec spec) {
 }
 
 Task<Result<bool>> terminate_child(Context self, Pid sup, std::string id) {
-  co_return flatten(co_await self.call<Result<bool>>(sup, req::TerminateChild{std::move(id), Pid{}}));
+  co_return flatten(
+      co_await self.call<Result<bool>>(sup, req::TerminateChild{std::move(id), Pid{}}));
 }
 
 Task<Result<bool>> terminate_child(Context self, Pid sup, Pid child) {
-  co_return flatten(co_await self.call<Result<bool>>(sup, req::TerminateChild{std::string(), child}));
+  co_return flatten(
+      co_await self.call<Result<bool>>(sup, req::TerminateChild{std::string(), child}));
 }
 
 Task<Result<Pid>> restart_child(Context self, Pid sup, std::string id) {

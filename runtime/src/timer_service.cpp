@@ -30,7 +30,9 @@ void TimerService::stop() {
 }
 
 int64_t TimerService::real_now_us() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - epoch_).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               epoch_)
+      .count();
 }
 
 int64_t TimerService::now_ms() const {
@@ -55,7 +57,8 @@ uint64_t TimerService::add(int64_t delay_ms, Pid target, Envelope* env) {
       return 0;
     }
     // Round up: the timer fires when at least `delay_ms` have passed.
-    int64_t expiry = virtual_ ? virtual_now_ms_ + delay_ms : (real_now_us() + delay_ms * 1000 + 999) / 1000;
+    int64_t expiry =
+        virtual_ ? virtual_now_ms_ + delay_ms : (real_now_us() + delay_ms * 1000 + 999) / 1000;
     node->expiry = expiry;
     node->id = id = next_id_++;
     wheel_.insert(node);

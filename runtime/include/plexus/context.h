@@ -76,7 +76,8 @@ class Context {
   // gen_server:call: kNoProc if `to` is not alive, kExited if it exits before
   // replying, kTimeout after `timeout`, kBadType if the reply is not an R.
   template <class R, class Req>
-  Task<Result<R>> call(Pid to, Req request, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  Task<Result<R>> call(Pid to, Req request,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // Replies to a call (now, or later from a stored From).
   template <class T>
   void reply(const From& from, T&& value) const;

@@ -21,7 +21,16 @@ namespace plexus {
 // Copying is cheap: the detail text is shared, not copied.
 class ExitReason {
  public:
-  enum class Kind : uint8_t { kNormal, kKill, kKilled, kShutdown, kNoProc, kNoConnection, kError, kException };
+  enum class Kind : uint8_t {
+    kNormal,
+    kKill,
+    kKilled,
+    kShutdown,
+    kNoProc,
+    kNoConnection,
+    kError,
+    kException
+  };
 
   ExitReason() = default;  // normal
 
@@ -30,7 +39,9 @@ class ExitReason {
   static ExitReason killed() { return ExitReason(Kind::kKilled); }
   static ExitReason shutdown() { return ExitReason(Kind::kShutdown); }
   // `{shutdown, detail}` in Erlang: an orderly stop that says why.
-  static ExitReason shutdown(std::string_view detail) { return ExitReason(Kind::kShutdown, detail); }
+  static ExitReason shutdown(std::string_view detail) {
+    return ExitReason(Kind::kShutdown, detail);
+  }
   static ExitReason noproc() { return ExitReason(Kind::kNoProc); }
   static ExitReason noconnection() { return ExitReason(Kind::kNoConnection); }
   static ExitReason error(std::string_view text) { return ExitReason(Kind::kError, text); }
@@ -40,7 +51,9 @@ class ExitReason {
   bool is_normal() const { return kind_ == Kind::kNormal; }
   bool is_kill() const { return kind_ == Kind::kKill; }
   // The detail text of a shutdown, error or exception reason ("" otherwise).
-  std::string_view detail() const { return detail_ ? std::string_view(*detail_) : std::string_view(); }
+  std::string_view detail() const {
+    return detail_ ? std::string_view(*detail_) : std::string_view();
+  }
 
   // What linked and monitoring processes see when a process exits with this
   // reason: `kill` becomes `killed`, everything else is unchanged.

@@ -77,7 +77,9 @@ namespace detail {
 // inbox's wait() whenever it suspends in a receive.
 template <class R>
 struct CallDriver {
-  static Task<> capture(Task<Result<R>> task, std::optional<Result<R>>* out) { out->emplace(co_await std::move(task)); }
+  static Task<> capture(Task<Result<R>> task, std::optional<Result<R>>* out) {
+    out->emplace(co_await std::move(task));
+  }
 };
 }  // namespace detail
 

@@ -40,7 +40,8 @@ class Message {
 
   template <class T>
   static Message of(T&& value) {
-    return Message(detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage, std::forward<T>(value)));
+    return Message(detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage,
+                                                          std::forward<T>(value)));
   }
 
   bool empty() const { return env_ == nullptr; }

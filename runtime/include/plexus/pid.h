@@ -52,7 +52,8 @@ std::ostream& operator<<(std::ostream& os, const Ref& ref);
 template <>
 struct std::hash<plexus::Pid> {
   size_t operator()(const plexus::Pid& pid) const noexcept {
-    uint64_t x = (uint64_t{pid.index} << 32 | pid.serial) ^ (uint64_t{pid.node} * 0x9E3779B97F4A7C15ull);
+    uint64_t x =
+        (uint64_t{pid.index} << 32 | pid.serial) ^ (uint64_t{pid.node} * 0x9E3779B97F4A7C15ull);
     x ^= x >> 31;
     x *= 0xBF58476D1CE4E5B9ull;
     return static_cast<size_t>(x ^ (x >> 29));

@@ -164,20 +164,15 @@ class ReceiveBase : public PendingReceive {
   ReceiveBase(const ReceiveBase&) = delete;
   ReceiveBase& operator=(const ReceiveBase&) = delete;
 
+  // Looks at what is already queued before taking new arrivals, so that a
+  // busy receiver does not touch the shared in-queue for every message. (The
+  // run loop drains at the start of every turn, so signals such as `kill`
+  // still take effect within a turn.)
   bool try_complete() final {
+    if (scan()) return true;
     drain_mailbox(p_);
     if (p_->exit_pending) return false;
-    Envelope* prev = scanned_;
-    for (Envelope* e = prev ? prev->next : p_->queue_head; e != nullptr; prev = e, e = e->next) {
-      int i = static_cast<Derived*>(this)->match(e);
-      if (i >= 0) {
-        p_->remove_private(prev, e);
-        matched_.reset(e);
-        index_ = i;
-        return true;
-      }
-    }
-    scanned_ = prev;
+    if (scan()) return true;
     if (timeout_ms_ == 0 || p_->timeout_fired) {
       timed_out_ = true;
       return true;
@@ -199,6 +194,21 @@ class ReceiveBase : public PendingReceive {
   }
 
  protected:
+  bool scan() {
+    Envelope* prev = scanned_;
+    for (Envelope* e = prev ? prev->next : p_->queue_head; e != nullptr; prev = e, e = e->next) {
+      int i = static_cast<Derived*>(this)->match(e);
+      if (i >= 0) {
+        p_->remove_private(prev, e);
+        matched_.reset(e);
+        index_ = i;
+        return true;
+      }
+    }
+    scanned_ = prev;
+    return false;
+  }
+
   // Called first by every await_resume.
   void finish() {
     p_->receive = nullptr;
@@ -220,7 +230,8 @@ class ReceiveAwaiter final : public ReceiveBase<ReceiveAwaiter<Ps...>> {
   using Base = ReceiveBase<ReceiveAwaiter<Ps...>>;
 
  public:
-  ReceiveAwaiter(Process* p, Ps... ps) : Base(p, find_timeout(ps...)), patterns_(std::move(ps)...) {}
+  ReceiveAwaiter(Process* p, Ps... ps)
+      : Base(p, find_timeout(ps...)), patterns_(std::move(ps)...) {}
 
   int match(Envelope* e) { return match_from<0>(e); }
 

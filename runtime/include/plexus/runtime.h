@@ -78,8 +78,7 @@ class Runtime {
 
   // Starts a Server of type S, constructed from `args`, in a new process.
   template <class S, class... Args>
-    requires std::derived_from<S, Server>
-  Pid spawn_server(Args&&... args) {
+  requires std::derived_from<S, Server> Pid spawn_server(Args&&... args) {
     detail::Process* p = make_server<S>(std::forward<Args>(args)...);
     if (!p) return {};
     Pid pid = p->pid();
@@ -90,7 +89,8 @@ class Runtime {
   // Sends `msg` to `to`. Never blocks; to a dead pid it is a silent no-op.
   template <class T>
   void send(Pid to, T&& msg) {
-    deliver(to, detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage, std::forward<T>(msg)));
+    deliver(to, detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage,
+                                                       std::forward<T>(msg)));
   }
   // Sends to a registered name; kNotFound if the name is not registered.
   template <class T>
@@ -117,7 +117,8 @@ class Runtime {
   template <class T, class Rep, class Period>
   TimerRef send_after(Pid to, std::chrono::duration<Rep, Period> delay, T&& msg) {
     return start_timer(to, detail::to_ms(delay),
-                       detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage, std::forward<T>(msg)));
+                       detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage,
+                                                              std::forward<T>(msg)));
   }
   // Cancels a timer; returns the time it had left, or nothing if it already
   // fired or was cancelled.
@@ -207,8 +208,8 @@ detail::Process* Runtime::make_process(F&& body, Args&&... args) {
     D fn(std::forward<F>(body));
     task = fn(self, std::decay_t<Args>(std::forward<Args>(args))...);
   } else {
-    task = detail::run_owned<D, std::decay_t<Args>...>(D(std::forward<F>(body)), self,
-                                                       std::decay_t<Args>(std::forward<Args>(args))...);
+    task = detail::run_owned<D, std::decay_t<Args>...>(
+        D(std::forward<F>(body)), self, std::decay_t<Args>(std::forward<Args>(args))...);
   }
   p->root = task.release();
   p->leaf = p->root;
@@ -237,7 +238,8 @@ Status Context::send(const std::string& name, T&& msg) const {
 
 template <class T>
 void Context::reply(const From& from, T&& value) const {
-  auto* env = detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kReply, std::forward<T>(value));
+  auto* env =
+      detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kReply, std::forward<T>(value));
   env->ref = from.ref;
   env->from = self();
   runtime().deliver(from.pid, env);
@@ -245,7 +247,8 @@ void Context::reply(const From& from, T&& value) const {
 
 template <class T>
 void Context::cast(Pid to, T&& msg) const {
-  auto* env = detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kCast, std::forward<T>(msg));
+  auto* env =
+      detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kCast, std::forward<T>(msg));
   env->from = self();
   runtime().deliver(to, env);
 }
@@ -257,7 +260,8 @@ Pid Context::spawn(F&& body, Args&&... args) const {
 
 template <class F, class... Args>
 Pid Context::spawn_link(F&& body, Args&&... args) const {
-  detail::Process* child = runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...);
+  detail::Process* child =
+      runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...);
   if (!child) return {};
   Pid pid = child->pid();
   detail::set_links_and_monitor(p_, child, /*link=*/true, Ref{});
@@ -267,7 +271,8 @@ Pid Context::spawn_link(F&& body, Args&&... args) const {
 
 template <class F, class... Args>
 std::pair<Pid, Ref> Context::spawn_monitor(F&& body, Args&&... args) const {
-  detail::Process* child = runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...);
+  detail::Process* child =
+      runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...);
   if (!child) return {};
   Pid pid = child->pid();
   Ref ref = runtime().make_ref();
@@ -302,7 +307,9 @@ Task<Result<R>> Context::call(Pid to, Req request, std::chrono::milliseconds tim
   runtime().deliver(to, env);
 
   std::optional<Result<R>> result;
-  auto reply = [ref](detail::Envelope* e) { return e->kind == detail::EnvelopeKind::kReply && e->ref == ref; };
+  auto reply = [ref](detail::Envelope* e) {
+    return e->kind == detail::EnvelopeKind::kReply && e->ref == ref;
+  };
   struct ReplyPattern {
     decltype(reply) is_reply;
     std::optional<Result<R>>* out;
@@ -320,12 +327,17 @@ Task<Result<R>> Context::call(Pid to, Req request, std::chrono::milliseconds tim
       match([ref](const Down& d) { return d.ref == ref; },
             [&](const Down& d) {
               if (d.reason.kind() == ExitReason::Kind::kNoProc) {
-                result.emplace(Status(StatusCode::kNoProc, "call to " + to.to_string() + ": no such process"));
+                result.emplace(
+                    Status(StatusCode::kNoProc, "call to " + to.to_string() + ": no such process"));
               } else {
-                result.emplace(Status(StatusCode::kExited, "call to " + to.to_string() + ": exited with " + d.reason.to_string()));
+                result.emplace(
+                    Status(StatusCode::kExited,
+                           "call to " + to.to_string() + ": exited with " + d.reason.to_string()));
               }
             }),
-      after(timeout, [&] { result.emplace(Status(StatusCode::kTimeout, "call to " + to.to_string() + " timed out")); }));
+      after(timeout, [&] {
+        result.emplace(Status(StatusCode::kTimeout, "call to " + to.to_string() + " timed out"));
+      }));
   detail::set_pending_call(p_, Ref{});
   demonitor(ref, Flush::kYes);
   co_return std::move(*result);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
@@ -38,12 +39,12 @@ enum class EnvelopeKind : uint8_t {
   // Signals:
   kLink,
   kUnlink,
-  kExit,       // exit(pid, reason); payload Exit
-  kLinkExit,   // a linked process exited; payload Exit
+  kExit,      // exit(pid, reason); payload Exit
+  kLinkExit,  // a linked process exited; payload Exit
   kMonitor,
   kDemonitor,
-  kDown,       // a monitored process's exit; payload Down; becomes a message if the monitor is active
-  kTimeout,    // a receive or idle timeout armed by the process itself
+  kDown,     // a monitored process's exit; payload Down; becomes a message if the monitor is active
+  kTimeout,  // a receive or idle timeout armed by the process itself
 };
 
 inline bool is_signal(EnvelopeKind kind) { return kind >= EnvelopeKind::kLink; }
@@ -56,9 +57,14 @@ struct Envelope {
   Envelope(const Envelope&) = delete;
   Envelope& operator=(const Envelope&) = delete;
 
+  // Small envelopes come from per-thread caches (envelope_pool.cpp).
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size);
+
   Envelope* next = nullptr;
   TypeId type;
-  uint32_t target_serial = 0;  // the incarnation it was sent to; a mismatch means "sent to a dead process"
+  uint32_t target_serial =
+      0;  // the incarnation it was sent to; a mismatch means "sent to a dead process"
   EnvelopeKind kind;
   Pid from;  // the sender, for signals, calls and replies (null for plain messages)
   Ref ref;   // the monitor or call reference, where there is one

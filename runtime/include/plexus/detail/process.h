@@ -57,14 +57,14 @@ struct Process {
   ProcessKind kind = ProcessKind::kCoroutine;
   bool started = false;
   bool trap_exit = false;
-  bool exit_pending = false;  // a signal decided that the process exits
-  bool timeout_fired = false;  // the armed receive/idle timeout fired
-  int budget = 0;             // receives left in this turn
+  bool exit_pending = false;       // a signal decided that the process exits
+  bool timeout_fired = false;      // the armed receive/idle timeout fired
+  int budget = 0;                  // receives left in this turn
   Envelope* queue_head = nullptr;  // private queue: arrived, not yet received, in order
   Envelope* queue_tail = nullptr;
   Process* run_next = nullptr;  // link in the scheduler's global queue
   PendingReceive* receive = nullptr;
-  std::coroutine_handle<> leaf;  // innermost suspended coroutine
+  std::coroutine_handle<> leaf;                   // innermost suspended coroutine
   std::coroutine_handle<TaskPromise<void>> root;  // the body's outermost coroutine
   Server* server = nullptr;
   ProcessExtras* extras = nullptr;
