@@ -72,11 +72,18 @@ bool Inbox::wait(detail::PendingReceive& r) {
     waiter->signaled = false;
     lock.unlock();
     if (woken) continue;
-    // Timed out: unpark, unless a sender just woke us (then its signal is
-    // pending and the next wait returns at once).
+    // Timed out: unpark, unless a sender just woke us.
     detail::Envelope* expected = detail::kWaiting;
-    if (p->head.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel))
+    if (p->head.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
       p->timeout_fired = true;
+      continue;
+    }
+    // A sender replaced kWaiting and is committed to signaling us: wait for
+    // it, so that it is done with the waiter before this inbox can go away.
+    lock.lock();
+    waiter->cv.wait(lock, [&] { return waiter->signaled; });
+    waiter->signaled = false;
+    lock.unlock();
   }
 }
 

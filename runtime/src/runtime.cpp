@@ -91,11 +91,11 @@ void RuntimeImpl::deliver(Pid to, Envelope* env) {
 
 void RuntimeImpl::schedule_woken(Process* p) {
   if (p->kind == ProcessKind::kInbox) {
+    // Notify under the lock: the inbox thread cannot return (and destroy the
+    // waiter) before we are done with it.
     auto* waiter = static_cast<InboxWaiter*>(p->inbox);
-    {
-      std::lock_guard<std::mutex> lock(waiter->mu);
-      waiter->signaled = true;
-    }
+    std::lock_guard<std::mutex> lock(waiter->mu);
+    waiter->signaled = true;
     waiter->cv.notify_one();
     return;
   }
@@ -420,6 +420,13 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   }
   if (p->registered.exchange(false, std::memory_order_acq_rel)) registry.remove_pid(self);
 
+  // Log a crash before anyone hears of it, so that logs read cause first.
+  if (reason.kind() == ExitReason::Kind::kException) {
+    log(LogLevel::kError, "process " + self.to_string() + " exited: " + reason.to_string());
+  } else if (reason.kind() == ExitReason::Kind::kError && p->kind == ProcessKind::kServer) {
+    log(LogLevel::kError, "server " + self.to_string() + " exited: " + reason.to_string());
+  }
+
   ExitReason propagated = reason.as_propagated();
   if (ProcessExtras* ex = p->extras) {
     for (const Pid& linked : ex->links) {
@@ -453,12 +460,6 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
       }
       env = next;
     }
-  }
-
-  if (reason.kind() == ExitReason::Kind::kException) {
-    log(LogLevel::kError, "process " + self.to_string() + " exited: " + reason.to_string());
-  } else if (reason.kind() == ExitReason::Kind::kError && p->kind == ProcessKind::kServer) {
-    log(LogLevel::kError, "server " + self.to_string() + " exited: " + reason.to_string());
   }
 
   p->started = false;

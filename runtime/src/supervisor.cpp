@@ -128,7 +128,9 @@ ChildCounts count(const SupervisorState& st) {
 std::vector<ChildInfo> infos(const SupervisorState& st) {
   std::vector<ChildInfo> out;
   out.reserve(st.children.size());
-  for (const Child& c : st.children) out.push_back(ChildInfo{c.spec.id, c.pid, c.spec.supervisor});
+  for (const Child& c : st.children) {
+    out.push_back(ChildInfo{st.dynamic ? std::string() : c.spec.id, c.pid, c.spec.supervisor});
+  }
   return out;
 }
 

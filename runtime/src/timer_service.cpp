@@ -1,5 +1,6 @@
 #include "timer_service.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -82,8 +83,9 @@ std::optional<int64_t> TimerService::cancel(uint64_t id) {
     TimerWheel::Node* node = it->second;
     by_id_.erase(it);
     wheel_.remove(node);
-    int64_t now = virtual_ ? virtual_now_ms_ : real_now_us() / 1000;
-    left = node->expiry > now ? node->expiry - now : 0;
+    // Whole milliseconds left, rounded down: never more than was asked for.
+    int64_t now_us = virtual_ ? virtual_now_ms_ * 1000 : real_now_us();
+    left = std::max<int64_t>(0, (node->expiry * 1000 - now_us) / 1000);
     env = node->envelope;
     delete node;
   }

@@ -297,33 +297,35 @@ namespace detail {
 void set_pending_call(Process* p, Ref ref);
 }  // namespace detail
 
+namespace detail {
+
+// The coroutine behind Context::call. It takes the Context by value: a member
+// coroutine would keep `this`, which is often a temporary.
 template <class R, class Req>
-Task<Result<R>> Context::call(Pid to, Req request, std::chrono::milliseconds timeout) const {
-  Ref ref = monitor(to);
-  detail::set_pending_call(p_, ref);
-  auto* env = detail::make_envelope<Req>(detail::EnvelopeKind::kCall, std::move(request));
+Task<Result<R>> call_coroutine(Context self, Pid to, Req request,
+                               std::chrono::milliseconds timeout) {
+  Ref ref = self.monitor(to);
+  set_pending_call(self.process(), ref);
+  auto* env = make_envelope<Req>(EnvelopeKind::kCall, std::move(request));
   env->ref = ref;
-  env->from = self();
-  runtime().deliver(to, env);
+  env->from = self.self();
+  self.runtime().deliver(to, env);
 
   std::optional<Result<R>> result;
-  auto reply = [ref](detail::Envelope* e) {
-    return e->kind == detail::EnvelopeKind::kReply && e->ref == ref;
-  };
   struct ReplyPattern {
-    decltype(reply) is_reply;
+    Ref ref;
     std::optional<Result<R>>* out;
-    bool matches(detail::Envelope* e) { return is_reply(e); }
-    void invoke(detail::Envelope* e) {
+    bool matches(Envelope* e) { return e->kind == EnvelopeKind::kReply && e->ref == ref; }
+    void invoke(Envelope* e) {
       if (e->type == type_id<R>()) {
-        out->emplace(std::move(detail::payload<R>(e)));
+        out->emplace(std::move(payload<R>(e)));
       } else {
         out->emplace(Status(StatusCode::kBadType, "call reply of an unexpected type"));
       }
     }
   };
-  co_await receive(
-      ReplyPattern{reply, &result},
+  co_await self.receive(
+      ReplyPattern{ref, &result},
       match([ref](const Down& d) { return d.ref == ref; },
             [&](const Down& d) {
               if (d.reason.kind() == ExitReason::Kind::kNoProc) {
@@ -338,9 +340,16 @@ Task<Result<R>> Context::call(Pid to, Req request, std::chrono::milliseconds tim
       after(timeout, [&] {
         result.emplace(Status(StatusCode::kTimeout, "call to " + to.to_string() + " timed out"));
       }));
-  detail::set_pending_call(p_, Ref{});
-  demonitor(ref, Flush::kYes);
+  set_pending_call(self.process(), Ref{});
+  self.demonitor(ref, Flush::kYes);
   co_return std::move(*result);
+}
+
+}  // namespace detail
+
+template <class R, class Req>
+Task<Result<R>> Context::call(Pid to, Req request, std::chrono::milliseconds timeout) const {
+  return detail::call_coroutine<R>(*this, to, std::move(request), timeout);
 }
 
 }  // namespace plexus
