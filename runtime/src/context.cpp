@@ -22,12 +22,12 @@ void set_links_and_monitor(Process* parent, Process* child, bool link, Ref monit
   Pid parent_pid = parent->pid();
   Pid child_pid = child->pid();
   if (link) {
-    RuntimeImpl::extras(parent).links.insert(child_pid);
-    RuntimeImpl::extras(child).links.insert(parent_pid);
+    RuntimeImpl::extras(parent).links.insert(child_pid, 1);
+    RuntimeImpl::extras(child).links.insert(parent_pid, 1);
   }
   if (monitor_ref) {
-    RuntimeImpl::extras(parent).monitors_out.emplace(monitor_ref, child_pid);
-    RuntimeImpl::extras(child).monitors_in.emplace(monitor_ref, parent_pid);
+    RuntimeImpl::extras(parent).monitors_out.insert(monitor_ref, child_pid);
+    RuntimeImpl::extras(child).monitors_in.insert(monitor_ref, parent_pid);
   }
 }
 
@@ -42,7 +42,7 @@ Status Context::link(Pid pid) const {
   Pid me = self();
   if (pid == me) return Status::OK();
   detail::ProcessExtras& ex = RuntimeImpl::extras(p_);
-  if (ex.links.count(pid)) return Status::OK();
+  if (ex.links.contains(pid)) return Status::OK();
   if (!rt.alive(pid)) {
     if (!p_->trap_exit)
       return Status(StatusCode::kNoProc, "link to " + pid.to_string() + ": no such process");
@@ -51,7 +51,7 @@ Status Context::link(Pid pid) const {
     p_->enqueue_private(env);
     return Status::OK();
   }
-  ex.links.insert(pid);
+  ex.links.insert(pid, 1);
   rt.send_signal<detail::NoPayload>(pid, EnvelopeKind::kLink, me, Ref{});
   return Status::OK();
 }
@@ -64,7 +64,7 @@ void Context::unlink(Pid pid) const {
 Ref Context::monitor(Pid pid) const {
   RuntimeImpl& rt = runtime().impl();
   Ref ref = runtime().make_ref();
-  RuntimeImpl::extras(p_).monitors_out.emplace(ref, pid);
+  RuntimeImpl::extras(p_).monitors_out.insert(ref, pid);
   // To a dead pid this comes straight back as a Down with noproc.
   rt.send_signal<detail::NoPayload>(pid, EnvelopeKind::kMonitor, self(), ref);
   return ref;
@@ -72,15 +72,10 @@ Ref Context::monitor(Pid pid) const {
 
 bool Context::demonitor(Ref ref, Flush flush) const {
   bool active = false;
-  if (p_->extras) {
-    auto it = p_->extras->monitors_out.find(ref);
-    if (it != p_->extras->monitors_out.end()) {
-      Pid target = it->second;
-      p_->extras->monitors_out.erase(it);
-      runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(),
-                                                      ref);
-      active = true;
-    }
+  Pid target;
+  if (p_->extras && p_->extras->monitors_out.erase(ref, &target)) {
+    runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
+    active = true;
   }
   if (flush == Flush::kYes) {
     runtime().impl().drain(p_);

@@ -165,13 +165,13 @@ void RuntimeImpl::handle_signal(Process* p, Envelope* env) {
   };
   switch (env->kind) {
     case EnvelopeKind::kLink:
-      extras(p).links.insert(env->from);
+      extras(p).links.insert(env->from, 1);
       break;
     case EnvelopeKind::kUnlink:
       if (p->extras) p->extras->links.erase(env->from);
       break;
     case EnvelopeKind::kMonitor:
-      extras(p).monitors_in.emplace(env->ref, env->from);
+      extras(p).monitors_in.insert(env->ref, env->from);
       break;
     case EnvelopeKind::kDemonitor:
       if (p->extras) p->extras->monitors_in.erase(env->ref);
@@ -429,15 +429,15 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
 
   ExitReason propagated = reason.as_propagated();
   if (ProcessExtras* ex = p->extras) {
-    for (const Pid& linked : ex->links) {
+    ex->links.for_each([&](const Pid& linked, uint8_t) {
       send_signal<Exit>(linked, EnvelopeKind::kLinkExit, self, Ref{}, Exit{self, propagated});
-    }
-    for (const auto& [ref, watcher] : ex->monitors_in) {
+    });
+    ex->monitors_in.for_each([&](const Ref& ref, const Pid& watcher) {
       send_signal<Down>(watcher, EnvelopeKind::kDown, self, ref, Down{ref, self, propagated});
-    }
-    for (const auto& [ref, target] : ex->monitors_out) {
+    });
+    ex->monitors_out.for_each([&](const Ref& ref, const Pid& target) {
       send_signal<NoPayload>(target, EnvelopeKind::kDemonitor, self, ref);
-    }
+    });
     delete ex;
     p->extras = nullptr;
   }

@@ -3,11 +3,10 @@
 
 #include <atomic>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "plexus/runtime.h"
 #include "plexus/server.h"
+#include "flat_map.h"
 #include "process_table.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -17,9 +16,9 @@ namespace plexus::detail {
 
 // What most processes never need: allocated on the first link or monitor.
 struct ProcessExtras {
-  std::unordered_set<Pid> links;
-  std::unordered_map<Ref, Pid> monitors_out;  // my monitors on others: ref -> target
-  std::unordered_map<Ref, Pid> monitors_in;   // others' monitors on me: ref -> watcher
+  FlatMap<Pid, uint8_t> links;        // the linked pids (the value is unused)
+  FlatMap<Ref, Pid> monitors_out;      // my monitors on others: ref -> target
+  FlatMap<Ref, Pid> monitors_in;       // others' monitors on me: ref -> watcher
 };
 
 // The waiter of an Inbox process: a sender that finds it parked signals here.
