@@ -171,27 +171,29 @@ namespace detail {
 
 // A body that needs its callable kept alive (a lambda with captures, or a
 // plain function) runs inside this wrapper coroutine, whose frame owns it.
+// The arguments live in this frame and are handed to the body as rvalues (it
+// runs once), so move-only arguments work.
 template <class F, class... Args>
 Task<> run_owned(F f, Context self, Args... args) {
-  if constexpr (std::is_invocable_v<F&, Context, Args&...>) {
-    using R = std::invoke_result_t<F&, Context, Args&...>;
+  if constexpr (std::is_invocable_v<F&, Context, Args&&...>) {
+    using R = std::invoke_result_t<F&, Context, Args&&...>;
     if constexpr (std::is_void_v<R>) {
-      f(self, args...);
+      f(self, std::move(args)...);
     } else {
-      co_await f(self, args...);
+      co_await f(self, std::move(args)...);
     }
   } else {
-    using R = std::invoke_result_t<F&, Args&...>;
+    using R = std::invoke_result_t<F&, Args&&...>;
     if constexpr (std::is_void_v<R>) {
-      f(args...);
+      f(std::move(args)...);
     } else {
-      co_await f(args...);
+      co_await f(std::move(args)...);
     }
   }
 }
 
 template <class F, class... Args>
-constexpr bool kIsCoroutineBody = std::is_invocable_r_v<Task<>, F&, Context, Args&...>;
+constexpr bool kIsCoroutineBody = std::is_invocable_r_v<Task<>, F&, Context, Args&&...>;
 
 }  // namespace detail
 
