@@ -62,10 +62,10 @@ Task<> gated_consumer(Context self, std::atomic<int>* consumed, int total) {
 // made runnable just after it: the second runs long before the first is done,
 // because a turn takes at most messages_per_turn messages.
 TEST(RuntimeLifecycleTest, BusyProcessCannotStarveAnother) {
+  constexpr int kMessages = 100000;
+  std::atomic<int> consumed{0};  // outlives the runtime, whose processes use it
   Runtime rt(RuntimeOptions{.schedulers = 1});
   Inbox inbox(rt);
-  constexpr int kMessages = 100000;
-  std::atomic<int> consumed{0};
   Pid busy = rt.spawn(gated_consumer, &consumed, kMessages);
   Pid probe = rt.spawn(prober, &consumed, inbox.pid());
   for (int i = 0; i < kMessages; ++i) rt.send(busy, Work{});
@@ -77,9 +77,9 @@ TEST(RuntimeLifecycleTest, BusyProcessCannotStarveAnother) {
 
 // In deterministic mode a step is one turn of one message, in FIFO order.
 TEST(RuntimeLifecycleTest, DeterministicStepRunsOneMessageOfOneProcess) {
-  Runtime rt(RuntimeOptions{.deterministic = true});
   std::atomic<int> a{0};
   std::atomic<int> b{0};
+  Runtime rt(RuntimeOptions{.deterministic = true});
   Pid pa = rt.spawn(busy_consumer, &a, 3);
   Pid pb = rt.spawn(busy_consumer, &b, 3);
   EXPECT_EQ(rt.run_until_idle(), 2u) << "each process ran to its first receive";
@@ -101,7 +101,9 @@ TEST(RuntimeLifecycleTest, DeterministicStepRunsOneMessageOfOneProcess) {
 double cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -119,7 +121,8 @@ TEST(RuntimeLifecycleTest, IdleRuntimeUsesAlmostNoCpu) {
   double cpu_before = cpu_seconds();
   auto wall_before = std::chrono::steady_clock::now();
   ASSERT_FALSE(inbox.receive<Work>(1000ms).has_value());
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+  double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
   double cpu = cpu_seconds() - cpu_before;
   EXPECT_LT(cpu / wall, 0.05) << "an idle runtime used " << cpu << " s of CPU in " << wall << " s";
 }
@@ -158,7 +161,8 @@ TEST(RuntimeLifecycleTest, ShutdownEndsEveryProcessAndReleasesWhatTheyOwn) {
     EXPECT_GE(live.load(), 4 * kProcesses + 10);
     rt.shutdown();
     EXPECT_EQ(rt.process_count(), 0u);
-    EXPECT_EQ(live.load(), 0) << "objects owned by processes, mailboxes or timers survived shutdown";
+    EXPECT_EQ(live.load(), 0)
+        << "objects owned by processes, mailboxes or timers survived shutdown";
     EXPECT_FALSE(rt.spawn([] {}).valid()) << "no spawning after shutdown";
   }
   EXPECT_EQ(live.load(), 0);

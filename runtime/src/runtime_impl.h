@@ -4,9 +4,9 @@
 #include <atomic>
 #include <string>
 
+#include "flat_map.h"
 #include "plexus/runtime.h"
 #include "plexus/server.h"
-#include "flat_map.h"
 #include "process_table.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -16,9 +16,9 @@ namespace plexus::detail {
 
 // What most processes never need: allocated on the first link or monitor.
 struct ProcessExtras {
-  FlatMap<Pid, uint8_t> links;        // the linked pids (the value is unused)
-  FlatMap<Ref, Pid> monitors_out;      // my monitors on others: ref -> target
-  FlatMap<Ref, Pid> monitors_in;       // others' monitors on me: ref -> watcher
+  FlatMap<Pid, uint8_t> links;     // the linked pids (the value is unused)
+  FlatMap<Ref, Pid> monitors_out;  // my monitors on others: ref -> target
+  FlatMap<Ref, Pid> monitors_in;   // others' monitors on me: ref -> watcher
 };
 
 // The waiter of an Inbox process: a sender that finds it parked signals here.

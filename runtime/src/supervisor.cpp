@@ -311,11 +311,15 @@ SupervisorState make_dynamic_state(Pid parent, DynamicSupervisorFlags flags) {
   return st;
 }
 
-// Unwraps the Result<Result<T>> of a call whose reply is itself a Result.
-template <class T>
-Result<T> flatten(Result<Result<T>> r) {
-  if (!r.ok()) return r.status();
-  return std::move(r).value();
+// Calls a supervisor whose reply is itself a Result, and unwraps it. The
+// request arrives as a named parameter: the helpers below pass temporaries to
+// a plain function, never inside a co_await (see the GCC 12 note in
+// CMakeLists.txt).
+template <class T, class Req>
+Task<Result<T>> call_unwrapped(Context self, Pid sup, Req request) {
+  Result<Result<T>> r = co_await self.call<Result<T>>(sup, std::move(request));
+  if (!r.ok()) co_return r.status();
+  co_return std::move(r).value();
 }
 
 }  // namespace
@@ -339,33 +343,31 @@ Pid start_dynamic_supervisor(Runtime& runtime, DynamicSupervisorFlags flags) {
 namespace supervisor {
 
 Task<Result<Pid>> start_child(Context self, Pid sup, ChildSpec spec) {
-  co_return flatten(co_await self.call<Result<Pid>>(sup, req::StartChild{std::move(spec)}));
+  return call_unwrapped<Pid>(self, sup, req::StartChild{std::move(spec)});
 }
 
 Task<Result<bool>> terminate_child(Context self, Pid sup, std::string id) {
-  co_return flatten(
-      co_await self.call<Result<bool>>(sup, req::TerminateChild{std::move(id), Pid{}}));
+  return call_unwrapped<bool>(self, sup, req::TerminateChild{std::move(id), Pid{}});
 }
 
 Task<Result<bool>> terminate_child(Context self, Pid sup, Pid child) {
-  co_return flatten(
-      co_await self.call<Result<bool>>(sup, req::TerminateChild{std::string(), child}));
+  return call_unwrapped<bool>(self, sup, req::TerminateChild{std::string(), child});
 }
 
 Task<Result<Pid>> restart_child(Context self, Pid sup, std::string id) {
-  co_return flatten(co_await self.call<Result<Pid>>(sup, req::RestartChild{std::move(id)}));
+  return call_unwrapped<Pid>(self, sup, req::RestartChild{std::move(id)});
 }
 
 Task<Result<bool>> delete_child(Context self, Pid sup, std::string id) {
-  co_return flatten(co_await self.call<Result<bool>>(sup, req::DeleteChild{std::move(id)}));
+  return call_unwrapped<bool>(self, sup, req::DeleteChild{std::move(id)});
 }
 
 Task<Result<std::vector<ChildInfo>>> which_children(Context self, Pid sup) {
-  co_return co_await self.call<std::vector<ChildInfo>>(sup, req::WhichChildren{});
+  return self.call<std::vector<ChildInfo>>(sup, req::WhichChildren{});
 }
 
 Task<Result<ChildCounts>> count_children(Context self, Pid sup) {
-  co_return co_await self.call<ChildCounts>(sup, req::CountChildren{});
+  return self.call<ChildCounts>(sup, req::CountChildren{});
 }
 
 }  // namespace supervisor
