@@ -4,36 +4,16 @@
 // normal) is ignored unless the target traps; links are idempotent sets.
 #include <gtest/gtest.h>
 
-#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include "plexus/plexus.h"
+#include "test_processes.h"
 #include "test_support.h"
 
 namespace plexus_test {
 namespace {
 
-using plexus::Context;
-using plexus::Down;
-using plexus::Exit;
-using plexus::ExitReason;
-using plexus::Inbox;
-using plexus::Pid;
-using plexus::Ref;
-using plexus::StatusCode;
-using plexus::Task;
-
-struct Stop {};
-struct Crash {
-  ExitReason reason;
-};
-struct Ping {
-  Pid from;
-};
-struct Pong {
-  Pid from;
-};
 struct ChildIs {
   Pid child;
 };
@@ -45,47 +25,49 @@ struct Forwarded {
   Exit exit;
 };
 
-class LinkTest : public SchedTest {};
-
-// Answers Ping; exits with the reason of a Crash; returns on Stop.
-Task<> worker(Context self) {
-  for (;;) {
-    std::optional<ExitReason> crash;
-    bool stop = false;
-    co_await self.receive([&](const Ping& p) { self.send(p.from, Pong{self.self()}); },
-                          [&](Crash& c) { crash = c.reason; }, [&](const Stop&) { stop = true; });
-    if (crash) self.exit(*crash);
-    if (stop) co_return;
+class LinkTest : public SchedTest {
+ protected:
+  // Spawns a parent that spawn_links a worker and lets `adjust_link` change
+  // the link (unlink it, link again...), then ends the child by sending it
+  // `end_child`. The parent monitors the child and reports Survived once its
+  // Down arrives; then the test stops it, and it exits with error("done").
+  // Returns the reason the parent exited with (a parent the link took down
+  // never reports Survived, and the wait for it fails the test).
+  template <class F, class M>
+  ExitReason parent_exit_after_child_ends(Inbox& inbox, F adjust_link, M end_child) {
+    Pid to = inbox.pid();
+    Pid parent = rt().spawn([to, adjust_link](Context self) -> Task<> {
+      Pid child = self.spawn_link(worker);
+      adjust_link(self, child);
+      Ref ref = self.monitor(child);
+      self.send(to, ChildIs{child});
+      co_await self.receive(
+          plexus::match([ref](const Down& d) { return d.ref == ref; }, [](const Down&) {}));
+      self.send(to, Survived{});
+      co_await self.receive<Stop>();
+      self.exit(ExitReason::error("done"));
+    });
+    Ref parent_ref = inbox.context().monitor(parent);
+    Pid child = must_receive<ChildIs>(inbox).child;
+    rt().send(child, std::move(end_child));
+    must_receive<Survived>(inbox);
+    rt().send(parent, Stop{});
+    return must_receive_down(inbox, parent_ref).reason;
   }
-}
+};
 
 // Traps exits and forwards every Exit to `to`; otherwise as worker. With
 // `link_child`, first spawn_links a worker and reports it.
 Task<> trapper(Context self, Pid to, bool link_child) {
   self.trap_exit(true);
   if (link_child) self.send(to, ChildIs{self.spawn_link(worker)});
-  for (;;) {
-    std::optional<ExitReason> crash;
-    bool stop = false;
-    co_await self.receive([&](Exit& e) { self.send(to, Forwarded{e}); },
-                          [&](const Ping& p) { self.send(p.from, Pong{self.self()}); },
-                          [&](Crash& c) { crash = c.reason; }, [&](const Stop&) { stop = true; });
-    if (crash) self.exit(*crash);
-    if (stop) co_return;
-  }
+  co_await serve_as_worker(self, [&](Exit& e) { self.send(to, Forwarded{e}); });
 }
 
 // Non-trapping: spawn_links a worker, reports it, then waits for Crash/Stop.
 Task<> linked_parent(Context self, Pid to) {
   self.send(to, ChildIs{self.spawn_link(worker)});
   co_await worker(self);
-}
-
-// True if `pid` answers a ping (it is alive and processing messages).
-bool answers_ping(Inbox& inbox, Pid pid) {
-  inbox.context().send(pid, Ping{inbox.pid()});
-  std::optional<Pong> pong = inbox.receive<Pong>(kWait);
-  return pong && pong->from == pid;
 }
 
 TEST_P(LinkTest, AbnormalExitKillsLinkedNonTrappingProcessWithSameReason) {
@@ -103,24 +85,10 @@ TEST_P(LinkTest, AbnormalExitKillsLinkedNonTrappingProcessWithSameReason) {
 
 TEST_P(LinkTest, NormalExitDoesNotKillLinkedNonTrappingProcess) {
   Inbox inbox(rt());
-  Pid to = inbox.pid();
-  Pid parent = rt().spawn([to](Context self) -> Task<> {
-    Pid child = self.spawn_link(worker);
-    Ref ref = self.monitor(child);
-    self.send(to, ChildIs{child});
-    co_await self.receive(
-        plexus::match([ref](const Down& d) { return d.ref == ref; }, [](const Down&) {}));
-    self.send(to, Survived{});
-    co_await self.receive<Stop>();
-    self.exit(ExitReason::error("done"));
-  });
-  Ref parent_ref = inbox.context().monitor(parent);
-  Pid child = must_receive<ChildIs>(inbox).child;
-  rt().send(child, Stop{});
-  must_receive<Survived>(inbox);
-  rt().send(parent, Stop{});
+  ExitReason parent_reason = parent_exit_after_child_ends(
+      inbox, [](Context, Pid) {}, Stop{});
   // Had the link killed it, the reason would be the child's, not "done".
-  EXPECT_EQ(must_receive_down(inbox, parent_ref).reason, ExitReason::error("done"));
+  EXPECT_EQ(parent_reason, ExitReason::error("done"));
 }
 
 TEST_P(LinkTest, TrappingProcessGetsExitMessageWithSenderAndReason) {
@@ -259,24 +227,9 @@ TEST_P(LinkTest, ExitSelfNormalWhileTrappingBecomesExitMessage) {
 
 TEST_P(LinkTest, UnlinkStopsExitPropagation) {
   Inbox inbox(rt());
-  Pid to = inbox.pid();
-  Pid parent = rt().spawn([to](Context self) -> Task<> {
-    Pid child = self.spawn_link(worker);
-    self.unlink(child);
-    Ref ref = self.monitor(child);
-    self.send(to, ChildIs{child});
-    co_await self.receive(
-        plexus::match([ref](const Down& d) { return d.ref == ref; }, [](const Down&) {}));
-    self.send(to, Survived{});
-    co_await self.receive<Stop>();
-    self.exit(ExitReason::error("done"));
-  });
-  Ref parent_ref = inbox.context().monitor(parent);
-  Pid child = must_receive<ChildIs>(inbox).child;
-  rt().send(child, Crash{ExitReason::error("boom")});
-  must_receive<Survived>(inbox);
-  rt().send(parent, Stop{});
-  EXPECT_EQ(must_receive_down(inbox, parent_ref).reason, ExitReason::error("done"));
+  ExitReason parent_reason = parent_exit_after_child_ends(
+      inbox, [](Context self, Pid child) { self.unlink(child); }, Crash{ExitReason::error("boom")});
+  EXPECT_EQ(parent_reason, ExitReason::error("done"));
 }
 
 TEST_P(LinkTest, UnlinkRemovesLinkInBothDirections) {
@@ -300,27 +253,16 @@ TEST_P(LinkTest, UnlinkRemovesLinkInBothDirections) {
 
 TEST_P(LinkTest, LinkIsIdempotentSoOneUnlinkRemovesIt) {
   Inbox inbox(rt());
-  Pid to = inbox.pid();
-  Pid parent = rt().spawn([to](Context self) -> Task<> {
-    Pid child = self.spawn_link(worker);
-    plexus::Status again = self.link(child);
-    plexus::Status third = self.link(child);
-    if (!again.ok() || !third.ok()) self.exit(ExitReason::error("link failed"));
-    self.unlink(child);
-    Ref ref = self.monitor(child);
-    self.send(to, ChildIs{child});
-    co_await self.receive(
-        plexus::match([ref](const Down& d) { return d.ref == ref; }, [](const Down&) {}));
-    self.send(to, Survived{});
-    co_await self.receive<Stop>();
-    self.exit(ExitReason::error("done"));
-  });
-  Ref parent_ref = inbox.context().monitor(parent);
-  Pid child = must_receive<ChildIs>(inbox).child;
-  rt().send(child, Crash{ExitReason::error("boom")});
-  must_receive<Survived>(inbox);
-  rt().send(parent, Stop{});
-  EXPECT_EQ(must_receive_down(inbox, parent_ref).reason, ExitReason::error("done"));
+  ExitReason parent_reason = parent_exit_after_child_ends(
+      inbox,
+      [](Context self, Pid child) {
+        plexus::Status again = self.link(child);
+        plexus::Status third = self.link(child);
+        if (!again.ok() || !third.ok()) self.exit(ExitReason::error("link failed"));
+        self.unlink(child);
+      },
+      Crash{ExitReason::error("boom")});
+  EXPECT_EQ(parent_reason, ExitReason::error("done"));
 }
 
 TEST_P(LinkTest, LinkingTwiceDeliversOneExit) {
@@ -382,13 +324,6 @@ TEST_P(LinkTest, LinkIsBidirectional) {
   EXPECT_EQ(must_receive_down(inbox, child_ref).reason, ExitReason::error("parent crash"));
 }
 
-// Each link spawn_links the next one; the last reports that the chain is built.
-Task<> chain_link(Context self, int remaining, Pid to) {
-  self.send(to, ChildIs{self.self()});
-  if (remaining > 0) self.spawn_link(chain_link, remaining - 1, to);
-  co_await self.receive<Stop>();
-}
-
 TEST_P(LinkTest, LinkChainDiesEntirelyWithTheSameReason) {
   Inbox inbox(rt());
   constexpr int kLength = 10;
@@ -396,7 +331,7 @@ TEST_P(LinkTest, LinkChainDiesEntirelyWithTheSameReason) {
   std::vector<Pid> chain;
   std::vector<Ref> refs;
   for (int i = 0; i < kLength; ++i) {
-    chain.push_back(must_receive<ChildIs>(inbox).child);
+    chain.push_back(must_receive<Joined>(inbox).pid);
     refs.push_back(inbox.context().monitor(chain.back()));
   }
   inbox.context().exit(chain.back(), ExitReason::error("end of chain"));

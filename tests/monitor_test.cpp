@@ -4,37 +4,17 @@
 
 #include <optional>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include "plexus/plexus.h"
+#include "test_processes.h"
 #include "test_support.h"
 
 namespace plexus_test {
 namespace {
 
-using plexus::after;
-using plexus::Context;
-using plexus::Down;
-using plexus::ExitReason;
 using plexus::Flush;
-using plexus::Inbox;
-using plexus::Message;
-using plexus::Pid;
-using plexus::Ref;
-using plexus::Runtime;
-using plexus::Task;
 
-struct Stop {};
-struct Crash {
-  ExitReason reason;
-};
-struct Ping {
-  Pid from;
-};
-struct Pong {
-  Pid from;
-};
 struct Ready {
   Pid watcher;
 };
@@ -51,58 +31,22 @@ struct Spawned {
 
 class MonitorTest : public SchedTest {};
 
-Task<> worker(Context self) {
-  for (;;) {
-    std::optional<ExitReason> crash;
-    bool stop = false;
-    co_await self.receive([&](const Ping& p) { self.send(p.from, Pong{self.self()}); },
-                          [&](Crash& c) { crash = c.reason; }, [&](const Stop&) { stop = true; });
-    if (crash) self.exit(*crash);
-    if (stop) co_return;
-  }
-}
-
 // Monitors `target`, reports Ready, then forwards the Down of that monitor
 // while serving as a worker (Ping, Crash, Stop).
 Task<> watcher(Context self, Pid target, Pid to) {
   Ref ref = self.monitor(target);
   self.send(to, Ready{self.self()});
-  for (;;) {
-    std::optional<ExitReason> crash;
-    bool stop = false;
-    co_await self.receive(
-        plexus::match([ref](const Down& d) { return d.ref == ref; },
-                      [&](Down& d) { self.send(to, Watched{d}); }),
-        [&](const Ping& p) { self.send(p.from, Pong{self.self()}); },
-        [&](Crash& c) { crash = c.reason; }, [&](const Stop&) { stop = true; });
-    if (crash) self.exit(*crash);
-    if (stop) co_return;
-  }
-}
-
-bool answers_ping(Inbox& inbox, Pid pid) {
-  inbox.context().send(pid, Ping{inbox.pid()});
-  std::optional<Pong> pong = inbox.receive<Pong>(kWait);
-  return pong && pong->from == pid;
+  co_await serve_as_worker(self, plexus::match([ref](const Down& d) { return d.ref == ref; },
+                                               [&](Down& d) { self.send(to, Watched{d}); }));
 }
 
 // Waits until at least `n` messages sit in the inbox's mailbox (without
 // receiving them).
 bool wait_queue_len(Runtime& rt, Inbox& inbox, size_t n) {
-  auto deadline = std::chrono::steady_clock::now() + kWait;
-  for (;;) {
+  return eventually(rt, [&] {
     drain(inbox);
-    if (inbox.context().message_queue_len() >= n) return true;
-    if (rt.options().deterministic) {
-      if (!rt.step()) {
-        drain(inbox);
-        return inbox.context().message_queue_len() >= n;
-      }
-    } else {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::yield();
-    }
-  }
+    return inbox.context().message_queue_len() >= n;
+  });
 }
 
 TEST_P(MonitorTest, DownCarriesRefPidAndReason) {

@@ -13,15 +13,6 @@
 namespace plexus_test {
 namespace {
 
-using plexus::Context;
-using plexus::Down;
-using plexus::ExitReason;
-using plexus::Inbox;
-using plexus::Pid;
-using plexus::Ref;
-using plexus::Runtime;
-using plexus::Task;
-
 struct Probe {
   int tag;
 };

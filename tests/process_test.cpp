@@ -7,28 +7,12 @@
 #include <vector>
 
 #include "plexus/plexus.h"
+#include "test_processes.h"
 #include "test_support.h"
 
 namespace plexus_test {
 namespace {
 
-using plexus::Context;
-using plexus::Down;
-using plexus::ExitReason;
-using plexus::Inbox;
-using plexus::LogLevel;
-using plexus::Pid;
-using plexus::Ref;
-using plexus::StatusCode;
-using plexus::Task;
-
-struct Stop {};
-struct Ping {
-  Pid from;
-};
-struct Pong {
-  Pid from;
-};
 struct Value {
   int v;
 };
@@ -40,16 +24,6 @@ struct Report {
 };
 
 class ProcessTest : public SchedTest {};
-
-// Answers every Ping with a Pong until it gets Stop.
-Task<> echo(Context self) {
-  for (;;) {
-    bool stop = false;
-    co_await self.receive([&](const Ping& p) { self.send(p.from, Pong{self.self()}); },
-                          [&](const Stop&) { stop = true; });
-    if (stop) co_return;
-  }
-}
 
 TEST_P(ProcessTest, SpawnedProcessIsAliveUntilItsBodyReturns) {
   Inbox inbox(rt());
@@ -92,7 +66,7 @@ TEST_P(ProcessTest, SendToDeadPidIsSilentlyDropped) {
   EXPECT_EQ(rt().process_count(), count);
 
   // Senders are unaffected: a live process still answers.
-  Pid live = rt().spawn(echo);
+  Pid live = rt().spawn(worker);
   inbox.context().send(live, Ping{inbox.pid()});
   EXPECT_EQ(must_receive<Pong>(inbox).from, live);
   EXPECT_TRUE(nothing_of_type<Value>(inbox));
@@ -149,7 +123,7 @@ TEST_P(ProcessTest, ProcessCanSpawnProcesses) {
   Inbox inbox(rt());
   rt().spawn(
       [](Context self, Pid to) -> Task<> {
-        Pid child = self.spawn(echo);
+        Pid child = self.spawn(worker);
         self.send(child, Ping{self.self()});
         Pong pong = co_await self.receive<Pong>();
         self.send(to, Report{pong.from});
@@ -162,7 +136,7 @@ TEST_P(ProcessTest, ProcessCanSpawnProcesses) {
 
 TEST_P(ProcessTest, RegisteredNameReachesProcess) {
   Inbox inbox(rt());
-  Pid pid = rt().spawn(echo);
+  Pid pid = rt().spawn(worker);
   ASSERT_TRUE(rt().register_name("echo", pid).ok());
   EXPECT_EQ(rt().whereis("echo"), pid);
 
@@ -181,8 +155,8 @@ TEST_P(ProcessTest, SendToUnregisteredNameIsNotFound) {
 }
 
 TEST_P(ProcessTest, RegisteringTakenNameOrSecondNameIsAlreadyExists) {
-  Pid a = rt().spawn(echo);
-  Pid b = rt().spawn(echo);
+  Pid a = rt().spawn(worker);
+  Pid b = rt().spawn(worker);
   ASSERT_TRUE(rt().register_name("taken", a).ok());
   EXPECT_EQ(rt().register_name("taken", b).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(rt().whereis("taken"), a);
@@ -194,7 +168,7 @@ TEST_P(ProcessTest, RegisteringTakenNameOrSecondNameIsAlreadyExists) {
 }
 
 TEST_P(ProcessTest, UnregisterRemovesName) {
-  Pid pid = rt().spawn(echo);
+  Pid pid = rt().spawn(worker);
   ASSERT_TRUE(rt().register_name("gone", pid).ok());
   EXPECT_TRUE(rt().unregister("gone").ok());
   EXPECT_FALSE(rt().whereis("gone").valid());
@@ -207,7 +181,7 @@ TEST_P(ProcessTest, UnregisterRemovesName) {
 
 TEST_P(ProcessTest, NameIsReleasedWhenProcessExits) {
   Inbox inbox(rt());
-  Pid first = rt().spawn(echo);
+  Pid first = rt().spawn(worker);
   ASSERT_TRUE(rt().register_name("service", first).ok());
   Ref ref = inbox.context().monitor(first);
   rt().send(first, Stop{});
@@ -215,7 +189,7 @@ TEST_P(ProcessTest, NameIsReleasedWhenProcessExits) {
   EXPECT_FALSE(rt().whereis("service").valid());
   EXPECT_EQ(rt().send("service", Value{1}).code(), StatusCode::kNotFound);
 
-  Pid second = rt().spawn(echo);
+  Pid second = rt().spawn(worker);
   EXPECT_TRUE(rt().register_name("service", second).ok());
   EXPECT_EQ(rt().whereis("service"), second);
   rt().send(second, Stop{});
@@ -323,7 +297,7 @@ TEST_P(ProcessTest, ProcessCountTracksLiveProcesses) {
   Inbox inbox(rt());
   size_t base = rt().process_count();
   std::vector<Pid> pids;
-  for (int i = 0; i < 10; ++i) pids.push_back(rt().spawn(echo));
+  for (int i = 0; i < 10; ++i) pids.push_back(rt().spawn(worker));
   EXPECT_EQ(rt().process_count(), base + 10);
   std::vector<Ref> refs;
   for (Pid pid : pids) refs.push_back(inbox.context().monitor(pid));

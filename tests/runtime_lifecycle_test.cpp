@@ -13,13 +13,8 @@
 namespace plexus_test {
 namespace {
 
-using plexus::Context;
-using plexus::Inbox;
-using plexus::Pid;
-using plexus::Runtime;
 using plexus::RuntimeOptions;
 using plexus::Server;
-using plexus::Task;
 
 struct Work {};
 struct Probe {};

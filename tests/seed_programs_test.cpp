@@ -17,18 +17,6 @@
 namespace plexus_test {
 namespace {
 
-using plexus::after;
-using plexus::Context;
-using plexus::Down;
-using plexus::ExitReason;
-using plexus::Inbox;
-using plexus::LogLevel;
-using plexus::Message;
-using plexus::Pid;
-using plexus::Ref;
-using plexus::StatusCode;
-using plexus::Task;
-
 class SeedProgramsTest : public SchedTest {};
 
 // ---- Ping pong

@@ -4,24 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <memory>
 #include <thread>
 #include <vector>
 
 #include "plexus/plexus.h"
+#include "test_processes.h"
 #include "test_support.h"
 
 namespace plexus_test {
 namespace {
-
-using plexus::Context;
-using plexus::Down;
-using plexus::ExitReason;
-using plexus::Inbox;
-using plexus::Pid;
-using plexus::Ref;
-using plexus::Runtime;
-using plexus::Task;
 
 constexpr std::chrono::milliseconds kStressWait = kWait * 6;
 
@@ -29,10 +20,6 @@ struct Tally {
   long long downs;
   long long normal;
 };
-struct Joined {
-  Pid pid;
-};
-struct Stop {};
 struct Go {};
 struct Seq {
   int sender;
@@ -86,12 +73,6 @@ TEST_P(StressTest, MillionProcessesSpawnAndExitWithoutLeak) {
   EXPECT_TRUE(must_receive_down(inbox, ref).reason.is_normal());
   EXPECT_TRUE(eventually(rt(), [&] { return rt().process_count() == base; }))
       << rt().process_count() << " processes live, " << base << " expected";
-}
-
-Task<> chain_link(Context self, int remaining, Pid to) {
-  self.send(to, Joined{self.self()});
-  if (remaining > 0) self.spawn_link(chain_link, remaining - 1, to);
-  co_await self.receive<Stop>();
 }
 
 TEST_P(StressTest, HundredThousandLinkChainDiesWhenItsEndIsKilled) {
@@ -168,51 +149,56 @@ Task<> ordered_consumer(Context self, Pid to, long long expected) {
   self.send(to, OrderReport{total, out_of_order, {next[0] - 1, next[1] - 1}});
 }
 
-TEST(ConcurrentSendTest, TwoProcessesSendingToOneLoseNothingAndKeepOrder) {
-  LogCapture logs;
-  std::unique_ptr<Runtime> runtime = make_runtime(Sched::kThreaded, &logs);
-  Runtime& rt = *runtime;
-  Inbox inbox(rt);
-  const long long per_sender = 500000 / kStressDivisor;
-  Pid consumer = rt.spawn(ordered_consumer, inbox.pid(), 2 * per_sender);
+// Two senders each send kPerSender Seqs to one ordered_consumer.
+class ConcurrentSendTest : public ::testing::Test {
+ protected:
+  static constexpr long long kPerSender = 500000 / kStressDivisor;
+
+  ConcurrentSendTest()
+      : rt_(runtime_options(Sched::kThreaded, &logs_)),
+        inbox_(rt_),
+        consumer_(rt_.spawn(ordered_consumer, inbox_.pid(), 2 * kPerSender)) {}
+
+  // Checks the consumer's report: nothing lost, each sender's Seqs in order.
+  void expect_all_arrived_in_order() {
+    OrderReport r = must_receive<OrderReport>(inbox_, kStressWait);
+    EXPECT_EQ(r.total, 2 * kPerSender);
+    EXPECT_EQ(r.out_of_order, 0);
+    EXPECT_EQ(r.last[0], kPerSender - 1);
+    EXPECT_EQ(r.last[1], kPerSender - 1);
+  }
+
+  LogCapture logs_;  // declared first: outlives the runtime that logs to it
+  Runtime rt_;
+  Inbox inbox_;
+  Pid consumer_;
+};
+
+TEST_F(ConcurrentSendTest, TwoProcessesSendingToOneLoseNothingAndKeepOrder) {
   std::vector<Pid> producers;
   for (int id = 0; id < 2; ++id) {
-    producers.push_back(rt.spawn(
+    producers.push_back(rt_.spawn(
         [](Context self, Pid consumer, int id, long long count) -> Task<> {
           co_await self.receive<Go>();
           for (long long i = 0; i < count; ++i) self.send(consumer, Seq{id, i});
         },
-        consumer, id, per_sender));
+        consumer_, id, kPerSender));
   }
-  for (Pid p : producers) rt.send(p, Go{});
-  OrderReport r = must_receive<OrderReport>(inbox, kStressWait);
-  EXPECT_EQ(r.total, 2 * per_sender);
-  EXPECT_EQ(r.out_of_order, 0);
-  EXPECT_EQ(r.last[0], per_sender - 1);
-  EXPECT_EQ(r.last[1], per_sender - 1);
+  for (Pid p : producers) rt_.send(p, Go{});
+  expect_all_arrived_in_order();
 }
 
-TEST(ConcurrentSendTest, TwoThreadsSendingToOneLoseNothingAndKeepOrder) {
-  LogCapture logs;
-  std::unique_ptr<Runtime> runtime = make_runtime(Sched::kThreaded, &logs);
-  Runtime& rt = *runtime;
-  Inbox inbox(rt);
-  const long long per_sender = 500000 / kStressDivisor;
-  Pid consumer = rt.spawn(ordered_consumer, inbox.pid(), 2 * per_sender);
+TEST_F(ConcurrentSendTest, TwoThreadsSendingToOneLoseNothingAndKeepOrder) {
   std::vector<std::thread> threads;
   for (int id = 0; id < 2; ++id) {
     threads.emplace_back(
-        [&rt, consumer](int sender, long long count) {
-          for (long long i = 0; i < count; ++i) rt.send(consumer, Seq{sender, i});
+        [this](int sender, long long count) {
+          for (long long i = 0; i < count; ++i) rt_.send(consumer_, Seq{sender, i});
         },
-        id, per_sender);
+        id, kPerSender);
   }
   for (std::thread& t : threads) t.join();
-  OrderReport r = must_receive<OrderReport>(inbox, kStressWait);
-  EXPECT_EQ(r.total, 2 * per_sender);
-  EXPECT_EQ(r.out_of_order, 0);
-  EXPECT_EQ(r.last[0], per_sender - 1);
-  EXPECT_EQ(r.last[1], per_sender - 1);
+  expect_all_arrived_in_order();
 }
 
 }  // namespace

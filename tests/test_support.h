@@ -1,5 +1,6 @@
-// Helpers shared by the Plexus conformance tests: the scheduler parameter,
-// runtime construction, a capturing log sink and waiting helpers.
+// Helpers shared by the Plexus conformance tests: the runtime's names most
+// tests use, the scheduler parameter, runtime options, a capturing log sink
+// and waiting helpers.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,7 +9,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -62,6 +62,22 @@ inline void PrintTo(ExitReason::Kind kind, std::ostream* os) {
 namespace plexus_test {
 
 using namespace std::chrono_literals;
+
+// The runtime's vocabulary, so tests name it unqualified. Names only some
+// tests use are declared in those tests.
+using plexus::after;
+using plexus::Context;
+using plexus::Down;
+using plexus::Exit;
+using plexus::ExitReason;
+using plexus::Inbox;
+using plexus::LogLevel;
+using plexus::Message;
+using plexus::Pid;
+using plexus::Ref;
+using plexus::Runtime;
+using plexus::StatusCode;
+using plexus::Task;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool kSanitized = true;
@@ -186,11 +202,6 @@ inline plexus::RuntimeOptions runtime_options(Sched sched, LogCapture* logs = nu
   return options;
 }
 
-// A runtime on scheduler `sched` (see runtime_options).
-inline std::unique_ptr<plexus::Runtime> make_runtime(Sched sched, LogCapture* logs = nullptr) {
-  return std::make_unique<plexus::Runtime>(runtime_options(sched, logs));
-}
-
 // Fixture for tests that run on both schedulers: one runtime per test, with
 // its log captured.
 class SchedTest : public ::testing::TestWithParam<Sched> {
@@ -199,6 +210,19 @@ class SchedTest : public ::testing::TestWithParam<Sched> {
 
   plexus::Runtime& rt() { return rt_; }
   bool deterministic() const { return GetParam() == Sched::kDeterministic; }
+
+  // Whether `elapsed_ms` of runtime time is right for a wait of `wait_ms`:
+  // exactly that in deterministic mode, where virtual time jumps to the
+  // deadline; at least that on threads, where a wakeup may be late but never
+  // early.
+  ::testing::AssertionResult matches_wait(int64_t elapsed_ms, int64_t wait_ms) const {
+    if (deterministic() ? elapsed_ms == wait_ms : elapsed_ms >= wait_ms) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << elapsed_ms << " ms elapsed for a wait of " << wait_ms << " ms; expected "
+           << (deterministic() ? "exactly" : "at least") << " that";
+  }
 
   LogCapture logs_;  // declared first: outlives the runtime that logs to it
   plexus::Runtime rt_;

@@ -11,11 +11,6 @@
 namespace plexus_test {
 namespace {
 
-using plexus::after;
-using plexus::Context;
-using plexus::Inbox;
-using plexus::Pid;
-using plexus::Task;
 using plexus::TimerRef;
 
 struct Tick {
@@ -48,11 +43,7 @@ TEST_P(TimerTest, SendAfterDeliversNoEarlierThanItsDelay) {
   EXPECT_TRUE(static_cast<bool>(timer));
   EXPECT_EQ(must_receive<Tick>(inbox).n, 1);
   int64_t waited = rt().now_ms() - start;
-  if (deterministic()) {
-    EXPECT_EQ(waited, 50);
-  } else {
-    EXPECT_GE(waited, 50);
-  }
+  EXPECT_TRUE(matches_wait(waited, 50));
 }
 
 TEST_P(TimerTest, TimersFireInDeadlineOrder) {
@@ -213,11 +204,9 @@ TEST_P(TimerTest, HundredThousandReceiveTimeoutsArmedAndCancelledStayCorrect) {
   EXPECT_EQ(s.ponger_timeouts, 0);
   EXPECT_EQ(s.bad_balls, 0);
   EXPECT_TRUE(s.final_timed_out);
+  EXPECT_TRUE(matches_wait(s.final_wait_ms, 20));
   if (deterministic()) {
-    EXPECT_EQ(s.final_wait_ms, 20);
     EXPECT_EQ(rt().now_ms() - start, 20) << "cancelled timeouts moved virtual time";
-  } else {
-    EXPECT_GE(s.final_wait_ms, 20);
   }
 }
 
@@ -235,11 +224,7 @@ TEST_P(TimerTest, ReceiveTimeoutRestartsWithEachReceive) {
   });
   Summary s = must_receive<Summary>(inbox);
   EXPECT_EQ(s.pinger_timeouts, 5);
-  if (deterministic()) {
-    EXPECT_EQ(s.final_wait_ms, 50);
-  } else {
-    EXPECT_GE(s.final_wait_ms, 50);
-  }
+  EXPECT_TRUE(matches_wait(s.final_wait_ms, 50));
 }
 
 PLEXUS_INSTANTIATE_SCHEDULERS(TimerTest);

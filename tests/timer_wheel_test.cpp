@@ -21,26 +21,32 @@ std::unique_ptr<Node> make_node(uint64_t id, int64_t expiry) {
   return node;
 }
 
-TEST(TimerWheelTest, FiresAtTheExpiryTickNotBefore) {
-  TimerWheel wheel(0);
-  auto n = make_node(1, 100);
-  wheel.insert(n.get());
+// A wheel whose clock stands at `now`, holding one timer (id 1) due at
+// `expiry`, and the list that advance() fills with what fires.
+struct OneTimer {
+  OneTimer(int64_t now, int64_t expiry) : wheel(now), node(make_node(1, expiry)) {
+    wheel.insert(node.get());
+  }
+
+  TimerWheel wheel;
+  std::unique_ptr<Node> node;
   std::vector<Node*> out;
-  wheel.advance(99, out);
-  EXPECT_TRUE(out.empty());
-  wheel.advance(100, out);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0]->id, 1u);
-  EXPECT_EQ(wheel.size(), 0u);
+};
+
+TEST(TimerWheelTest, FiresAtTheExpiryTickNotBefore) {
+  OneTimer t(0, 100);
+  t.wheel.advance(99, t.out);
+  EXPECT_TRUE(t.out.empty());
+  t.wheel.advance(100, t.out);
+  ASSERT_EQ(t.out.size(), 1u);
+  EXPECT_EQ(t.out[0]->id, 1u);
+  EXPECT_EQ(t.wheel.size(), 0u);
 }
 
 TEST(TimerWheelTest, PastExpiryFiresAtTheNextAdvance) {
-  TimerWheel wheel(500);
-  auto n = make_node(1, 10);
-  wheel.insert(n.get());
-  std::vector<Node*> out;
-  wheel.advance(500, out);
-  EXPECT_EQ(out.size(), 1u);
+  OneTimer t(500, 10);
+  t.wheel.advance(500, t.out);
+  EXPECT_EQ(t.out.size(), 1u);
 }
 
 TEST(TimerWheelTest, RemovedTimerNeverFires) {
@@ -57,22 +63,19 @@ TEST(TimerWheelTest, RemovedTimerNeverFires) {
 }
 
 TEST(TimerWheelTest, NextEventIsNeverLaterThanTheNextExpiry) {
-  TimerWheel wheel(0);
-  auto n = make_node(1, 70000);
-  wheel.insert(n.get());
-  std::vector<Node*> out;
+  OneTimer t(0, 70000);
   int64_t now = 0;
   // Jumping from event to event (as the timer thread does) reaches the expiry.
-  while (out.empty()) {
-    auto next = wheel.next_event();
+  while (t.out.empty()) {
+    auto next = t.wheel.next_event();
     ASSERT_TRUE(next.has_value());
     ASSERT_LE(*next, 70000);
     ASSERT_GE(*next, now);
     now = *next;
-    wheel.advance(now, out);
+    t.wheel.advance(now, t.out);
   }
   EXPECT_EQ(now, 70000);
-  EXPECT_FALSE(wheel.next_event().has_value());
+  EXPECT_FALSE(t.wheel.next_event().has_value());
 }
 
 // Random expiries over all levels, advanced in random steps: each timer
