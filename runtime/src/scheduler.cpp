@@ -20,8 +20,9 @@ thread_local Scheduler::Worker* tls_worker = nullptr;
 // Runs from the `next` slot at most this many times in a row, so that two
 // processes messaging each other cannot starve the ring.
 constexpr int kMaxNextStreak = 16;
-// Every this many turns a worker looks at the global queue first.
-constexpr uint32_t kGlobalCheckInterval = 61;
+// Every this many turns a worker looks at the global queue first, so that
+// processes woken from outside the workers wait at most this many turns.
+constexpr uint32_t kGlobalCheckInterval = 8;
 // Rounds of looking for work before a worker sleeps.
 constexpr int kSpinRounds = 64;
 }  // namespace

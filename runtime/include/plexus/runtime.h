@@ -35,8 +35,11 @@ struct RuntimeOptions {
   bool deterministic = false;
   // Size of the process table (live processes at once).
   uint32_t max_processes = 1u << 22;
-  // Messages a process may receive in one turn before others get theirs.
-  int messages_per_turn = 64;
+  // Messages a process may receive in one turn before others get theirs
+  // (Erlang gives a process about 4000 reductions a turn). Large enough that
+  // a receiver with a backlog keeps up with its senders, small enough that a
+  // turn stays well under a millisecond.
+  int messages_per_turn = 1000;
   LogSink log_sink = log_to_stderr;
   LogLevel log_level = LogLevel::kInfo;
 };
