@@ -96,15 +96,7 @@ bool Context::demonitor(Ref ref, Flush flush) const {
 }
 
 void Context::exit(Pid pid, ExitReason reason) const {
-  RuntimeImpl& rt = runtime().impl();
-  if (reason.is_kill() && pid.node == 0) {
-    if (detail::Process* p = rt.table.get(pid.index);
-        p && p->serial.load(std::memory_order_acquire) == pid.serial) {
-      p->kill_pending.store(true, std::memory_order_release);
-    }
-  }
-  Pid me = self();
-  rt.send_signal<Exit>(pid, EnvelopeKind::kExit, me, Ref{}, Exit{me, std::move(reason)});
+  runtime().impl().send_exit(self(), pid, std::move(reason));
 }
 
 Status Context::register_name(const std::string& name) const {

@@ -118,6 +118,17 @@ void RuntimeImpl::on_dead_target(Pid to, Envelope* env) {
   delete env;
 }
 
+void RuntimeImpl::send_exit(Pid from, Pid to, ExitReason reason) {
+  if (reason.is_kill() && to.node == 0) {
+    // The victim cannot survive a kill: alive() says so from now on.
+    if (Process* p = table.get(to.index);
+        p && p->serial.load(std::memory_order_acquire) == to.serial) {
+      p->kill_pending.store(true, std::memory_order_release);
+    }
+  }
+  send_signal<Exit>(to, EnvelopeKind::kExit, from, Ref{}, Exit{from, std::move(reason)});
+}
+
 bool RuntimeImpl::alive(Pid pid) const {
   if (!pid.valid() || pid.node != 0) return false;
   Process* p = table.get(pid.index);
@@ -519,15 +530,7 @@ std::optional<std::chrono::milliseconds> Runtime::cancel_timer(TimerRef timer) {
   return std::chrono::milliseconds(*left);
 }
 
-void Runtime::exit(Pid pid, ExitReason reason) {
-  if (reason.is_kill() && pid.node == 0) {
-    if (Process* p = impl_->table.get(pid.index);
-        p && p->serial.load(std::memory_order_acquire) == pid.serial) {
-      p->kill_pending.store(true, std::memory_order_release);
-    }
-  }
-  impl_->send_signal<Exit>(pid, EnvelopeKind::kExit, Pid{}, Ref{}, Exit{Pid{}, std::move(reason)});
-}
+void Runtime::exit(Pid pid, ExitReason reason) { impl_->send_exit(Pid{}, pid, std::move(reason)); }
 
 bool Runtime::alive(Pid pid) const { return impl_->alive(pid); }
 

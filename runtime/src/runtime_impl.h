@@ -53,6 +53,8 @@ class RuntimeImpl {
     env->ref = ref;
     deliver(to, env);
   }
+  // exit(to, reason) from `from` (null outside a process), as erlang:exit/2.
+  void send_exit(Pid from, Pid to, ExitReason reason);
   // A signal reached a process that does not exist: a link gets the linker an
   // exit signal `noproc`, a monitor gets the watcher a Down `noproc`; the
   // rest is dropped.
