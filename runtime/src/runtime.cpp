@@ -144,11 +144,12 @@ bool RuntimeImpl::alive(Pid pid) const {
 // ---------------------------------------------------------------- signals
 
 void RuntimeImpl::drain(Process* p) {
-  Envelope* list = p->head.exchange(nullptr, std::memory_order_acquire);
-  if (list == nullptr || list == kWaiting || list == kClosed) {
-    if (list == kClosed) p->head.store(kClosed, std::memory_order_release);
-    return;
-  }
+  // Only the owner moves head to kWaiting or kClosed, so once a load shows
+  // envelopes, the exchange takes them; a plain load keeps an empty poll off
+  // the contended line.
+  Envelope* list = p->head.load(std::memory_order_acquire);
+  if (list == nullptr || list == kWaiting || list == kClosed) return;
+  list = p->head.exchange(nullptr, std::memory_order_acquire);
   uint32_t serial = p->serial.load(std::memory_order_relaxed);
   for (Envelope* env = reverse(list); env != nullptr;) {
     Envelope* next = env->next;

@@ -28,6 +28,8 @@ class Inbox {
 
   Pid pid() const { return pid_; }
   // For send, link, monitor, trap_exit, exit... (not for the co_await calls).
+  // Only while alive(): once the inbox has exited, its slot may belong to
+  // another process.
   Context context() const { return Context(process_); }
   // False once an exit signal ended this inbox (see exit_reason()).
   bool alive() const { return !exited_; }
