@@ -1,6 +1,6 @@
 // Scale: a million processes come and go without leaking, a 100,000-process
 // link chain dies entirely, and concurrent senders lose nothing and keep
-// per-sender order. (Sanitizer builds divide the sizes by kStressDivisor.)
+// per-sender order. Every build, sanitizers included, runs the full sizes.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -63,7 +63,7 @@ Task<> spawner(Context self, Pid to, long long total) {
 
 TEST_P(StressTest, MillionProcessesSpawnAndExitWithoutLeak) {
   Inbox inbox(rt());
-  const long long n = 1000000 / kStressDivisor;
+  const long long n = 1000000;
   size_t base = rt().process_count();
   Pid pid = rt().spawn(spawner, inbox.pid(), n);
   Ref ref = inbox.context().monitor(pid);
@@ -77,7 +77,7 @@ TEST_P(StressTest, MillionProcessesSpawnAndExitWithoutLeak) {
 
 TEST_P(StressTest, HundredThousandLinkChainDiesWhenItsEndIsKilled) {
   Inbox inbox(rt());
-  const int n = 100000 / kStressDivisor;
+  const int n = 100000;
   size_t base = rt().process_count();
   rt().spawn(chain_link, n - 1, inbox.pid());
   std::vector<Pid> chain;
@@ -122,7 +122,7 @@ Task<> ring_member(Context self, Pid to, int total) {
 
 TEST_P(StressTest, TokenTravelsTenTimesAroundRingOfTenThousandProcesses) {
   Inbox inbox(rt());
-  const int size = 10000 / kStressDivisor;
+  const int size = 10000;
   const int total = size * 10;
   std::vector<Pid> ring;
   for (int i = 0; i < size; ++i) ring.push_back(rt().spawn(ring_member, inbox.pid(), total));
@@ -152,7 +152,7 @@ Task<> ordered_consumer(Context self, Pid to, long long expected) {
 // Two senders each send kPerSender Seqs to one ordered_consumer.
 class ConcurrentSendTest : public ::testing::Test {
  protected:
-  static constexpr long long kPerSender = 500000 / kStressDivisor;
+  static constexpr long long kPerSender = 500000;
 
   ConcurrentSendTest()
       : rt_(runtime_options(Sched::kThreaded, &logs_)),

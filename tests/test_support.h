@@ -79,20 +79,17 @@ using plexus::Runtime;
 using plexus::StatusCode;
 using plexus::Task;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#if defined(__has_feature)
+#define PLEXUS_TEST_HAS_FEATURE(x) __has_feature(x)
+#else
+#define PLEXUS_TEST_HAS_FEATURE(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    PLEXUS_TEST_HAS_FEATURE(address_sanitizer) || PLEXUS_TEST_HAS_FEATURE(thread_sanitizer)
 inline constexpr bool kSanitized = true;
 #else
 inline constexpr bool kSanitized = false;
 #endif
-#else
-inline constexpr bool kSanitized = false;
-#endif
-
-// Sanitizer builds run the stress sizes divided by this.
-inline constexpr int kStressDivisor = kSanitized ? 10 : 1;
 
 // How long to wait for something that must happen (generous: a failure shows
 // up as a timeout, a pass never waits this long).

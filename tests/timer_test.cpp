@@ -116,7 +116,7 @@ TEST_P(TimerTest, CancellingOneTimerLeavesOthers) {
 
 TEST_P(TimerTest, ManySendAfterTimersCancelledNeverFire) {
   Inbox inbox(rt());
-  const int n = 100000 / kStressDivisor;
+  const int n = 100000;
   std::vector<TimerRef> timers;
   timers.reserve(n);
   for (int i = 0; i < n; ++i) {
@@ -142,7 +142,7 @@ TEST_P(TimerTest, ManySendAfterTimersCancelledNeverFire) {
 
 TEST_P(TimerTest, ManyTimersAllFireInDeadlineOrder) {
   Inbox inbox(rt());
-  const int n = 10000 / kStressDivisor;
+  const int n = 10000;
   for (int i = 0; i < n; ++i) {
     int delay = (i * 37) % 100;
     rt().send_after(inbox.pid(), std::chrono::milliseconds(delay), Tick{delay});
@@ -196,7 +196,7 @@ Task<> pinger(Context self, Pid to, int rounds) {
 
 TEST_P(TimerTest, HundredThousandReceiveTimeoutsArmedAndCancelledStayCorrect) {
   Inbox inbox(rt());
-  const int rounds = 100000 / kStressDivisor;
+  const int rounds = 100000;
   int64_t start = rt().now_ms();
   rt().spawn(pinger, inbox.pid(), rounds);
   Summary s = must_receive<Summary>(inbox, kWait * 3);
