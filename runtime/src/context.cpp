@@ -18,7 +18,8 @@ void finish_receive(Process* p) {
 
 void set_pending_call(Process* p, Ref ref) { p->pending_call = ref; }
 
-void set_links_and_monitor(Process* parent, Process* child, bool link, Ref monitor_ref) {
+Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref) {
+  if (!child) return Pid{};
   Pid parent_pid = parent->pid();
   Pid child_pid = child->pid();
   if (link) {
@@ -29,6 +30,7 @@ void set_links_and_monitor(Process* parent, Process* child, bool link, Ref monit
     RuntimeImpl::extras(parent).monitors_out.insert(monitor_ref, child_pid);
     RuntimeImpl::extras(child).monitors_in.insert(monitor_ref, parent_pid);
   }
+  return parent->runtime->start(child);
 }
 
 }  // namespace detail

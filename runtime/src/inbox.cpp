@@ -18,8 +18,7 @@ Inbox::Inbox(Runtime& runtime)
   process_->inbox = new InboxWaiter;
   process_->started = true;
   process_->budget = 1 << 30;
-  pid_ = process_->pid();
-  runtime.start(process_);
+  pid_ = runtime.start(process_);
 }
 
 Inbox::~Inbox() {

@@ -41,11 +41,6 @@ class RunQueue {
   bool empty() const {
     return head_.load(std::memory_order_acquire) >= tail_.load(std::memory_order_acquire);
   }
-  uint64_t size() const {
-    uint64_t head = head_.load(std::memory_order_acquire);
-    uint64_t tail = tail_.load(std::memory_order_acquire);
-    return tail > head ? tail - head : 0;
-  }
 
  private:
   alignas(64) std::atomic<uint64_t> head_{0};

@@ -517,7 +517,12 @@ void Runtime::deliver(Pid to, Envelope* env) { impl_->deliver(to, env); }
 
 Ref Runtime::make_ref() { return Ref{impl_->next_ref.fetch_add(1, std::memory_order_relaxed)}; }
 
-void Runtime::start(Process* p) { impl_->start(p); }
+Pid Runtime::start(Process* p) {
+  if (!p) return Pid{};
+  Pid pid = p->pid();
+  impl_->start(p);  // from here on p may run, and even exit, on another thread
+  return pid;
+}
 
 Process* Runtime::allocate_process(detail::ProcessKind kind) { return impl_->allocate(kind); }
 

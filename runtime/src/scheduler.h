@@ -38,7 +38,6 @@ class Scheduler {
   void enqueue(Process* p);
 
   Process* pop_global();
-  unsigned threads() const { return static_cast<unsigned>(workers_.size()); }
 
   struct Worker;  // defined in scheduler.cpp
 

@@ -43,7 +43,6 @@ class TimerWheel {
   std::optional<int64_t> next_event() const;
 
   size_t size() const { return count_; }
-  int64_t current() const { return current_; }
   // Removes every node and returns them (for teardown).
   std::vector<Node*> take_all();
 

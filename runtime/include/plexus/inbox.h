@@ -90,7 +90,6 @@ Result<R> Inbox::run_call(Task<Result<R>> task) {
   std::optional<Result<R>> out;
   Task<> driver = detail::CallDriver<R>::capture(std::move(task), &out);
   auto handle = driver.release();
-  process_->budget = 1 << 30;
   process_->leaf = handle;
   process_->receive = nullptr;
   handle.resume();

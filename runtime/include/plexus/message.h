@@ -67,7 +67,6 @@ class Message {
   }
 
   detail::Envelope* release() { return env_.release(); }
-  detail::Envelope* envelope() const { return env_.get(); }
 
  private:
   std::unique_ptr<detail::Envelope> env_;

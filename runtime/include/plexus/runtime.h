@@ -52,7 +52,9 @@ struct TimerRef {
 
 namespace detail {
 class RuntimeImpl;
-void set_links_and_monitor(Process* parent, Process* child, bool link, Ref monitor_ref);
+// Starts `child` (null: the table was full) linked to and/or monitored by
+// `parent`, both set up before it can run. Returns its pid (or the null pid).
+Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref);
 }  // namespace detail
 
 // The process world of one node. Thread-safe: any thread may spawn, send,
@@ -72,21 +74,13 @@ class Runtime {
   // table is full.
   template <class F, class... Args>
   Pid spawn(F&& body, Args&&... args) {
-    detail::Process* p = make_process(std::forward<F>(body), std::forward<Args>(args)...);
-    if (!p) return {};
-    Pid pid = p->pid();
-    start(p);
-    return pid;
+    return start(make_process(std::forward<F>(body), std::forward<Args>(args)...));
   }
 
   // Starts a Server of type S, constructed from `args`, in a new process.
   template <class S, class... Args>
   requires std::derived_from<S, Server> Pid spawn_server(Args&&... args) {
-    detail::Process* p = make_server<S>(std::forward<Args>(args)...);
-    if (!p) return {};
-    Pid pid = p->pid();
-    start(p);
-    return pid;
+    return start(make_server<S>(std::forward<Args>(args)...));
   }
 
   // Sends `msg` to `to`. Never blocks; to a dead pid it is a silent no-op.
@@ -156,7 +150,9 @@ class Runtime {
   // ---- Used by the templates in public headers; not for applications.
   void deliver(Pid to, detail::Envelope* env);
   Ref make_ref();
-  void start(detail::Process* p);
+  // Makes a process from make_process/make_server runnable; the null pid
+  // for a null process (the table was full).
+  Pid start(detail::Process* p);
   detail::Process* allocate_process(detail::ProcessKind kind);
   TimerRef start_timer(Pid to, int64_t delay_ms, detail::Envelope* env);
   detail::RuntimeImpl& impl() { return *impl_; }
@@ -265,44 +261,29 @@ Pid Context::spawn(F&& body, Args&&... args) const {
 
 template <class F, class... Args>
 Pid Context::spawn_link(F&& body, Args&&... args) const {
-  detail::Process* child =
-      runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...);
-  if (!child) return {};
-  Pid pid = child->pid();
-  detail::set_links_and_monitor(p_, child, /*link=*/true, Ref{});
-  runtime().start(child);
-  return pid;
+  return detail::start_related(
+      p_, runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...), true, Ref{});
 }
 
 template <class F, class... Args>
 std::pair<Pid, Ref> Context::spawn_monitor(F&& body, Args&&... args) const {
-  detail::Process* child =
-      runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...);
-  if (!child) return {};
-  Pid pid = child->pid();
   Ref ref = runtime().make_ref();
-  detail::set_links_and_monitor(p_, child, /*link=*/false, ref);
-  runtime().start(child);
+  Pid pid = detail::start_related(
+      p_, runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...), false, ref);
+  if (!pid) return {};
   return {pid, ref};
 }
 
 template <class S, class... Args>
 Pid Context::spawn_server_link(Args&&... args) const {
-  detail::Process* child = runtime().template make_server<S>(std::forward<Args>(args)...);
-  if (!child) return {};
-  Pid pid = child->pid();
-  detail::set_links_and_monitor(p_, child, /*link=*/true, Ref{});
-  runtime().start(child);
-  return pid;
+  return detail::start_related(p_, runtime().template make_server<S>(std::forward<Args>(args)...),
+                               true, Ref{});
 }
 
 namespace detail {
 // Marks `ref` as the call this process waits for (replies with other refs are
 // dropped on arrival, as stale), or clears it.
 void set_pending_call(Process* p, Ref ref);
-}  // namespace detail
-
-namespace detail {
 
 // The coroutine behind Context::call. It takes the Context by value: a member
 // coroutine would keep `this`, which is often a temporary.
