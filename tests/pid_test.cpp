@@ -44,10 +44,10 @@ TEST(PidTest, PrintsAsErlangNodeIndexSerial) {
 TEST(PidTest, RefPrintsAsHashRefAndNullRefIsInvalid) {
   Ref ref{42};
   EXPECT_TRUE(ref.valid());
-  EXPECT_EQ(ref.to_string(), "#Ref<42>");
+  EXPECT_EQ(ref.to_string(), "#Ref<0.42>");
   std::ostringstream os;
   os << ref;
-  EXPECT_EQ(os.str(), "#Ref<42>");
+  EXPECT_EQ(os.str(), "#Ref<0.42>");
   EXPECT_FALSE(Ref{}.valid());
 }
 

@@ -45,7 +45,9 @@ Status Context::link(Pid pid) const {
   if (pid == me) return Status::OK();
   detail::ProcessExtras& ex = RuntimeImpl::extras(p_);
   if (ex.links.contains(pid)) return Status::OK();
-  if (!rt.alive(pid)) {
+  // A remote pid's liveness is only known on its node: a link to a dead one
+  // is answered with an exit signal `noproc` from there, as in Erlang.
+  if (pid.node == 0 && !rt.alive(pid)) {
     if (!p_->trap_exit)
       return Status(StatusCode::kNoProc, "link to " + pid.to_string() + ": no such process");
     auto* env =

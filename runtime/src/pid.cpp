@@ -12,7 +12,9 @@ std::string Pid::to_string() const {
 
 std::ostream& operator<<(std::ostream& os, const Pid& pid) { return os << pid.to_string(); }
 
-std::string Ref::to_string() const { return "#Ref<" + std::to_string(id) + ">"; }
+std::string Ref::to_string() const {
+  return "#Ref<" + std::to_string(node()) + "." + std::to_string(counter()) + ">";
+}
 
 std::ostream& operator<<(std::ostream& os, const Ref& ref) { return os << ref.to_string(); }
 

@@ -42,6 +42,12 @@ Envelope* reverse(Envelope* list) {
 
 }  // namespace
 
+Status not_a_wire_type(Pid to, const std::type_info& type) {
+  return Status(StatusCode::kInvalidArgument,
+                "cannot send a " + demangle(type.name()) + " to " + to.to_string() +
+                    " on another node: only protobuf messages cross nodes");
+}
+
 ExitReason reason_from_current_exception() {
   try {
     throw;
@@ -69,7 +75,15 @@ RuntimeImpl::~RuntimeImpl() = default;
 // ---------------------------------------------------------------- sending
 
 void RuntimeImpl::deliver(Pid to, Envelope* env) {
-  Process* p = to.node == 0 ? table.get(to.index) : nullptr;
+  if (to.node != 0) [[unlikely]] {
+    if (Distribution* d = distribution.load(std::memory_order_acquire)) {
+      d->route(to, env);
+    } else {
+      on_dead_target(to, env, ExitReason::noconnection());
+    }
+    return;
+  }
+  Process* p = table.get(to.index);
   if (!p || !to.valid() || p->serial.load(std::memory_order_acquire) != to.serial) {
     on_dead_target(to, env);
     return;
@@ -102,15 +116,13 @@ void RuntimeImpl::schedule_woken(Process* p) {
   scheduler.wake(p);
 }
 
-void RuntimeImpl::on_dead_target(Pid to, Envelope* env) {
+void RuntimeImpl::on_dead_target(Pid to, Envelope* env, const ExitReason& reason) {
   switch (env->kind) {
     case EnvelopeKind::kLink:
-      send_signal<Exit>(env->from, EnvelopeKind::kLinkExit, to, Ref{},
-                        Exit{to, ExitReason::noproc()});
+      send_signal<Exit>(env->from, EnvelopeKind::kLinkExit, to, Ref{}, Exit{to, reason});
       break;
     case EnvelopeKind::kMonitor:
-      send_signal<Down>(env->from, EnvelopeKind::kDown, to, env->ref,
-                        Down{env->ref, to, ExitReason::noproc()});
+      send_signal<Down>(env->from, EnvelopeKind::kDown, to, env->ref, Down{env->ref, to, reason});
       break;
     default:
       break;
@@ -221,6 +233,9 @@ void RuntimeImpl::handle_signal(Process* p, Envelope* env) {
       }
       break;
     }
+    case EnvelopeKind::kMonitorAdopt:
+      extras(p).monitors_out.insert(env->ref, env->from);
+      break;
     case EnvelopeKind::kTimeout:
       if (payload<TimeoutPayload>(env).token == p->timeout_token && p->timer_id != 0) {
         p->timeout_fired = true;

@@ -28,6 +28,16 @@ struct InboxWaiter {
   bool signaled = false;
 };
 
+// The node layer, seen from the runtime: it takes every envelope addressed
+// to a process on another node (Pid::node != 0).
+class Distribution {
+ public:
+  virtual ~Distribution() = default;
+  // Takes ownership of `env`. Never blocks for long and never fails loudly: an
+  // unreachable target is answered as a dead one (noconnection).
+  virtual void route(Pid to, Envelope* env) = 0;
+};
+
 class RuntimeImpl {
  public:
   RuntimeImpl(Runtime& owner, RuntimeOptions options);
@@ -41,6 +51,8 @@ class RuntimeImpl {
   Scheduler scheduler;
   std::atomic<uint64_t> next_ref{1};
   std::atomic<bool> shut_down{false};
+  // Set by the Node that owns this runtime, if any.
+  std::atomic<Distribution*> distribution{nullptr};
 
   // ---- Sending
   // Delivers `env` to `to`, or answers for a dead `to` (see on_dead_target).
@@ -55,10 +67,10 @@ class RuntimeImpl {
   }
   // exit(to, reason) from `from` (null outside a process), as erlang:exit/2.
   void send_exit(Pid from, Pid to, ExitReason reason);
-  // A signal reached a process that does not exist: a link gets the linker an
-  // exit signal `noproc`, a monitor gets the watcher a Down `noproc`; the
-  // rest is dropped.
-  void on_dead_target(Pid to, Envelope* env);
+  // A signal reached a process that does not exist (or cannot be reached): a
+  // link gets the linker an exit signal with `reason`, a monitor gets the
+  // watcher a Down with `reason`; the rest is dropped.
+  void on_dead_target(Pid to, Envelope* env, const ExitReason& reason = ExitReason::noproc());
 
   // ---- Processes
   Process* allocate(ProcessKind kind);

@@ -39,10 +39,10 @@ class Context {
   // ---- Messages
   // Sends `msg` to `to`; never blocks; a dead `to` makes it a no-op.
   template <class T>
-  void send(Pid to, T&& msg) const;
+  Status send(Pid to, T&& msg) const;
   // Sends to a registered name; kNotFound if no process has that name.
   template <class T>
-  Status send(const std::string& name, T&& msg) const;
+  [[nodiscard]] Status send(const std::string& name, T&& msg) const;
 
   // Waits for the first message (in mailbox order) that one of the handlers
   // takes, leaving the others queued, as Erlang's `receive`. A handler is a
@@ -80,10 +80,10 @@ class Context {
                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // Replies to a call (now, or later from a stored From).
   template <class T>
-  void reply(const From& from, T&& value) const;
+  Status reply(const From& from, T&& value) const;
   // Sends `msg` to a Server as a cast (handled by handle_cast).
   template <class T>
-  void cast(Pid to, T&& msg) const;
+  Status cast(Pid to, T&& msg) const;
 
   // ---- Processes
   template <class F, class... Args>
@@ -100,7 +100,7 @@ class Context {
 
   // Links to `pid` (idempotent). If `pid` is not alive: a trapping process
   // gets Exit{pid, noproc}; otherwise kNoProc is returned.
-  Status link(Pid pid) const;
+  [[nodiscard]] Status link(Pid pid) const;
   // Removes the link; no exit signal from it reaches this process afterwards.
   void unlink(Pid pid) const;
   // Monitors `pid`: exactly one Down{ref, pid, reason} arrives, at once with
@@ -121,7 +121,7 @@ class Context {
 
   // Registers this process under `name`; kAlreadyExists if taken or if this
   // process already has a name.
-  Status register_name(const std::string& name) const;
+  [[nodiscard]] Status register_name(const std::string& name) const;
 
   // Removes every message from the mailbox (Erlang's flush()); returns how many.
   size_t flush() const;

@@ -50,6 +50,8 @@ class ExitReason {
   Kind kind() const { return kind_; }
   bool is_normal() const { return kind_ == Kind::kNormal; }
   bool is_kill() const { return kind_ == Kind::kKill; }
+  // Whether a detail text was given (`{shutdown, ""}` has one, `shutdown` not).
+  bool has_detail() const { return detail_ != nullptr; }
   // The detail text of a shutdown, error or exception reason ("" otherwise).
   std::string_view detail() const {
     return detail_ ? std::string_view(*detail_) : std::string_view();

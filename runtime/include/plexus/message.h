@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <ostream>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -26,6 +27,13 @@ struct Down {
   Ref ref;
   Pid pid;
   ExitReason reason;
+};
+
+// A message from another node whose protobuf type this program does not
+// know (no code here mentions it): delivered as it arrived, still encoded.
+struct UnknownMessage {
+  std::string type_name;
+  std::string payload;
 };
 
 std::ostream& operator<<(std::ostream& os, const Exit& exit);

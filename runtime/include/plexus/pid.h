@@ -32,9 +32,21 @@ struct Pid {
 
 std::ostream& operator<<(std::ostream& os, const Pid& pid);
 
-// Names one monitor (or one call) uniquely within a runtime. Printed `#Ref<N>`.
+// Names one monitor (or one call) uniquely within a runtime. The top 16 bits
+// of `id` name the node that made it, as Pid::node does (0: this node), so
+// refs made on different nodes never collide in one table. Printed
+// `#Ref<node.N>`.
 struct Ref {
+  static constexpr int kNodeShift = 48;
+  static constexpr uint64_t kCounterMask = (uint64_t{1} << kNodeShift) - 1;
+
   uint64_t id = 0;
+
+  static Ref make(uint32_t node, uint64_t counter) {
+    return Ref{uint64_t{node} << kNodeShift | (counter & kCounterMask)};
+  }
+  uint32_t node() const { return static_cast<uint32_t>(id >> kNodeShift); }
+  uint64_t counter() const { return id & kCounterMask; }
 
   bool valid() const { return id != 0; }
   explicit operator bool() const { return valid(); }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "plexus/context.h"
@@ -52,6 +53,8 @@ struct TimerRef {
 
 namespace detail {
 class RuntimeImpl;
+// The error of sending a value of a type that cannot cross nodes to `to`.
+Status not_a_wire_type(Pid to, const std::type_info& type);
 // Starts `child` (null: the table was full) linked to and/or monitored by
 // `parent`, both set up before it can run. Returns its pid (or the null pid).
 Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref);
@@ -84,18 +87,19 @@ class Runtime {
   }
 
   // Sends `msg` to `to`. Never blocks; to a dead pid it is a silent no-op.
+  // A message to a process on another node must be a WireMessage (a protobuf
+  // message); any other type gives kInvalidArgument and is not sent.
   template <class T>
-  void send(Pid to, T&& msg) {
-    deliver(to, detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage,
-                                                       std::forward<T>(msg)));
+  Status send(Pid to, T&& msg) {
+    return send_envelope<std::decay_t<T>>(to, detail::EnvelopeKind::kMessage, Pid{}, Ref{},
+                                          std::forward<T>(msg));
   }
   // Sends to a registered name; kNotFound if the name is not registered.
   template <class T>
-  Status send(const std::string& name, T&& msg) {
+  [[nodiscard]] Status send(const std::string& name, T&& msg) {
     Pid to = whereis(name);
     if (!to) return Status(StatusCode::kNotFound, "no process registered as '" + name + "'");
-    send(to, std::forward<T>(msg));
-    return Status::OK();
+    return send(to, std::forward<T>(msg));
   }
 
   // Sends an exit signal to `pid` from outside any process (Exit::from is the
@@ -106,8 +110,8 @@ class Runtime {
   bool alive(Pid pid) const;
 
   // Registered names, as erlang:register/2, unregister/1, whereis/1.
-  Status register_name(const std::string& name, Pid pid);
-  Status unregister(const std::string& name);
+  [[nodiscard]] Status register_name(const std::string& name, Pid pid);
+  [[nodiscard]] Status unregister(const std::string& name);
   Pid whereis(const std::string& name) const;
 
   // Sends `msg` to `to` after `delay`, as erlang:send_after/3.
@@ -149,6 +153,19 @@ class Runtime {
 
   // ---- Used by the templates in public headers; not for applications.
   void deliver(Pid to, detail::Envelope* env);
+  // Delivers a new envelope of `kind` holding a T, after checking that a T
+  // can reach `to` (see send).
+  template <class T, class... Args>
+  Status send_envelope(Pid to, detail::EnvelopeKind kind, Pid from, Ref ref, Args&&... args) {
+    if constexpr (!WireMessage<T>) {
+      if (to.node != 0) return detail::not_a_wire_type(to, typeid(T));
+    }
+    detail::Envelope* env = detail::make_envelope<T>(kind, std::forward<Args>(args)...);
+    env->from = from;
+    env->ref = ref;
+    deliver(to, env);
+    return Status::OK();
+  }
   Ref make_ref();
   // Makes a process from make_process/make_server runnable; the null pid
   // for a null process (the table was full).
@@ -228,8 +245,8 @@ detail::Process* Runtime::make_server(Args&&... args) {
 // ---- Context templates that need the Runtime
 
 template <class T>
-void Context::send(Pid to, T&& msg) const {
-  runtime().send(to, std::forward<T>(msg));
+Status Context::send(Pid to, T&& msg) const {
+  return runtime().send(to, std::forward<T>(msg));
 }
 
 template <class T>
@@ -238,20 +255,15 @@ Status Context::send(const std::string& name, T&& msg) const {
 }
 
 template <class T>
-void Context::reply(const From& from, T&& value) const {
-  auto* env =
-      detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kReply, std::forward<T>(value));
-  env->ref = from.ref;
-  env->from = self();
-  runtime().deliver(from.pid, env);
+Status Context::reply(const From& from, T&& value) const {
+  return runtime().send_envelope<std::decay_t<T>>(from.pid, detail::EnvelopeKind::kReply, self(),
+                                                  from.ref, std::forward<T>(value));
 }
 
 template <class T>
-void Context::cast(Pid to, T&& msg) const {
-  auto* env =
-      detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kCast, std::forward<T>(msg));
-  env->from = self();
-  runtime().deliver(to, env);
+Status Context::cast(Pid to, T&& msg) const {
+  return runtime().send_envelope<std::decay_t<T>>(to, detail::EnvelopeKind::kCast, self(), Ref{},
+                                                  std::forward<T>(msg));
 }
 
 template <class F, class... Args>
@@ -290,6 +302,9 @@ void set_pending_call(Process* p, Ref ref);
 template <class R, class Req>
 Task<Result<R>> call_coroutine(Context self, Pid to, Req request,
                                std::chrono::milliseconds timeout) {
+  if constexpr (!WireMessage<Req> || !WireMessage<R>) {
+    if (to.node != 0) co_return not_a_wire_type(to, WireMessage<Req> ? typeid(R) : typeid(Req));
+  }
   Ref ref = self.monitor(to);
   set_pending_call(self.process(), ref);
   auto* env = make_envelope<Req>(EnvelopeKind::kCall, std::move(request));

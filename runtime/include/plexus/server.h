@@ -47,8 +47,8 @@ class Server {
   // The server's own process.
   Context self() const { return Context(process_); }
   template <class T>
-  void reply(const From& from, T&& value) const {
-    self().reply(from, std::forward<T>(value));
+  Status reply(const From& from, T&& value) const {
+    return self().reply(from, std::forward<T>(value));
   }
   // Stops the server with `reason` once the running callback returns.
   void stop(ExitReason reason = ExitReason::normal()) {

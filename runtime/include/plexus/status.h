@@ -20,13 +20,17 @@ enum class StatusCode {
   kExited,           // the callee exited while serving the request
   kBadType,          // a reply or message of an unexpected type
   kResourceExhausted,
-  kShutdown,  // the runtime (or the callee) is shutting down
+  kShutdown,     // the runtime (or the callee) is shutting down
+  kUnavailable,  // a node that cannot be reached
 };
 
 const char* status_code_name(StatusCode code);
 
-// The result of an operation that returns no value. Cheap when OK.
-class [[nodiscard]] Status {
+// The result of an operation that returns no value. Cheap when OK. Functions
+// whose failure a caller must not ignore are marked [[nodiscard]] one by one;
+// a send, which fails only when the message cannot cross to a remote node,
+// is not.
+class Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
