@@ -153,8 +153,10 @@ TEST_F(NodeTest, CallAndReplyAcrossNodes) {
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->text(), "hello a");
   // A call to a remote process that does not exist fails with noproc.
+  Inbox on_b(b_->runtime());
+  Ref gone = on_b.context().monitor(server_b);
   b_->runtime().exit(server_b, ExitReason::kill());
-  ASSERT_TRUE(eventually(b_->runtime(), [&] { return !b_->runtime().alive(server_b); }));
+  must_receive_down(on_b, gone);
   auto failed = caller.call<Text>(server, text("a"));
   EXPECT_EQ(failed.status().code(), StatusCode::kNoProc);
 }
