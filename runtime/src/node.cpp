@@ -325,6 +325,26 @@ void NodeImpl::outgoing_failed(Peer& peer, const std::string& reason) {
   if (idle) lose(peer, "connect failed: " + reason, /*was_up=*/false);
 }
 
+// Our connection lost a simultaneous-connect race: the peer's own connection
+// to us wins and is on its way. Only if it has not come up within the connect
+// timeout is the attempt a failure.
+void NodeImpl::awaiting_winner(Peer& peer) {
+  {
+    std::lock_guard<std::mutex> lock(peer.mu);
+    peer.connecting = false;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io, options.connect_timeout);
+  timer->async_wait([this, &peer, timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    bool idle;
+    {
+      std::lock_guard<std::mutex> lock(peer.mu);
+      idle = !peer.up && !peer.connecting && peer.accepting == 0;
+    }
+    if (idle) lose(peer, "the connection from " + peer.name + " never came up", false);
+  });
+}
+
 Status NodeImpl::connect_blocking(const std::string& node_name) {
   if (node_name == name) return Status::OK();
   if (on_io_thread()) {
@@ -419,8 +439,10 @@ bool NodeImpl::on_up(const std::shared_ptr<Connection>& conn) {
     } else {
       peer->connecting = false;
     }
-    if (peer->creation != peer_creation) {
+    if (peer->creation != 0 && peer->creation != peer_creation) {
       // What was queued or linked for another incarnation is lost with it.
+      // (Creation 0: only frames for any incarnation were queued, such as a
+      // send to a registered name or a spawn request; they go out.)
       lost = std::move(peer->tables);
       peer->tables = CrossNodeTables{};
       lost_index = peer->index;
@@ -474,7 +496,11 @@ void NodeImpl::on_closed(Connection& conn, const std::string& reason) {
   }
   if (!peer) return;
   if (!conn.is_up() && hs.role() == Handshake::Role::kConnect) {
-    outgoing_failed(*peer, reason);
+    if (hs.refused_as_duplicate()) {
+      awaiting_winner(*peer);
+    } else {
+      outgoing_failed(*peer, reason);
+    }
     return;
   }
   bool was_current = false;
@@ -658,7 +684,7 @@ void NodeImpl::route(Pid to, Envelope* env) {
   Peer& peer = *e->peer;
   std::unique_lock<std::mutex> lock(peer.mu);
   if (peer.creation != e->creation) {
-    if (peer.up || !peer.tables.empty() || !peer.out.empty()) {
+    if (peer.creation != 0 && (peer.up || !peer.tables.empty() || !peer.out.empty())) {
       // An incarnation other than the one in use: it is gone.
       lock.unlock();
       rt.on_dead_target(to, env, ExitReason::noconnection());

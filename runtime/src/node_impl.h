@@ -119,6 +119,7 @@ class NodeImpl final : public Distribution {
                               const std::string& args, Status* error);
   void start_outgoing(Peer& peer);
   void outgoing_failed(Peer& peer, const std::string& reason);
+  void awaiting_winner(Peer& peer);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer tick_timer_;
