@@ -454,6 +454,7 @@ bool NodeImpl::on_up(const std::shared_ptr<Connection>& conn) {
     peer->creation = peer_creation;
     peer->index = index;
     peer->up = conn;
+    peer->closing = false;
     peer->stats = NodeStats{};
     conn->attach(peer, index);
     peer->changed.notify_all();
@@ -655,7 +656,8 @@ void NodeImpl::kick(Peer& peer) {
 bool NodeImpl::wait_for_room(Peer& peer, std::unique_lock<std::mutex>& lock) {
   if (peer.out.size() < options.max_send_buffer) return true;
   auto close = [this, &peer](const std::string& why) {
-    if (!peer.up) return;
+    if (!peer.up || peer.closing) return;  // once per connection
+    peer.closing = true;
     log(LogLevel::kWarning, "disconnecting " + peer.name + ": " + why);
     asio::post(io, [conn = peer.up, why] { conn->close(why); });
   };
@@ -810,14 +812,16 @@ void NodeImpl::encode(Peer& peer, Pid to, std::string_view to_name, Envelope* en
   append_signal(signal, &peer.out);
 }
 
-void NodeImpl::queue_frame(Peer& peer, const wire::Frame& frame) {
+bool NodeImpl::queue_frame(Peer& peer, const wire::Frame& frame) {
   std::unique_lock<std::mutex> lock(peer.mu);
   bool need_connect = !peer.up && !peer.connecting;
   if (need_connect) peer.connecting = true;
-  append_frame(frame, &peer.out);
+  bool queued = wait_for_room(peer, lock);
+  if (queued) append_frame(frame, &peer.out);
   kick(peer);
   lock.unlock();
   if (need_connect) asio::post(io, [this, &peer] { start_outgoing(peer); });
+  return queued;
 }
 
 // ---------------------------------------------------------------- receiving
@@ -1084,12 +1088,30 @@ Ref NodeImpl::request_spawn(Pid requester, const std::string& node_name, const s
     std::lock_guard<std::mutex> lock(peer->mu);
     peer->tables.spawns[ref] = PendingSpawn{requester, opts};
   }
-  queue_frame(*peer, frame);
+  if (!queue_frame(*peer, frame)) {
+    // Dropped: answer now, unless losing the peer answered already.
+    bool pending;
+    {
+      std::lock_guard<std::mutex> lock(peer->mu);
+      pending = peer->tables.spawns.erase(ref) > 0;
+    }
+    if (pending) {
+      (void)runtime->send(requester, SpawnReply{ref, Pid{},
+                                                Status(StatusCode::kUnavailable,
+                                                       "send queue to " + node_name + " is full")});
+    }
+  }
   return ref;
 }
 
 void NodeImpl::on_spawn_request(Connection& conn, const wire::SpawnRequest& request) {
   Peer& peer = *conn.peer();
+  {
+    // A peer that asks but never reads its replies is disconnected, not
+    // served without bound.
+    std::unique_lock<std::mutex> lock(peer.mu);
+    if (!wait_for_room(peer, lock)) return;
+  }
   Pid requester = local_pid(conn, request.requester());
   Status error;
   Process* p = requester

@@ -54,8 +54,9 @@ class NodeImpl final : public Distribution {
   Status connect_blocking(const std::string& node_name);
   void disconnect(const std::string& node_name);
   std::vector<std::string> connected_nodes() const;
-  // Queues `frame` for `peer` and connects if needed (any thread).
-  void queue_frame(Peer& peer, const wire::Frame& frame);
+  // Queues `frame` for `peer` and connects if needed (any thread); false if
+  // the peer's queue stayed full (see wait_for_room) and the frame was dropped.
+  bool queue_frame(Peer& peer, const wire::Frame& frame);
 
   // ---- Called by Connection (I/O thread)
   wire::HelloReply::Status admit(const std::string& peer_name, uint64_t creation);

@@ -69,6 +69,7 @@ class Peer {
   uint32_t index = 0;
   std::string out;                  // frames queued for the peer, not yet written
   bool flush_posted = false;        // a flush of `out` is on its way to the I/O thread
+  bool closing = false;             // a close of `up` for a full queue is on its way
   std::condition_variable drained;  // `out` was taken for writing, or the peer was lost
   std::condition_variable changed;  // up, or an attempt failed
   uint64_t attempts_failed = 0;
