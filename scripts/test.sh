@@ -26,4 +26,11 @@ for preset in "${presets[@]}"; do
   ctest --preset "$preset" -j2 --output-on-failure
 done
 
+# A short fuzzing run of the frame reader and the handshake (scripts/fuzz.sh);
+# PLEXUS_FUZZ_SECONDS=0 skips it.
+fuzz_seconds="${PLEXUS_FUZZ_SECONDS:-20}"
+if [ "$fuzz_seconds" -gt 0 ]; then
+  ./scripts/fuzz.sh "$fuzz_seconds"
+fi
+
 echo "==> all presets passed: ${presets[*]}"
