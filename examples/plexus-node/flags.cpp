@@ -1,0 +1,134 @@
+#include "flags.h"
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+
+namespace plexus_node {
+
+namespace {
+
+using plexus::Result;
+using plexus::Status;
+using plexus::StatusCode;
+
+Status bad(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
+
+std::optional<long> parse_number(std::string_view text) {
+  long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// "name@host:port" with a port in [min_port, 65535].
+bool valid_node_name(std::string_view name, long min_port) {
+  size_t at = name.find('@');
+  size_t colon = name.rfind(':');
+  if (at == 0 || at == std::string_view::npos || colon == std::string_view::npos ||
+      colon < at + 2) {
+    return false;
+  }
+  std::optional<long> port = parse_number(name.substr(colon + 1));
+  return port && *port >= min_port && *port <= 65535;
+}
+
+std::optional<plexus::LogLevel> parse_log_level(std::string_view text) {
+  if (text == "debug") return plexus::LogLevel::kDebug;
+  if (text == "info") return plexus::LogLevel::kInfo;
+  if (text == "warning") return plexus::LogLevel::kWarning;
+  if (text == "error") return plexus::LogLevel::kError;
+  if (text == "none") return plexus::LogLevel::kNone;
+  return std::nullopt;
+}
+
+// Stores the value of one flag; an error says what is wrong with it.
+Status apply(Flags& flags, std::string_view flag, const std::string& value) {
+  if (flag == "--name") {
+    if (!valid_node_name(value, 0)) {
+      return bad("--name: '" + value + "' is not name@host:port");
+    }
+    flags.name = value;
+  } else if (flag == "--seeds") {
+    flags.seeds.clear();
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      std::string seed = value.substr(start, comma - start);
+      if (!seed.empty()) {
+        if (!valid_node_name(seed, 1)) {
+          return bad("--seeds: '" + seed + "' is not name@host:port");
+        }
+        flags.seeds.push_back(std::move(seed));
+      }
+      start = comma + 1;
+    }
+  } else if (flag == "--cookie") {
+    if (value.empty()) return bad("--cookie: empty");
+    flags.cookie = value;
+  } else if (flag == "--log-level") {
+    std::optional<plexus::LogLevel> level = parse_log_level(value);
+    if (!level) return bad("--log-level: '" + value + "' is not debug, info, warning or error");
+    flags.log_level = *level;
+  } else if (flag == "--tick-ms") {
+    std::optional<long> ms = parse_number(value);
+    if (!ms || *ms < 40) return bad("--tick-ms: '" + value + "' is not a number of ms >= 40");
+    flags.tick_timeout = std::chrono::milliseconds(*ms);
+  } else {
+    return bad("unknown flag '" + std::string(flag) + "'");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Flags> parse_flags(int argc, const char* const* argv, const char* env_cookie) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      flags.help = true;
+      return flags;
+    }
+    if (!arg.starts_with("--")) return bad("unexpected argument '" + std::string(arg) + "'");
+    std::string_view flag = arg;
+    std::string value;
+    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+      flag = arg.substr(0, eq);
+      value = std::string(arg.substr(eq + 1));
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return bad(std::string(flag) + ": missing value");
+    }
+    Status status = apply(flags, flag, value);
+    if (!status.ok()) return status;
+  }
+  if (flags.name.empty()) return bad("--name is required");
+  if (flags.cookie.empty() && env_cookie != nullptr) flags.cookie = env_cookie;
+  if (flags.cookie.empty()) return bad("no cookie: pass --cookie or set PLEXUS_COOKIE");
+  return flags;
+}
+
+std::string usage() {
+  return "Usage: plexus-node --name name@host:port [options]\n"
+         "\n"
+         "Runs one Plexus node until SIGINT or SIGTERM. Prints\n"
+         "  READY <node name> <creation>\n"
+         "on stdout once it listens (with port 0, the name has the port chosen).\n"
+         "\n"
+         "Options:\n"
+         "  --name name@host:port   this node's name and listening address (required)\n"
+         "  --seeds a@h:p,b@h:p     nodes to join (retried until they answer)\n"
+         "  --cookie SECRET         the cluster's cookie (default: $PLEXUS_COOKIE)\n"
+         "  --log-level LEVEL       debug, info, warning or error (default: info)\n"
+         "  --tick-ms N             a peer silent for N ms is down (default: 60000)\n"
+         "  --help                  this text\n"
+         "\n"
+         "Process types other nodes may spawn here: echo, exiter, linker, monitorer;\n"
+         "a process registered as \"control\" answers NodeInfoRequest and SendExit\n"
+         "(see node_control.proto).\n";
+}
+
+}  // namespace plexus_node

@@ -1,0 +1,76 @@
+// plexus-node: one Plexus node as a daemon. It joins the cluster named by its
+// seeds, serves the process types in process_types.h and a "control" process,
+// prints "READY <node name> <creation>" and runs until SIGINT or SIGTERM.
+//
+// Exit codes: 0 after a clean stop (or --help), 1 if the node cannot start,
+// 2 for a bad command line.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "control.h"
+#include "flags.h"
+#include "plexus/node.h"
+#include "process_types.h"
+
+namespace {
+
+constexpr int kExitCannotStart = 1;
+constexpr int kExitUsage = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  plexus::Result<plexus_node::Flags> flags =
+      plexus_node::parse_flags(argc, argv, std::getenv("PLEXUS_COOKIE"));
+  if (!flags.ok()) {
+    std::cerr << "plexus-node: " << flags.status().message() << "\n"
+              << "Try 'plexus-node --help'.\n";
+    return kExitUsage;
+  }
+  if (flags->help) {
+    std::cout << plexus_node::usage();
+    return 0;
+  }
+
+  // SIGINT and SIGTERM are taken by sigwait below: blocked in every thread,
+  // so block them before the node starts its threads. A peer that goes away
+  // must not kill us with SIGPIPE.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  plexus::NodeOptions options;
+  options.name = flags->name;
+  options.cookie = flags->cookie;
+  options.seeds = flags->seeds;
+  options.tick_timeout = flags->tick_timeout;
+  options.runtime.log_level = flags->log_level;
+  plexus::Result<std::unique_ptr<plexus::Node>> node = plexus::Node::start(std::move(options));
+  if (!node.ok()) {
+    std::cerr << "plexus-node: cannot start: " << node.status() << "\n";
+    return kExitCannotStart;
+  }
+  plexus::Status registered = plexus_node::register_process_types(**node);
+  plexus::Result<plexus::Pid> control = plexus_node::start_control(**node);
+  if (!registered.ok() || !control.ok()) {
+    std::cerr << "plexus-node: cannot start: " << (registered.ok() ? control.status() : registered)
+              << "\n";
+    return kExitCannotStart;
+  }
+
+  std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  (*node)->runtime().log(plexus::LogLevel::kInfo,
+                         std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
+  node->reset();
+  return 0;
+}

@@ -1,0 +1,134 @@
+#include "process_types.h"
+
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "node_control.pb.h"
+#include "reason.h"
+
+namespace plexus_node {
+
+namespace {
+
+using plexus::Context;
+using plexus::Down;
+using plexus::Exit;
+using plexus::ExitReason;
+using plexus::Node;
+using plexus::Pid;
+using plexus::Result;
+using plexus::Task;
+
+// Ends the calling process as `command` says.
+[[noreturn]] void obey(Context self, const ExitCommand& command) {
+  switch (command.how()) {
+    case ExitCommand::ERROR:
+      self.exit(ExitReason::error(command.text()));
+    case ExitCommand::THROW:
+      throw std::runtime_error(command.text());
+    default:
+      self.exit(ExitReason::normal());
+  }
+}
+
+// A pid from a message, or the end of the process if it is not one.
+Pid pid_from(Context self, const plexus::PidProto& proto, const char* what) {
+  Result<Pid> pid = Node::of(self)->from_proto(proto);
+  if (!pid.ok() || !pid->valid()) {
+    self.exit(ExitReason::error(std::string("bad ") + what + ": " + pid.status().to_string()));
+  }
+  return *pid;
+}
+
+plexus::PidProto proto_of(Context self, Pid pid) {
+  plexus::PidProto proto;
+  Node::of(self)->to_proto(pid, &proto);
+  return proto;
+}
+
+Task<> echo(Context self, EchoArgs) {
+  for (;;) {
+    std::optional<Echo> echo;
+    std::optional<ExitCommand> command;
+    co_await self.receive([&](Echo& e) { echo = std::move(e); },
+                          [&](ExitCommand& c) { command = std::move(c); });
+    if (command) obey(self, *command);
+    Result<Pid> to = Node::of(self)->from_proto(echo->reply_to());
+    if (!to.ok()) {
+      self.runtime().log(plexus::LogLevel::kWarning,
+                         "echo: bad reply_to: " + to.status().to_string());
+      continue;
+    }
+    EchoReply reply;
+    reply.set_payload(std::move(*echo->mutable_payload()));
+    *reply.mutable_from() = proto_of(self, self.self());
+    (void)self.send(*to, std::move(reply));
+  }
+}
+
+Task<> exiter(Context self, ExiterArgs) {
+  ExitCommand command = co_await self.receive<ExitCommand>();
+  obey(self, command);
+}
+
+Watching watching(Context self) {
+  Watching w;
+  *w.mutable_watcher() = proto_of(self, self.self());
+  return w;
+}
+
+Task<> linker(Context self, WatchArgs args) {
+  Pid target = pid_from(self, args.target(), "target");
+  Pid reply_to = pid_from(self, args.reply_to(), "reply_to");
+  self.trap_exit(args.trap_exit());
+  // Only a local target that is gone already fails here: a remote one answers
+  // with an exit signal `noproc`.
+  if (!self.link(target).ok()) self.exit(ExitReason::noproc());
+  (void)self.send(reply_to, watching(self));
+  for (;;) {
+    std::optional<Exit> exit;
+    std::optional<ExitCommand> command;
+    co_await self.receive([&](Exit& e) { exit = std::move(e); },
+                          [&](ExitCommand& c) { command = std::move(c); });
+    if (command) obey(self, *command);
+    ExitReport report;
+    *report.mutable_watcher() = proto_of(self, self.self());
+    *report.mutable_from() = proto_of(self, exit->from);
+    *report.mutable_reason() = to_message(exit->reason);
+    (void)self.send(reply_to, std::move(report));
+  }
+}
+
+Task<> monitorer(Context self, WatchArgs args) {
+  Pid target = pid_from(self, args.target(), "target");
+  Pid reply_to = pid_from(self, args.reply_to(), "reply_to");
+  self.monitor(target);
+  (void)self.send(reply_to, watching(self));
+  for (;;) {
+    std::optional<Down> down;
+    std::optional<ExitCommand> command;
+    co_await self.receive([&](Down& d) { down = std::move(d); },
+                          [&](ExitCommand& c) { command = std::move(c); });
+    if (command) obey(self, *command);
+    DownReport report;
+    *report.mutable_watcher() = proto_of(self, self.self());
+    *report.mutable_pid() = proto_of(self, down->pid);
+    *report.mutable_reason() = to_message(down->reason);
+    (void)self.send(reply_to, std::move(report));
+  }
+}
+
+}  // namespace
+
+plexus::Status register_process_types(Node& node) {
+  for (plexus::Status status : {node.register_process<EchoArgs>("echo", echo),
+                                node.register_process<ExiterArgs>("exiter", exiter),
+                                node.register_process<WatchArgs>("linker", linker),
+                                node.register_process<WatchArgs>("monitorer", monitorer)}) {
+    if (!status.ok()) return status;
+  }
+  return plexus::Status::OK();
+}
+
+}  // namespace plexus_node
