@@ -14,6 +14,12 @@ Aggregation: the Erlang side reports the best (highest items/s) of 3 runs
 and the largest bytes_per_process of those runs. For Plexus the same rule is
 applied to the entries Google Benchmark reports (best items/s, largest
 bytes_per_process).
+
+BM_NodeDownStorm has no ratio target: both sides' storm times (fastest run)
+and worst ping latencies during the storm and before it (largest over the
+runs) are printed below the table. For the other remote benchmarks, the
+bytes node a wrote per item and the items per write call (Plexus, best run)
+are printed too.
 """
 
 import argparse
@@ -29,13 +35,27 @@ DEFAULT_PLEXUS_BENCH = os.path.join("build", "release", "bench", "plexus-bench")
 # Targets, keyed by benchmark name (the part before the first '/').
 #   min_ratio:                   Plexus items/s must be >= min_ratio * Erlang's
 #   max_plexus_bytes_per_process: optional memory ceiling for Plexus
-# Add further benchmarks (e.g. remote ones) here.
+# A target without min_ratio is reported only.
 TARGETS = {
     "BM_Spawn": {"min_ratio": 5.0, "max_plexus_bytes_per_process": 512},
     "BM_PingPong": {"min_ratio": 2.0},
     "BM_FanIn": {"min_ratio": 3.0},
     "BM_MonitorDown": {"min_ratio": 3.0},
     "BM_LinkExit": {"min_ratio": 3.0},
+    "BM_RemoteSend": {"min_ratio": 3.0},
+    "BM_RemotePingPong": {"min_ratio": 2.0},
+    "BM_RemoteSpawn": {"min_ratio": 2.0},
+    "BM_NodeDownStorm": {},
+}
+
+# Extra per-run values and how runs are combined: "best" takes the value of
+# the run with the highest items/s, "max" the largest over the runs.
+EXTRAS = {
+    "storm_ms": "best",
+    "worst_ping_us": "max",
+    "quiet_ping_us": "max",
+    "bytes_per_item": "best",
+    "items_per_write": "best",
 }
 
 
@@ -76,6 +96,16 @@ def run_plexus(path, regex):
             "items_per_second": max(rates) if rates else None,
             "bytes_per_process": max(mems) if mems else None,
         }
+        rated = [e for e in runs if "items_per_second" in e]
+        best = max(rated, key=lambda e: e["items_per_second"]) if rated else None
+        for key, rule in EXTRAS.items():
+            values = [e[key] for e in runs if key in e]
+            if not values:
+                continue
+            if rule == "max":
+                results[name][key] = max(values)
+            elif best is not None and key in best:
+                results[name][key] = best[key]
     return results
 
 
@@ -109,6 +139,8 @@ def evaluate(name, plexus, erlang):
     ratio = p_rate / e_rate if p_rate and e_rate else None
     if target is None:
         return ratio, "-", "-"
+    if "min_ratio" not in target:
+        return ratio, "report only", "-"
     text = ">= {:g}x".format(target["min_ratio"])
     max_mem = target.get("max_plexus_bytes_per_process")
     if max_mem is not None:
@@ -159,7 +191,60 @@ def print_table(plexus, erlang):
     print("ratio = Plexus items/s / Erlang items/s. Erlang: best of 3 runs "
           "(bytes_per_process: largest of 3); Plexus: best reported run "
           "(bytes_per_process: largest).")
+    print_storm(plexus, erlang)
+    print_transport(plexus)
     return misses
+
+
+def print_rows(header, rows, left=(0,)):
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    def line(cells):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths)))
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+
+
+def fmt_num(x, digits=1):
+    return "-" if x is None else "{:,.{}f}".format(x, digits)
+
+
+def print_storm(plexus, erlang):
+    """BM_NodeDownStorm: storm time and ping latency of both sides."""
+    name = "BM_NodeDownStorm"
+    if name not in plexus and name not in erlang:
+        return
+    rows = []
+    for side, results in (("Plexus", plexus), ("Erlang", erlang)):
+        r = results.get(name)
+        if not r:
+            continue
+        rows.append([side, fmt_num(r.get("storm_ms")), fmt_rate(r.get("items_per_second")),
+                     fmt_num(r.get("worst_ping_us"), 0), fmt_num(r.get("quiet_ping_us"), 0)])
+    print()
+    print(name + " (report only):")
+    print_rows(["side", "storm ms", "Downs/s", "worst ping us (storm)",
+                "worst ping us (before)"], rows)
+    print("storm ms: from the kill of node b until node a has every Down, fastest run. "
+          "Ping: latency of a local ping every 1 ms on node a (due time to pong), "
+          "largest over the runs.")
+
+
+def print_transport(plexus):
+    """Bytes and write calls of node a's side of the connection (Plexus)."""
+    rows = []
+    for name in TARGETS:
+        r = plexus.get(name)
+        if not r or r.get("bytes_per_item") is None:
+            continue
+        rows.append([name, fmt_num(r.get("bytes_per_item")), fmt_num(r.get("items_per_write"))])
+    if not rows:
+        return
+    print()
+    print("Plexus transport, node a's side (best run):")
+    print_rows(["benchmark", "bytes/item", "items/write"], rows)
 
 
 def main():

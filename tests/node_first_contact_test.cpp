@@ -46,14 +46,26 @@ TEST(NodeFirstContactTest, SpawnOnANodeNotYetConnectedSucceeds) {
 TEST(NodeFirstContactTest, SimultaneousConnectsBothSucceed) {
   for (int round = 0; round < 20; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    auto a = start_node("a");
-    auto b = start_node("b");
+    LogCapture logs_a;
+    LogCapture logs_b;
+    auto a = start_node("a", {}, &logs_a);
+    auto b = start_node("b", {}, &logs_b);
     plexus::Status a_status;
     std::thread a_side([&] { a_status = a->connect(b->name()); });
     plexus::Status b_status = b->connect(a->name());
     a_side.join();
     EXPECT_TRUE(a_status.ok()) << a_status;
     ASSERT_TRUE(b_status.ok()) << b_status;
+    // Exactly one connection came up, on both sides, and none went down: the
+    // loser of the race was refused before either side called it up.
+    Inbox in_b(b->runtime());
+    ASSERT_TRUE(b->runtime().register_name("sink", in_b.pid()).ok());
+    ASSERT_TRUE(a->send(b->name(), "sink", text("after the race")).ok());
+    EXPECT_EQ(must_receive<Text>(in_b).text(), "after the race");
+    EXPECT_EQ(logs_a.count(LogLevel::kInfo, {"node " + b->name() + " up"}), 1u) << logs_a.dump();
+    EXPECT_EQ(logs_b.count(LogLevel::kInfo, {"node " + a->name() + " up"}), 1u) << logs_b.dump();
+    EXPECT_EQ(logs_a.count(LogLevel::kInfo, {" down"}), 0u) << logs_a.dump();
+    EXPECT_EQ(logs_b.count(LogLevel::kInfo, {" down"}), 0u) << logs_b.dump();
   }
 }
 
