@@ -23,7 +23,13 @@ erl +P 2000000 -noshell -pa "$ebin" \
     -run plexus_bench main "$filter" \
     -s init stop
 
-# The remote benchmarks start their own peer nodes (with the same code path).
-erl -noshell -pa "$ebin" \
+# The remote benchmarks start their own peer nodes (with the same code path
+# and the same emulator flags). Two nodes share the machine, so by default
+# each gets one scheduler, as each Plexus node in plexus-bench does;
+# PLEXUS_BENCH_ERL_NODE_FLAGS overrides the flags ('' for the defaults).
+PLEXUS_BENCH_ERL_NODE_FLAGS=${PLEXUS_BENCH_ERL_NODE_FLAGS-+S 1}
+export PLEXUS_BENCH_ERL_NODE_FLAGS
+# shellcheck disable=SC2086
+erl $PLEXUS_BENCH_ERL_NODE_FLAGS -noshell -pa "$ebin" \
     -run plexus_remote_bench main "$filter" \
     -s init stop
