@@ -76,6 +76,13 @@ NodePair start_pair() {
   return pair;
 }
 
+// A connected pair for one iteration; an error on `state` if there is none.
+NodePair start_pair_or_skip(benchmark::State& state) {
+  NodePair pair = start_pair();
+  if (!pair.ok()) state.SkipWithError("nodes did not start or connect");
+  return pair;
+}
+
 // `pid` of node `from` as node `to` names it.
 Pid translate(Node& from, Node& to, Pid pid) {
   PidProto proto;
@@ -106,11 +113,8 @@ struct Finished {
 void BM_RemoteSend(benchmark::State& state) {
   constexpr uint64_t kMessages = 1'000'000;
   for (auto _ : state) {
-    NodePair nodes = start_pair();
-    if (!nodes.ok()) {
-      state.SkipWithError("nodes did not start or connect");
-      break;
-    }
+    NodePair nodes = start_pair_or_skip(state);
+    if (!nodes.ok()) break;
     Node& a = *nodes.a;
     Node& b = *nodes.b;
     {
@@ -165,11 +169,8 @@ struct StartPinging {
 void BM_RemotePingPong(benchmark::State& state) {
   constexpr uint64_t kRoundTrips = 100'000;
   for (auto _ : state) {
-    NodePair nodes = start_pair();
-    if (!nodes.ok()) {
-      state.SkipWithError("nodes did not start or connect");
-      break;
-    }
+    NodePair nodes = start_pair_or_skip(state);
+    if (!nodes.ok()) break;
     Node& a = *nodes.a;
     Node& b = *nodes.b;
     {
