@@ -1,6 +1,7 @@
 // Helpers shared by the benchmarks: resident memory and waiting on counters.
 #pragma once
 
+#include <benchmark/benchmark.h>
 #include <malloc.h>
 
 #include <atomic>
@@ -32,6 +33,12 @@ inline int64_t resident_bytes() {
 inline void release_free_memory() { malloc_trim(0); }
 
 using Clock = std::chrono::steady_clock;
+
+// How every benchmark here runs: one timed iteration (the body times
+// itself with SetIterationTime, leaving setup out), repeated three times.
+inline void timed_runs(benchmark::internal::Benchmark* b) {
+  b->Iterations(1)->Repetitions(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
 
 inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

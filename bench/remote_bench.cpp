@@ -152,11 +152,7 @@ void BM_RemoteSend(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kMessages);
 }
-BENCHMARK(BM_RemoteSend)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RemoteSend)->Apply(timed_runs);
 
 // ---------------------------------------------------------------- BM_RemotePingPong
 
@@ -210,11 +206,7 @@ void BM_RemotePingPong(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kRoundTrips);
 }
-BENCHMARK(BM_RemotePingPong)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RemotePingPong)->Apply(timed_runs);
 
 // ---------------------------------------------------------------- BM_RemoteSpawn
 
@@ -267,11 +259,7 @@ void BM_RemoteSpawn(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kSpawns);
 }
-BENCHMARK(BM_RemoteSpawn)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RemoteSpawn)->Apply(timed_runs);
 
 // ---------------------------------------------------------------- BM_NodeDownStorm
 
@@ -473,11 +461,7 @@ void BM_NodeDownStorm(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kProcesses);
 }
-BENCHMARK(BM_NodeDownStorm)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NodeDownStorm)->Apply(timed_runs);
 
 }  // namespace
 }  // namespace plexus::bench

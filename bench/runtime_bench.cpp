@@ -65,7 +65,7 @@ void BM_Spawn(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kProcesses);
 }
-BENCHMARK(BM_Spawn)->Iterations(1)->Repetitions(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Spawn)->Apply(timed_runs);
 
 // Two processes, 1,000,000 round trips.
 void BM_PingPong(benchmark::State& state) {
@@ -97,11 +97,7 @@ void BM_PingPong(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kRoundTrips);
 }
-BENCHMARK(BM_PingPong)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PingPong)->Apply(timed_runs);
 
 // 2 producers send 5,000,000 small messages in total to one consumer. Timed:
 // until the consumer has received them all.
@@ -135,7 +131,7 @@ void BM_FanIn(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kMessages);
 }
-BENCHMARK(BM_FanIn)->Iterations(1)->Repetitions(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FanIn)->Apply(timed_runs);
 
 // Spawns `n` processes waiting in receive (outside the timed phase).
 std::vector<Pid> spawn_waiters(Runtime& rt, int n) {
@@ -185,11 +181,7 @@ void BM_MonitorDown(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kProcesses);
 }
-BENCHMARK(BM_MonitorDown)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MonitorDown)->Apply(timed_runs);
 
 // 100,000 workers linked to one parent that traps exits are killed. Timed:
 // from the first kill until the parent has every Exit.
@@ -219,11 +211,7 @@ void BM_LinkExit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kWorkers);
 }
-BENCHMARK(BM_LinkExit)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LinkExit)->Apply(timed_runs);
 
 }  // namespace
 }  // namespace plexus::bench
