@@ -223,7 +223,7 @@ void NodeImpl::tick() {
           if (p != &peer) frame.mutable_gossip()->add_members(n);
         }
       }
-      append_frame(frame, &peer.out);
+      queue_locked(peer, frame);
       kick(peer);
     }
   }
@@ -475,7 +475,7 @@ void NodeImpl::gossip(Peer& peer) {
     if (n != peer.name) frame.mutable_gossip()->add_members(n);
   }
   std::lock_guard<std::mutex> lock(peer.mu);
-  append_frame(frame, &peer.out);
+  queue_locked(peer, frame);
   kick(peer);
 }
 
@@ -645,6 +645,11 @@ WireRef NodeImpl::wire_ref(const Peer& peer, Ref ref) const {
     w.node = WireNode{wire::OTHER, &e->name, e->creation};
   }
   return w;
+}
+
+void NodeImpl::queue_locked(Peer& peer, const wire::Frame& frame) {
+  append_frame(frame, &peer.out);
+  ++peer.stats.frames_out;
 }
 
 void NodeImpl::kick(Peer& peer) {
@@ -817,7 +822,7 @@ bool NodeImpl::queue_frame(Peer& peer, const wire::Frame& frame) {
   bool need_connect = !peer.up && !peer.connecting;
   if (need_connect) peer.connecting = true;
   bool queued = wait_for_room(peer, lock);
-  if (queued) append_frame(frame, &peer.out);
+  if (queued) queue_locked(peer, frame);
   kick(peer);
   lock.unlock();
   if (need_connect) asio::post(io, [this, &peer] { start_outgoing(peer); });
@@ -1146,7 +1151,7 @@ void NodeImpl::on_spawn_request(Connection& conn, const wire::SpawnRequest& requ
       RuntimeImpl::extras(p).monitors_in.insert(ref, requester);
       peer.tables.monitors_in[ref] = {requester, child};
     }
-    append_frame(frame, &peer.out);
+    queue_locked(peer, frame);
     kick(peer);
   }
   runtime->start(p);

@@ -105,6 +105,8 @@ class NodeImpl final : public Distribution {
   void encode(Peer& peer, Pid to, std::string_view to_name, Envelope* env);
   // Waits while the peer's queue is full; false if the peer was lost.
   bool wait_for_room(Peer& peer, std::unique_lock<std::mutex>& lock);
+  // Appends a control frame to the peer's queue (peer.mu held).
+  void queue_locked(Peer& peer, const wire::Frame& frame);
   void kick(Peer& peer);
   // Decoding helpers (I/O thread).
   Pid local_pid(const Connection& conn, const wire::Pid& pid);
