@@ -77,16 +77,24 @@ void Connection::on_read(const boost::system::error_code& ec, size_t n) {
   }
   last_read_ = Clock::now();
   reader_.commit(n);
+  uint64_t frames = 0;
   for (;;) {
     std::string_view bytes;
     FrameReader::Next next = reader_.next(&bytes);
     if (next == FrameReader::Next::kNeedMore) break;
+    if (up_) ++frames;
     if (next == FrameReader::Next::kTooLarge) {
       close("frame of " + std::to_string(reader_.announced()) + " bytes is above the limit of " +
             std::to_string(node_.options.max_frame_size));
       return;
     }
     if (!on_frame(bytes)) return;
+  }
+  if (up_ && frames > 0) {
+    // Once per read, not per frame: the peer's lock is the senders' too.
+    std::lock_guard<std::mutex> lock(peer_->mu);
+    peer_->stats.frames_in += frames;
+    peer_->stats.bytes_in += n;
   }
   read_more();
 }
@@ -95,11 +103,6 @@ bool Connection::on_frame(std::string_view bytes) {
   if (!frame_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     close("a frame does not parse");
     return false;
-  }
-  if (peer_ && up_) {
-    std::lock_guard<std::mutex> lock(peer_->mu);
-    ++peer_->stats.frames_in;
-    peer_->stats.bytes_in += bytes.size() + kFrameHeaderSize;
   }
   if (up_) {
     std::string error;
