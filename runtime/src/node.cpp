@@ -197,6 +197,9 @@ void NodeImpl::accept_next() {
 void NodeImpl::tick() {
   auto interval = std::max(options.tick_timeout / 4, std::chrono::milliseconds(10));
   auto now = Clock::now();
+  // Every fourth tick each peer hears whom we are connected to, so that a
+  // mesh torn by a partition heals; a gossip frame keeps the line alive too.
+  bool gossip_now = ++gossip_round_ % 4 == 0;
   auto conns = connections_;
   for (auto& [raw, conn] : conns) {
     if (conn->is_closed()) continue;
@@ -210,35 +213,28 @@ void NodeImpl::tick() {
       continue;
     }
     Peer& peer = *conn->peer();
+    if (gossip_now) {
+      gossip(peer);
+      continue;
+    }
     std::lock_guard<std::mutex> lock(peer.mu);
-    bool idle = now - conn->last_write() >= interval && peer.out.empty();
-    if (idle || ++gossip_round_ % 4 == 0) {
+    if (now - conn->last_write() >= interval && peer.out.empty()) {
       wire::Frame frame;
-      if (idle) {
-        frame.mutable_tick();
-      } else {
-        // Re-gossip now and then, so that a mesh torn by a partition heals.
-        frame.mutable_gossip();
-        for (const auto& [n, p] : peers_snapshot_) {
-          if (p != &peer) frame.mutable_gossip()->add_members(n);
-        }
-      }
+      frame.mutable_tick();
       queue_locked(peer, frame);
       kick(peer);
     }
   }
   // Seeds are retried until they answer.
+  std::vector<Peer*> seeds;
   {
     std::lock_guard<std::mutex> lock(peers_mu_);
-    peers_snapshot_.clear();
     for (auto& [n, peer] : peers_) {
       std::lock_guard<std::mutex> peer_lock(peer->mu);
-      if (peer->up) peers_snapshot_.emplace_back(n, peer.get());
-      if (peer->seed && !peer->up && !peer->connecting) pending_seeds_.push_back(peer.get());
+      if (peer->seed && !peer->up && !peer->connecting) seeds.push_back(peer.get());
     }
   }
-  for (Peer* seed : pending_seeds_) connect_async(*seed);
-  pending_seeds_.clear();
+  for (Peer* seed : seeds) connect_async(*seed);
   tick_timer_.expires_after(interval);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) tick();
@@ -421,7 +417,6 @@ bool NodeImpl::on_up(const std::shared_ptr<Connection>& conn) {
   if (!peer) return false;
   std::shared_ptr<Connection> replaced;
   CrossNodeTables lost;
-  uint32_t lost_index = 0;
   {
     // On `false` the connection closes, and on_closed settles the counts.
     std::lock_guard<std::mutex> lock(peer->mu);
@@ -445,7 +440,6 @@ bool NodeImpl::on_up(const std::shared_ptr<Connection>& conn) {
       // send to a registered name or a spawn request; they go out.)
       lost = std::move(peer->tables);
       peer->tables = CrossNodeTables{};
-      lost_index = peer->index;
       peer->out.clear();
       peer->sent_types.clear();
     }
@@ -461,7 +455,6 @@ bool NodeImpl::on_up(const std::shared_ptr<Connection>& conn) {
   }
   if (replaced) replaced->close("replaced by a new incarnation of " + peer_name);
   if (!lost.empty()) fire(std::move(lost), "node " + peer_name + " restarted");
-  (void)lost_index;
   log(LogLevel::kInfo, "node " + peer_name + " up");
   gossip(*peer);
   notify_nodes(peer_name, true, "", {});

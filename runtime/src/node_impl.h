@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -135,8 +134,6 @@ class NodeImpl final : public Distribution {
   // I/O thread only:
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   uint64_t gossip_round_ = 0;
-  std::vector<std::pair<std::string, Peer*>> peers_snapshot_;  // the up peers at the last tick
-  std::vector<Peer*> pending_seeds_;
 
   std::mutex subscribers_mu_;
   std::vector<Pid> subscribers_;
