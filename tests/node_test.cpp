@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "node_test_support.h"
+#include "plexus/exit_reason_proto.h"
 
 namespace plexus_test {
 namespace {
@@ -20,6 +21,30 @@ Task<> exit_on_text(Context self) {
   if (t.text() == "normal") co_return;
   if (t.text() == "throw") throw std::runtime_error("asked to throw");
   self.exit(ExitReason::error(t.text()));
+}
+
+// `{badmatch,[1,2.5,<<"x">>,#{k => {v}}]}`: a reason with every kind of term.
+plexus::Term badmatch_term() {
+  using plexus::Term;
+  return Term::tuple(
+      {Term::atom("badmatch"),
+       Term::list({Term::integer(1), Term::floating(2.5), Term::binary("x"),
+                   Term::map({{Term::atom("k"), Term::tuple({Term::atom("v")})}})})});
+}
+
+// A list `depth` deep.
+plexus::Term deep_term(int depth) {
+  plexus::Term t = plexus::Term::atom("core");
+  for (int d = 1; d < depth; ++d) t = plexus::Term::list({t});
+  return t;
+}
+
+// Waits for a Text and exits with a term: badmatch_term(), or one too deep
+// to send for "deep".
+Task<> exit_with_term(Context self) {
+  Text t = co_await self.receive<Text>();
+  if (t.text() == "deep") self.exit(ExitReason::error(deep_term(plexus::kMaxTermDepth + 1)));
+  self.exit(ExitReason::error(badmatch_term()));
 }
 
 class NodeTest : public ::testing::Test {
@@ -222,6 +247,48 @@ TEST_F(NodeTest, RemoteMonitorFiresOnceWithTheReasonAndStacks) {
   EXPECT_NE(d1.reason.detail().find("asked to throw"), std::string::npos) << d1.reason;
   EXPECT_EQ(d2.reason, d1.reason);
   EXPECT_TRUE(nothing_of_type<Down>(watcher));
+}
+
+TEST_F(NodeTest, RemoteExitReasonTermArrivesAtLinksAndMonitors) {
+  Pid target = remote_spawn_on_b(exit_with_term);
+  Inbox trapper(a_->runtime());
+  trapper.context().trap_exit(true);
+  ASSERT_TRUE(trapper.context().link(target).ok());
+  Ref ref = trapper.context().monitor(target);
+  ASSERT_TRUE(a_->runtime().send(target, text("go")).ok());
+  Down d = must_receive_down(trapper, ref);
+  EXPECT_EQ(d.pid, target);
+  EXPECT_EQ(d.reason, ExitReason::error(badmatch_term()));
+  ASSERT_NE(d.reason.term(), nullptr);
+  EXPECT_EQ(d.reason.to_string(), "{badmatch,[1,2.5,<<\"x\">>,#{k => {v}}]}");
+  Exit e = must_receive<Exit>(trapper);
+  EXPECT_EQ(e.from, target);
+  EXPECT_EQ(e.reason, ExitReason::error(badmatch_term()));
+}
+
+TEST_F(NodeTest, RemoteExitReasonTermTooDeepArrivesAsUndecodable) {
+  Pid target = remote_spawn_on_b(exit_with_term);
+  Inbox watcher(a_->runtime());
+  Ref ref = watcher.context().monitor(target);
+  ASSERT_TRUE(a_->runtime().send(target, text("deep")).ok());
+  Down d = must_receive_down(watcher, ref);
+  EXPECT_EQ(d.reason, ExitReason::error(plexus::kUndecodableReason));
+  // The connection stays up: a second process still reports its own term.
+  Pid other = remote_spawn_on_b(exit_with_term);
+  Ref other_ref = watcher.context().monitor(other);
+  ASSERT_TRUE(a_->runtime().send(other, text("go")).ok());
+  EXPECT_EQ(must_receive_down(watcher, other_ref).reason, ExitReason::error(badmatch_term()));
+  EXPECT_TRUE(wait_for_nodes(*a_, {b_->name()}));
+}
+
+TEST_F(NodeTest, AnExitReasonTextThatIsNotUtf8CrossesIntact) {
+  Pid target = remote_spawn_on_b(exit_on_text);
+  Inbox watcher(a_->runtime());
+  Ref ref = watcher.context().monitor(target);
+  const std::string bytes("bad \xff\xfe text", 14);
+  a_->runtime().exit(target, ExitReason::error(bytes));
+  EXPECT_EQ(must_receive_down(watcher, ref).reason, ExitReason::error(bytes));
+  EXPECT_TRUE(wait_for_nodes(*a_, {b_->name()})) << "the connection closed";
 }
 
 TEST_F(NodeTest, MonitoringADeadRemotePidGivesNoproc) {

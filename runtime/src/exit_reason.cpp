@@ -11,6 +11,13 @@ ExitReason ExitReason::exception(std::string_view type, std::string_view what) {
   return ExitReason(Kind::kException, detail);
 }
 
+ExitReason ExitReason::error(Term term) {
+  ExitReason reason(Kind::kError);
+  reason.has_term_ = true;
+  reason.term_ = std::move(term);
+  return reason;
+}
+
 std::string ExitReason::to_string() const {
   switch (kind_) {
     case Kind::kNormal:
@@ -26,6 +33,7 @@ std::string ExitReason::to_string() const {
     case Kind::kNoConnection:
       return "noconnection";
     case Kind::kError:
+      if (has_term_) return term_.to_string();
       return "\"" + std::string(detail()) + "\"";
     case Kind::kException:
       return "{exception,\"" + std::string(detail()) + "\"}";

@@ -5,6 +5,8 @@
 #include <cassert>
 #include <cstring>
 
+#include "plexus/exit_reason_proto.h"
+
 namespace plexus::detail {
 
 namespace {
@@ -159,6 +161,22 @@ void append_send(const SendFields& send, std::string* out) {
 }
 
 void append_signal(const SignalFields& signal, std::string* out) {
+  // A term is serialized once, by protobuf, and written as the bytes of
+  // field 4: the same bytes protobuf would write for the whole Reason. (A
+  // serialized Term is never empty: its oneof field is always written.) A term
+  // too deep to send goes as to_proto() sends it.
+  const ExitReason* reason = signal.reason;
+  ExitReason undecodable;
+  std::string term;
+  if (reason && reason->term()) {
+    wire::Term t;
+    if (to_proto(*reason->term(), &t)) {
+      t.SerializeToString(&term);
+    } else {
+      undecodable = ExitReason::error(kUndecodableReason);
+      reason = &undecodable;
+    }
+  }
   append_frame_with(out, [&](auto& w) {
     w.message(wire::Frame::kSignalFieldNumber, [&](auto& s) {
       s.varint(1, static_cast<uint64_t>(signal.kind));
@@ -166,51 +184,20 @@ void append_signal(const SignalFields& signal, std::string* out) {
       if (signal.from) put_pid(s, 3, *signal.from);
       if (signal.ref) put_ref(s, 4, *signal.ref);
       if (signal.reason) {
-        const ExitReason& r = *signal.reason;
-        bool has_detail = r.has_detail();
         s.message(5, [&](auto& m) {
-          m.varint(1, static_cast<uint64_t>(r.kind()));
-          m.varint(2, has_detail ? 1 : 0);
-          m.bytes(3, r.detail());
+          m.varint(1, static_cast<uint64_t>(reason->kind()));
+          m.varint(2, reason->has_detail() ? 1 : 0);
+          m.bytes(3, reason->detail());
+          m.bytes(4, term);
         });
       }
     });
   });
 }
 
-void to_wire(const ExitReason& reason, wire::Reason* out) {
-  out->set_kind(static_cast<wire::Reason::Kind>(reason.kind()));
-  out->set_has_detail(reason.has_detail());
-  out->set_detail(std::string(reason.detail()));
-}
+void to_wire(const ExitReason& reason, wire::Reason* out) { to_proto(reason, out); }
 
-ExitReason from_wire(const wire::Reason& reason) {
-  switch (reason.kind()) {
-    case wire::Reason::NORMAL:
-      return ExitReason::normal();
-    case wire::Reason::KILL:
-      return ExitReason::kill();
-    case wire::Reason::KILLED:
-      return ExitReason::killed();
-    case wire::Reason::SHUTDOWN:
-      return reason.has_detail() ? ExitReason::shutdown(reason.detail()) : ExitReason::shutdown();
-    case wire::Reason::NOPROC:
-      return ExitReason::noproc();
-    case wire::Reason::NOCONNECTION:
-      return ExitReason::noconnection();
-    case wire::Reason::EXCEPTION: {
-      // The detail is "<type>: <what>" already.
-      std::string_view d = reason.detail();
-      size_t colon = d.find(": ");
-      if (colon == std::string_view::npos) return ExitReason::exception("unknown", d);
-      return ExitReason::exception(d.substr(0, colon), d.substr(colon + 2));
-    }
-    case wire::Reason::ERROR:
-    default:
-      // An unknown kind from a newer peer is still an abnormal reason.
-      return ExitReason::error(reason.detail());
-  }
-}
+ExitReason from_wire(const wire::Reason& reason) { return from_proto(reason); }
 
 size_t FrameReader::missing() const {
   size_t have = end_ - begin_;

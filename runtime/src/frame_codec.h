@@ -66,6 +66,8 @@ struct SignalFields {
 };
 void append_signal(const SignalFields& signal, std::string* out);
 
+// plexus::to_proto and from_proto (plexus/exit_reason_proto.h), by the
+// names the rest of the codec uses.
 void to_wire(const ExitReason& reason, wire::Reason* out);
 ExitReason from_wire(const wire::Reason& reason);
 

@@ -1,7 +1,8 @@
 // libFuzzer target for what a node does with the bytes a peer sends: the
 // frame reader (fed in chunks of random sizes, as reads arrive), the parse of
 // each frame, the handshake in both roles, the hand-written Send and Signal
-// encoders (checked against protobuf's parser), and exit reasons from the wire.
+// encoders (checked against protobuf's parser), and exit reasons from the wire
+// (with terms, which are limited in depth and may be malformed).
 //
 // Besides "no crash, no leak, no hang", it checks:
 //   - the reader splits a stream into the same frames however it arrives;
@@ -232,6 +233,8 @@ void check_signal_encoder(const wire::Signal& s) {
     FUZZ_CHECK(b.reason().kind() == expected.kind());
     FUZZ_CHECK(b.reason().has_detail() == expected.has_detail());
     FUZZ_CHECK(b.reason().detail() == expected.detail());
+    FUZZ_CHECK(b.reason().has_term() == expected.has_term());
+    FUZZ_CHECK(b.reason().SerializeAsString() == expected.SerializeAsString());
     FUZZ_CHECK(pd::from_wire(b.reason()) == reason);
   }
 }

@@ -12,6 +12,7 @@
 
 #include "frame_codec.h"
 #include "fuzz_identity.h"
+#include "plexus/exit_reason_proto.h"
 
 namespace {
 
@@ -126,6 +127,21 @@ std::string signal(wire::Signal::Kind kind, const plexus::ExitReason* reason) {
   return out;
 }
 
+// A Down whose reason is a term nested deeper than a sender would send.
+std::string signal_with_deep_term() {
+  return frame_bytes([](wire::Frame& f) {
+    wire::Signal* s = f.mutable_signal();
+    s->set_kind(wire::Signal::DOWN);
+    s->mutable_to()->set_index(3);
+    s->mutable_from()->set_index(1);
+    s->mutable_ref()->set_id(9);
+    s->mutable_reason()->set_kind(wire::Reason::ERROR);
+    wire::Term* t = s->mutable_reason()->mutable_term();
+    for (int d = 1; d < plexus::kMaxTermDepth + 8; ++d) t = t->mutable_list()->add_items();
+    t->set_atom("deep");
+  });
+}
+
 std::string spawn_request() {
   return frame_bytes([](wire::Frame& f) {
     wire::SpawnRequest* r = f.mutable_spawn_request();
@@ -173,6 +189,11 @@ int main(int argc, char** argv) {
   const ExitReason noconnection = ExitReason::noconnection();
   const ExitReason error = ExitReason::error("custom");
   const ExitReason killed = ExitReason::killed();
+  using plexus::Term;
+  const ExitReason term = ExitReason::error(Term::tuple(
+      {Term::atom("badmatch"),
+       Term::list({Term::integer(-1), Term::floating(2.5), Term::binary("b\"\n"), Term(),
+                   Term::map({{Term::atom("k"), Term::tuple({Term::atom("Quoted atom")})}})})}));
 
   const std::string good_hello = hello(wire::VERSION_1, kPeer, kPeerCreation, kSelf);
   const std::string good_reply = hello_reply(wire::HelloReply::OK, kPeer, kFixDigest);
@@ -195,6 +216,8 @@ int main(int argc, char** argv) {
       {"signal_down_noconnection", signal(wire::Signal::DOWN, &noconnection)},
       {"signal_exit_error", signal(wire::Signal::EXIT, &error)},
       {"signal_exit_killed", signal(wire::Signal::EXIT, &killed)},
+      {"signal_down_term", signal(wire::Signal::DOWN, &term)},
+      {"signal_down_deep_term", signal_with_deep_term()},
       {"spawn_request", spawn_request()},
       {"spawn_reply", spawn_reply()},
       {"tick", tick()},

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "plexus/term.h"
+
 namespace plexus {
 
 // An exit reason, with Erlang's meaning:
@@ -15,10 +17,11 @@ namespace plexus {
 //   shutdown      an orderly stop requested by a supervisor (optionally with a detail)
 //   noproc        the process did not exist
 //   noconnection  the process's node was lost
-//   error         any other reason, described by a text (Erlang's custom terms)
+//   error         any other reason: a text, or a structured Term such as
+//                 `{badmatch,[1,2,3]}` (Erlang's custom reasons)
 //   exception     the body threw; the detail is "<type>: <what()>"
 //
-// Copying is cheap: the detail text is shared, not copied.
+// Copying is cheap: the detail text and the term are shared, not copied.
 class ExitReason {
  public:
   enum class Kind : uint8_t {
@@ -45,6 +48,9 @@ class ExitReason {
   static ExitReason noproc() { return ExitReason(Kind::kNoProc); }
   static ExitReason noconnection() { return ExitReason(Kind::kNoConnection); }
   static ExitReason error(std::string_view text) { return ExitReason(Kind::kError, text); }
+  // An error reason that is a term, as Erlang's `exit({badmatch, [1,2,3]})`.
+  // It has no detail text; term() gives the term.
+  static ExitReason error(Term term);
   static ExitReason exception(std::string_view type, std::string_view what);
 
   Kind kind() const { return kind_; }
@@ -61,11 +67,16 @@ class ExitReason {
   // reason: `kill` becomes `killed`, everything else is unchanged.
   ExitReason as_propagated() const { return kind_ == Kind::kKill ? killed() : *this; }
 
-  // Erlang-like text: "normal", "killed", "{shutdown,\"x\"}", "\"text\"", ...
+  // The term of an error(Term) reason; null for every other reason.
+  const Term* term() const { return has_term_ ? &term_ : nullptr; }
+
+  // Erlang-like text: "normal", "killed", "{shutdown,\"x\"}", "\"text\"", and
+  // the term itself in Erlang syntax for error(Term): "{badmatch,[1,2,3]}".
   std::string to_string() const;
 
   friend bool operator==(const ExitReason& a, const ExitReason& b) {
-    return a.kind_ == b.kind_ && a.detail() == b.detail();
+    return a.kind_ == b.kind_ && a.detail() == b.detail() && a.has_term_ == b.has_term_ &&
+           a.term_ == b.term_;
   }
 
  private:
@@ -74,7 +85,9 @@ class ExitReason {
       : kind_(kind), detail_(std::make_shared<const std::string>(detail)) {}
 
   Kind kind_ = Kind::kNormal;
+  bool has_term_ = false;  // (a default Term is `[]`, itself a valid reason)
   std::shared_ptr<const std::string> detail_;
+  Term term_;
 };
 
 std::ostream& operator<<(std::ostream& os, const ExitReason& reason);

@@ -14,3 +14,4 @@
 #include "plexus/status.h"
 #include "plexus/supervisor.h"
 #include "plexus/task.h"
+#include "plexus/term.h"
