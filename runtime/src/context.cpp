@@ -81,22 +81,28 @@ bool Context::demonitor(Ref ref, Flush flush) const {
     runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
     active = true;
   }
-  if (flush == Flush::kYes) {
-    runtime().impl().drain(p_);
-    Envelope* prev = nullptr;
-    for (Envelope* env = p_->queue_head; env;) {
-      Envelope* next = env->next;
-      if (env->kind == EnvelopeKind::kMessage && env->type == type_id<Down>() &&
-          detail::payload<Down>(env).ref == ref) {
-        p_->remove_private(prev, env);
-        delete env;
-      } else {
-        prev = env;
-      }
-      env = next;
-    }
-  }
+  if (flush == Flush::kYes) discard<Down>([ref](const Down& d) { return d.ref == ref; });
   return active;
+}
+
+size_t Context::discard_matching(TypeId type,
+                                 bool (*matches)(const void* pred, detail::Envelope*),
+                                 const void* pred) const {
+  runtime().impl().drain(p_);
+  size_t n = 0;
+  Envelope* prev = nullptr;
+  for (Envelope* env = p_->queue_head; env;) {
+    Envelope* next = env->next;
+    if (env->kind == EnvelopeKind::kMessage && env->type == type && matches(pred, env)) {
+      p_->remove_private(prev, env);
+      delete env;
+      ++n;
+    } else {
+      prev = env;
+    }
+    env = next;
+  }
+  return n;
 }
 
 void Context::exit(Pid pid, ExitReason reason) const {

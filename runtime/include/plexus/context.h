@@ -125,12 +125,27 @@ class Context {
 
   // Removes every message from the mailbox (Erlang's flush()); returns how many.
   size_t flush() const;
+  // Removes the queued messages of type T for which `pred(const T&)` is true,
+  // leaving the others in order; returns how many. For a message that must
+  // not be received, as demonitor with Flush::kYes removes a Down.
+  template <class T, class Pred>
+  size_t discard(Pred pred) const {
+    return discard_matching(
+        type_id<T>(),
+        [](const void* p, detail::Envelope* env) {
+          return (*static_cast<const Pred*>(p))(detail::payload<T>(env));
+        },
+        &pred);
+  }
   // Messages in the mailbox, received or not yet matched.
   size_t message_queue_len() const;
 
   detail::Process* process() const { return p_; }
 
  private:
+  size_t discard_matching(TypeId type, bool (*matches)(const void* pred, detail::Envelope*),
+                          const void* pred) const;
+
   detail::Process* p_;
 };
 
