@@ -211,6 +211,7 @@ class Daemon {
     std::vector<std::string> seeds;
     std::chrono::milliseconds tick_timeout{1000};
     bool cookie_from_environment = false;  // PLEXUS_COOKIE instead of --cookie
+    std::vector<std::string> extra_args;   // more flags, e.g. {"--zen", "off"}
   };
 
   // Starts it and waits for its READY line; throws (failing the test) with
@@ -223,6 +224,7 @@ class Daemon {
                                   std::to_string(options.tick_timeout.count()),
                                   "--log-level",
                                   "info"};
+    argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
     std::vector<std::string> extra_env;
     if (options.cookie_from_environment) {
       extra_env.push_back(std::string("PLEXUS_COOKIE=") + kCookie);

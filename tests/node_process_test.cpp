@@ -622,6 +622,8 @@ TEST(NodeProcessFlagsTest, BadFlagsExitWithCode2AndSayWhy) {
       {{"--name", name, "--cookie", "c", "--tick-ms", "soon"}, "--tick-ms: 'soon'"},
       {{"--name", name, "--cookie", "c", "--tick-ms", "5"}, "--tick-ms: '5'"},
       {{"--name", name, "--cookie", "c", "--log-level=loud"}, "--log-level: 'loud'"},
+      {{"--name", name, "--cookie", "c", "--zen", "maybe"}, "--zen: 'maybe'"},
+      {{"--name", name, "--cookie", "c", "--zen-sweep-ms", "0"}, "--zen-sweep-ms: '0'"},
       {{"--name", name}, "no cookie"},
   };
   for (const Case& c : cases) {

@@ -75,6 +75,13 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     std::optional<long> ms = parse_number(value);
     if (!ms || *ms < 40) return bad("--tick-ms: '" + value + "' is not a number of ms >= 40");
     flags.tick_timeout = std::chrono::milliseconds(*ms);
+  } else if (flag == "--zen") {
+    if (value != "on" && value != "off") return bad("--zen: '" + value + "' is not on or off");
+    flags.zen = value == "on";
+  } else if (flag == "--zen-sweep-ms") {
+    std::optional<long> ms = parse_number(value);
+    if (!ms || *ms < 1) return bad("--zen-sweep-ms: '" + value + "' is not a number of ms >= 1");
+    flags.zen_sweep = std::chrono::milliseconds(*ms);
   } else {
     return bad("unknown flag '" + std::string(flag) + "'");
   }
@@ -124,6 +131,8 @@ std::string usage() {
          "  --cookie SECRET         the cluster's cookie (default: $PLEXUS_COOKIE)\n"
          "  --log-level LEVEL       debug, info, warning or error (default: info)\n"
          "  --tick-ms N             a peer silent for N ms is down (default: 60000)\n"
+         "  --zen on|off            run the zen monitor (default: on)\n"
+         "  --zen-sweep-ms N        its connector and batcher sweep interval (default: 100)\n"
          "  --help                  this text\n"
          "\n"
          "Process types other nodes may spawn here: echo, exiter, linker, monitorer;\n"

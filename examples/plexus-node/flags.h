@@ -16,6 +16,8 @@ struct Flags {
   std::string cookie;              // --cookie, else $PLEXUS_COOKIE
   plexus::LogLevel log_level = plexus::LogLevel::kInfo;  // --log-level
   std::chrono::milliseconds tick_timeout{60'000};        // --tick-ms
+  bool zen = true;                                       // --zen on|off
+  std::chrono::milliseconds zen_sweep{100};              // --zen-sweep-ms
   bool help = false;                                     // --help
 };
 

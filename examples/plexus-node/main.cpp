@@ -14,6 +14,7 @@
 #include "control.h"
 #include "flags.h"
 #include "plexus/node.h"
+#include "plexus/zen/zen_monitor.h"
 #include "process_types.h"
 
 namespace {
@@ -65,12 +66,26 @@ int main(int argc, char** argv) {
     return kExitCannotStart;
   }
 
+  std::unique_ptr<plexus::zen::ZenMonitor> zen;
+  if (flags->zen) {
+    plexus::zen::Options zen_options;
+    zen_options.connector_sweep_interval = flags->zen_sweep;
+    zen_options.batcher_sweep_interval = flags->zen_sweep;
+    auto started = plexus::zen::ZenMonitor::start(**node, zen_options);
+    if (!started.ok()) {
+      std::cerr << "plexus-node: cannot start the zen monitor: " << started.status() << "\n";
+      return kExitCannotStart;
+    }
+    zen = std::move(*started);
+  }
+
   std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   (*node)->runtime().log(plexus::LogLevel::kInfo,
                          std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
+  zen.reset();
   node->reset();
   return 0;
 }
