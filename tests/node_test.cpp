@@ -285,7 +285,7 @@ TEST_F(NodeTest, AnExitReasonTextThatIsNotUtf8CrossesIntact) {
   Pid target = remote_spawn_on_b(exit_on_text);
   Inbox watcher(a_->runtime());
   Ref ref = watcher.context().monitor(target);
-  const std::string bytes("bad \xff\xfe text", 14);
+  const std::string bytes = "bad \xff\xfe text";
   a_->runtime().exit(target, ExitReason::error(bytes));
   EXPECT_EQ(must_receive_down(watcher, ref).reason, ExitReason::error(bytes));
   EXPECT_TRUE(wait_for_nodes(*a_, {b_->name()})) << "the connection closed";
