@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "bench_support.h"
+#include "latency_probe.h"
+#include "node_support.h"
 #include "plexus/pid.pb.h"
 #include "plexus/plexus.h"
 #include "plexus_bench/messages.pb.h"
@@ -37,31 +39,6 @@ using namespace std::chrono_literals;
 using plexus_bench::Ack;
 using plexus_bench::Item;
 using plexus_bench::NoArgs;
-
-constexpr char kCookie[] = "plexus-bench-cookie";
-
-unsigned node_schedulers() {
-  if (const char* env = std::getenv("PLEXUS_BENCH_NODE_SCHEDULERS")) {
-    int n = std::atoi(env);
-    if (n > 0) return static_cast<unsigned>(n);
-  }
-  return 1;
-}
-
-NodeOptions node_options(const std::string& base) {
-  NodeOptions options;
-  options.name = base + "@127.0.0.1:0";
-  options.cookie = kCookie;
-  options.runtime.schedulers = node_schedulers();
-  options.runtime.log_level = LogLevel::kError;
-  return options;
-}
-
-std::unique_ptr<Node> start_node(const std::string& base) {
-  auto node = Node::start(node_options(base));
-  if (!node.ok()) return nullptr;
-  return std::move(*node);
-}
 
 // Nodes a and b, connected.
 struct NodePair {
@@ -271,38 +248,11 @@ BENCHMARK(BM_RemoteSpawn)->Apply(timed_runs);
   if (!node ||
       !node->register_process<NoArgs>(
                "waiter", [](Context self, NoArgs) -> Task<> { co_await self.receive<Item>(); })
-           .ok()) {
+           .ok() ||
+      !announce(ready_fd, node->name())) {
     _exit(1);
   }
-  std::string line = node->name() + "\n";
-  if (write(ready_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(1);
-  close(ready_fd);
   for (;;) pause();  // until SIGKILL
-}
-
-// Reads the child's name line; empty on failure or after 30 s.
-std::string read_line(int fd) {
-  std::string line;
-  auto deadline = Clock::now() + 30s;
-  while (Clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    char c;
-    ssize_t n = read(fd, &c, 1);
-    if (n <= 0) return {};
-    if (c == '\n') return line;
-    line += c;
-  }
-  return {};
-}
-
-size_t thread_count() {
-  size_t n = 0;
-  for (auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
-    (void)entry;
-    ++n;
-  }
-  return n;
 }
 
 struct Ready {};
@@ -311,19 +261,6 @@ struct StormOver {
   int noconnection;
   int other;
 };
-struct LocalPing {
-  Pid from;
-};
-struct LocalPong {};
-struct StopPinging {};
-// A ping of the latency probe: when it was due (the end of the pinger's
-// 1 ms wait) and when its pong came back.
-struct PingSample {
-  Clock::time_point due;
-  Clock::time_point done;
-};
-struct PingerDone {};
-
 // Node b (another OS process) has 100,000 processes; one process on node a
 // monitors them all (plain remote monitors), then b is killed with SIGKILL:
 // a crash, the connection drops. Timed: from the kill until a's monitoring
@@ -337,34 +274,15 @@ void BM_NodeDownStorm(benchmark::State& state) {
   constexpr int kProcesses = 100'000;
   constexpr auto kQuiet = 200ms;
   for (auto _ : state) {
-    // b must be a separate OS process to crash, and fork() is only safe
-    // while this process has one thread (the nodes of earlier runs are gone).
-    if (thread_count() != 1) {
-      state.SkipWithError("threads still running; cannot fork node b");
+    // b must be a separate OS process to crash.
+    ForkedNode b = fork_node(run_storm_node);
+    auto a = b.name.empty() ? nullptr : start_node("storm_a");
+    if (!a || !a->connect(b.name).ok()) {
+      b.kill_and_reap();
+      state.SkipWithError("node b did not start or connect (or threads still ran at fork)");
       break;
     }
-    int fds[2];
-    if (pipe(fds) != 0) {
-      state.SkipWithError("pipe failed");
-      break;
-    }
-    pid_t child = fork();
-    if (child == 0) {
-      close(fds[0]);
-      run_storm_node(fds[1]);
-    }
-    close(fds[1]);
-    std::string b_name = child > 0 ? read_line(fds[0]) : std::string();
-    close(fds[0]);
-    auto a = b_name.empty() ? nullptr : start_node("storm_a");
-    if (!a || !a->connect(b_name).ok()) {
-      if (child > 0) {
-        kill(child, SIGKILL);
-        waitpid(child, nullptr, 0);
-      }
-      state.SkipWithError("node b did not start or connect");
-      break;
-    }
+    std::string b_name = b.name;
     {
       Runtime& rt = a->runtime();
       Inbox inbox(rt);
@@ -397,62 +315,37 @@ void BM_NodeDownStorm(benchmark::State& state) {
             (void)self.send(report, over);
           },
           b_name, inbox.pid());
-      // The latency probe.
-      std::vector<PingSample> samples;
+      // The latency probe, against a local ponger.
+      std::vector<ProbeSample> samples;
       samples.reserve(1 << 16);
       Pid ponger = rt.spawn([](Context self) -> Task<> {
         for (;;) {
-          bool stop = false;
-          co_await self.receive([&](LocalPing& p) { (void)self.send(p.from, LocalPong{}); },
-                                [&](StopPinging&) { stop = true; });
-          if (stop) co_return;
+          ProbePing p = co_await self.receive<ProbePing>();
+          (void)self.send(p.from, ProbePong{});
         }
       });
-      Pid pinger = rt.spawn(
-          [](Context self, Pid ponger, Pid report, std::vector<PingSample>* samples) -> Task<> {
-            for (;;) {
-              auto due = Clock::now() + 1ms;
-              if (co_await self.receive<StopPinging>(1ms)) break;
-              (void)self.send(ponger, LocalPing{self.self()});
-              co_await self.receive<LocalPong>();
-              samples->push_back({due, Clock::now()});
-            }
-            (void)self.send(ponger, StopPinging{});
-            (void)self.send(report, PingerDone{});
-          },
-          ponger, inbox.pid(), &samples);
+      Pid pinger = rt.spawn(probe, ponger, inbox.pid(), &samples);
 
       bool ready = inbox.receive<Ready>(120s).has_value();
       std::this_thread::sleep_for(kQuiet);
       auto start = Clock::now();
-      kill(child, SIGKILL);
+      kill(b.pid, SIGKILL);
       std::optional<StormOver> over = ready ? inbox.receive<StormOver>(120s) : std::nullopt;
-      (void)rt.send(pinger, StopPinging{});
-      bool pinger_done = inbox.receive<PingerDone>(10s).has_value();
-      waitpid(child, nullptr, 0);
+      (void)rt.send(pinger, StopProbe{});
+      bool pinger_done = inbox.receive<ProbeDone>(10s).has_value();
+      b.kill_and_reap();
       if (!ready || !over || !pinger_done) {
         state.SkipWithError("the storm did not complete");
         break;
       }
       double seconds = std::chrono::duration<double>(over->end - start).count();
       state.SetIterationTime(seconds);
-      // The largest latency of the pings that overlap [from, to].
-      auto worst_us = [&samples](Clock::time_point from, Clock::time_point to, int* count) {
-        double worst = 0;
-        for (const PingSample& s : samples) {
-          if (s.done < from || s.due > to) continue;
-          ++*count;
-          worst =
-              std::max(worst, std::chrono::duration<double, std::micro>(s.done - s.due).count());
-        }
-        return worst;
-      };
-      int storm_pings = 0;
-      int quiet_pings = 0;
+      std::vector<double> storm = latencies_ms(samples, start, over->end);
+      std::vector<double> quiet = latencies_ms(samples, start - kQuiet, start);
       state.counters["storm_ms"] = seconds * 1e3;
-      state.counters["worst_ping_us"] = worst_us(start, over->end, &storm_pings);
-      state.counters["quiet_ping_us"] = worst_us(start - kQuiet, start, &quiet_pings);
-      state.counters["storm_pings"] = storm_pings;
+      state.counters["worst_ping_us"] = storm.empty() ? 0 : storm.back() * 1e3;
+      state.counters["quiet_ping_us"] = quiet.empty() ? 0 : quiet.back() * 1e3;
+      state.counters["storm_pings"] = static_cast<double>(storm.size());
       if (over->noconnection != kProcesses) {
         state.SkipWithError("a Down did not say noconnection");
         break;

@@ -11,6 +11,11 @@
 %%                      halted (a crash: the connection drops); time until a
 %%                      has every 'DOWN' (reason noconnection), and a's worst
 %%                      ping latency meanwhile
+%%   BM_ZenNodeDownCalm a "guild" process on a monitors 1,000,000 processes on
+%%                      b with plain erlang:monitor/2 (Erlang has no zen
+%%                      monitor) and serves a work request every millisecond;
+%%                      b is halted; time until the guild has every 'DOWN',
+%%                      and the guild's work latency meanwhile (p99, worst)
 %%
 %% This node (a) becomes distributed when a benchmark is selected; node b is
 %% a fresh peer node (peer:start/1) for every run, started before the clock
@@ -46,12 +51,14 @@
 -define(SPAWN_N, 100000).
 -define(STORM_N, 100000).
 -define(QUIET_MS, 200).
+-define(CALM_N, 1000000).
 
 benchmarks() ->
     [{"BM_RemoteSend", fun remote_send_run/0},
      {"BM_RemotePingPong", fun remote_pingpong_run/0},
      {"BM_RemoteSpawn", fun remote_spawn_run/0},
-     {"BM_NodeDownStorm", fun node_down_storm_run/0}].
+     {"BM_NodeDownStorm", fun node_down_storm_run/0},
+     {"BM_ZenNodeDownCalm", fun zen_node_down_calm_run/0}].
 
 %%--------------------------------------------------------------------------
 %% Entry points
@@ -130,6 +137,13 @@ to_json(Name, Runs) ->
                  {"quiet_ping_us", lists:max([maps:get(quiet_ping_us, R) || R <- Runs])},
                  {"runs_storm_ms", [maps:get(seconds, R) * 1000 || R <- Runs]},
                  {"runs_worst_ping_us", [maps:get(worst_ping_us, R) || R <- Runs]}];
+            "BM_ZenNodeDownCalm" ->
+                [{"all_downs_s", lists:min([maps:get(seconds, R) || R <- Runs])},
+                 {"work_p99_ms", lists:max([maps:get(work_p99_ms, R) || R <- Runs])},
+                 {"work_max_ms", lists:max([maps:get(work_max_ms, R) || R <- Runs])},
+                 {"runs_all_downs_s", [maps:get(seconds, R) || R <- Runs]},
+                 {"runs_work_p99_ms", [maps:get(work_p99_ms, R) || R <- Runs]},
+                 {"runs_work_max_ms", [maps:get(work_max_ms, R) || R <- Runs]}];
             _ -> []
         end,
     Fields = [{"name", {str, Name}},
@@ -308,3 +322,54 @@ local_ponger() ->
 %% The largest Done - Due of the pings that overlap [From, To].
 worst_latency(Samples, From, To) ->
     lists:max([0 | [Done - Due || {Due, Done} <- Samples, Done >= From, Due =< To]]).
+
+%%--------------------------------------------------------------------------
+%% BM_ZenNodeDownCalm
+%%--------------------------------------------------------------------------
+
+zen_node_down_calm_run() ->
+    N = ?CALM_N,
+    {_, B} = start_peer(),
+    Self = self(),
+    Pids = erpc:call(B, ?MODULE, spawn_waiters, [N], infinity),
+    N = length(Pids),
+    Guild = spawn(fun() -> guild(Pids, Self) end),
+    receive {monitored, Guild} -> ok end,
+    %% b has seen every monitor once a call behind them has come back.
+    B = erpc:call(B, erlang, node, []),
+    %% The work requests are the latency probe's pings (see pinger/2).
+    Worker = spawn(fun() -> pinger(Guild, []) end),
+    timer:sleep(?QUIET_MS),
+    %% ---- timed: from halting b until the guild has every 'DOWN' --------------
+    T0 = now_ns(),
+    erpc:cast(B, erlang, halt, [0, [{flush, false}]]),
+    T1 = receive {all_downs, Guild, T} -> T end,
+    %% ---- end of timed phase --------------------------------------------------
+    Worker ! {stop, self()},
+    Samples = receive {samples, S} -> S end,
+    exit(Guild, kill),
+    Latencies = lists:sort([Done - Due || {Due, Done} <- Samples, Done >= T0, Due =< T1]),
+    #{items => N, seconds => seconds(T0, T1),
+      work_p99_ms => percentile(Latencies, 99) / 1.0e6,
+      work_max_ms => lists:last(Latencies) / 1.0e6}.
+
+%% Monitors every target, then serves work and counts the 'DOWN's.
+guild(Pids, Report) ->
+    [erlang:monitor(process, P) || P <- Pids],
+    Report ! {monitored, self()},
+    guild_loop(length(Pids), Report).
+
+guild_loop(0, Report) ->
+    Report ! {all_downs, self(), now_ns()},
+    guild_serve();
+guild_loop(K, Report) ->
+    receive
+        {ping, From} -> From ! pong, guild_loop(K, Report);
+        {'DOWN', _, process, _, _} -> guild_loop(K - 1, Report)
+    end.
+
+guild_serve() ->
+    receive {ping, From} -> From ! pong, guild_serve() end.
+
+percentile(Sorted, P) ->
+    lists:nth(min(length(Sorted), length(Sorted) * P div 100 + 1), Sorted).
