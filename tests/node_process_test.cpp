@@ -10,6 +10,7 @@
 
 #include "node_control.pb.h"
 #include "node_process_support.h"
+#include "plexus/exit_reason_proto.h"
 
 namespace plexus_test {
 namespace {
@@ -51,7 +52,7 @@ int64_t ms(Clock::duration d) {
 ::testing::AssertionResult is_reason(const plexus_node::Reason& got, const ExitReason& want) {
   // The two enums list the kinds in the same order.
   if (static_cast<int>(got.kind()) == static_cast<int>(want.kind()) &&
-      got.detail() == want.detail()) {
+      got.detail() == want.detail() && plexus::from_proto(got.exact()) == want) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure() << "got " << got.text() << ", expected " << want;
@@ -62,6 +63,12 @@ int64_t ms(Clock::duration d) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure() << "got " << got << ", expected an exception with " << what;
+}
+
+// A structured reason: {badarg, [1, <<"two">>]}.
+plexus::Term badarg_term() {
+  using plexus::Term;
+  return Term::tuple({Term::atom("badarg"), Term::list({Term::integer(1), Term::binary("two")})});
 }
 
 ExitCommand command(ExitCommand::How how, const std::string& text = "") {
@@ -393,6 +400,7 @@ TEST_F(NodeProcessTest, DaemonProcessesWatchingATestProcessSeeItsReason) {
       *request.mutable_reason() = plexus_node::Reason();
       request.mutable_reason()->set_kind(static_cast<plexus_node::Reason::Kind>(reason.kind()));
       request.mutable_reason()->set_detail(std::string(reason.detail()));
+      plexus::to_proto(reason, request.mutable_reason()->mutable_exact());
       ASSERT_TRUE(t_->send(d.name(), "control", request).ok());
     };
   };
@@ -414,6 +422,8 @@ TEST_F(NodeProcessTest, DaemonProcessesWatchingATestProcessSeeItsReason) {
        ""},
       {"shutdown from the daemon", exit_signal_from_daemon(ExitReason::shutdown("bye")),
        ExitReason::shutdown("bye"), ""},
+      {"a term from the daemon", exit_signal_from_daemon(ExitReason::error(badarg_term())),
+       ExitReason::error(badarg_term()), ""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

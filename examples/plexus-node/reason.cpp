@@ -1,5 +1,7 @@
 #include "reason.h"
 
+#include "plexus/exit_reason_proto.h"
+
 namespace plexus_node {
 
 using plexus::ExitReason;
@@ -34,10 +36,12 @@ Reason to_message(const ExitReason& reason) {
   }
   out.set_detail(std::string(reason.detail()));
   out.set_text(reason.to_string());
+  plexus::to_proto(reason, out.mutable_exact());
   return out;
 }
 
 ExitReason from_message(const Reason& reason) {
+  if (reason.has_exact()) return plexus::from_proto(reason.exact());
   switch (reason.kind()) {
     case Reason::NORMAL:
       return ExitReason::normal();

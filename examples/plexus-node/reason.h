@@ -8,8 +8,9 @@ namespace plexus_node {
 
 Reason to_message(const plexus::ExitReason& reason);
 
-// An EXCEPTION cannot be rebuilt as thrown: it comes back as an error with
-// the same detail.
+// The reason exactly as to_message wrote it (`exact`); from a sender that
+// did not fill `exact`, rebuilt from kind and detail (an EXCEPTION then comes
+// back as an error with the same detail).
 plexus::ExitReason from_message(const Reason& reason);
 
 }  // namespace plexus_node
