@@ -89,7 +89,8 @@ class FlatMap {
   void grow() {
     size_t old_capacity = capacity_;
     std::unique_ptr<Slot[]> old = std::move(slots_);
-    capacity_ = old_capacity ? old_capacity * 2 : 4;
+    // Most tables hold one entry (a process with one link or one monitor).
+    capacity_ = old_capacity ? old_capacity * 2 : 2;
     slots_ = std::make_unique<Slot[]>(capacity_);
     size_ = 0;
     for (size_t i = 0; i < old_capacity; ++i) {
