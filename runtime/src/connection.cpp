@@ -169,9 +169,13 @@ void Connection::flush() {
       if (close_when_flushed_) {
         // fall through to the close below, outside the lock
       } else {
+        // Idle: until we take `out` again, senders may write to the socket
+        // themselves (NodeImpl::kick).
+        if (!tls_) peer_->write_fd = socket_.native_handle();
         return;
       }
     } else {
+      peer_->write_fd = -1;
       batch.swap(peer_->out);
       peer_->out.swap(writing_);  // reuse the last batch's buffer
       peer_->out.clear();
@@ -216,6 +220,11 @@ void Connection::close_after_flush(const std::string& reason) {
 void Connection::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
+  if (up_) {
+    // No sender may write to the socket from now on (its number may be reused).
+    std::lock_guard<std::mutex> lock(peer_->mu);
+    if (peer_->write_fd == socket_.native_handle()) peer_->write_fd = -1;
+  }
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -20,7 +20,9 @@ struct WireType;
 
 // Lives on the node's I/O thread: every member function runs there. The
 // handshake runs first; afterwards the connection writes what its Peer
-// queued and hands each frame it reads to the node.
+// queued and hands each frame it reads to the node. While it has nothing to
+// write, a plain TCP connection lets senders write to its socket directly
+// (Peer::write_fd).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;

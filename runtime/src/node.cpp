@@ -1,5 +1,7 @@
 #include "plexus/node.h"
 
+#include <sys/socket.h>
+
 #include <fstream>
 #include <future>
 
@@ -16,6 +18,17 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 thread_local bool t_on_io_thread = false;
+
+// The peers whose writes this thread's current turn put off (see kick).
+struct TurnWrite {
+  NodeImpl* node;
+  Peer* peer;
+};
+thread_local std::vector<TurnWrite> t_turn_writes;
+
+// Queued bytes above which a turn hands its writes to the I/O thread at once
+// rather than writing them itself when it ends.
+constexpr size_t kTurnWriteLimit = 64 * 1024;
 
 uint64_t random_creation() {
   for (;;) {
@@ -65,6 +78,12 @@ uint8_t* write_payload(const void* state, uint8_t* to) {
 }  // namespace
 
 bool on_io_thread() { return t_on_io_thread; }
+
+void TurnWrites::flush() {
+  pending = false;
+  for (const TurnWrite& w : t_turn_writes) w.node->write_now(*w.peer);
+  t_turn_writes.clear();
+}
 
 Node* node_of(Runtime& rt) {
   Distribution* d = rt.impl().distribution.load(std::memory_order_acquire);
@@ -218,7 +237,8 @@ void NodeImpl::tick() {
       continue;
     }
     std::lock_guard<std::mutex> lock(peer.mu);
-    if (now - conn->last_write() >= interval && peer.out.empty()) {
+    auto last_write = std::max(conn->last_write(), peer.last_direct_write);
+    if (now - last_write >= interval && peer.out.empty()) {
       wire::Frame frame;
       frame.mutable_tick();
       queue_locked(peer, frame);
@@ -449,6 +469,7 @@ bool NodeImpl::on_up(const std::shared_ptr<Connection>& conn) {
     peer->index = index;
     peer->up = conn;
     peer->closing = false;
+    peer->write_fd = -1;  // the new connection's first flush opens it
     peer->stats = NodeStats{};
     conn->attach(peer, index);
     peer->changed.notify_all();
@@ -646,9 +667,46 @@ void NodeImpl::queue_locked(Peer& peer, const wire::Frame& frame) {
 }
 
 void NodeImpl::kick(Peer& peer) {
+  if (!peer.up) return;
+  if (peer.write_fd >= 0 && TurnWrites::in_turn &&
+      peer.out.size() < std::min(kTurnWriteLimit, options.max_send_buffer)) {
+    // A process's turn: it writes when it ends (TurnWrites::flush), saving
+    // the I/O thread's wake-up, and its sends leave together.
+    for (const TurnWrite& w : t_turn_writes) {
+      if (w.peer == &peer) return;
+    }
+    t_turn_writes.push_back({this, &peer});
+    TurnWrites::pending = true;
+    return;
+  }
+  post_flush(peer);
+}
+
+void NodeImpl::post_flush(Peer& peer) {
   if (!peer.up || peer.flush_posted) return;
   peer.flush_posted = true;
   asio::post(io, [conn = peer.up] { conn->flush(); });
+}
+
+void NodeImpl::write_now(Peer& peer) {
+  std::lock_guard<std::mutex> lock(peer.mu);
+  if (peer.out.empty()) return;
+  if (peer.write_fd >= 0) {
+    ssize_t n =
+        ::send(peer.write_fd, peer.out.data(), peer.out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      ++peer.stats.writes;
+      peer.stats.bytes_out += static_cast<uint64_t>(n);
+      peer.last_direct_write = Clock::now();
+      peer.out.erase(0, static_cast<size_t>(n));
+      peer.drained.notify_all();
+      if (peer.out.empty()) return;
+    }
+    // The socket is full or failed: the I/O thread writes the rest (and
+    // handles the error).
+    peer.write_fd = -1;
+  }
+  post_flush(peer);
 }
 
 bool NodeImpl::wait_for_room(Peer& peer, std::unique_lock<std::mutex>& lock) {
@@ -662,6 +720,12 @@ bool NodeImpl::wait_for_room(Peer& peer, std::unique_lock<std::mutex>& lock) {
   if (on_io_thread()) {
     close("send buffer full (" + std::to_string(options.max_send_buffer) + " bytes)");
     return false;
+  }
+  if (TurnWrites::pending) {
+    // What this turn put off for other peers leaves before we wait.
+    lock.unlock();
+    TurnWrites::flush();
+    lock.lock();
   }
   auto deadline = Clock::now() + options.tick_timeout;
   while (peer.out.size() >= options.max_send_buffer && (peer.up || peer.connecting)) {

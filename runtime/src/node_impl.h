@@ -66,6 +66,10 @@ class NodeImpl final : public Distribution {
   // close (the reason is in *error).
   bool on_frame(Connection& conn, const wire::Frame& frame, std::string* error);
   void on_closed(Connection& conn, const std::string& reason);
+
+  // Writes the peer's queue to its socket from this thread if the I/O thread
+  // is not writing, else leaves it to the I/O thread (takes peer.mu).
+  void write_now(Peer& peer);
   void log(LogLevel level, const std::string& text) const { runtime->log(level, text); }
 
   // ---- Node events
@@ -106,7 +110,11 @@ class NodeImpl final : public Distribution {
   bool wait_for_room(Peer& peer, std::unique_lock<std::mutex>& lock);
   // Appends a control frame to the peer's queue (peer.mu held).
   void queue_locked(Peer& peer, const wire::Frame& frame);
+  // After frames were queued (peer.mu held): has them written, now or at the
+  // end of the running process's turn.
   void kick(Peer& peer);
+  // Posts a flush to the I/O thread unless one is on its way (peer.mu held).
+  void post_flush(Peer& peer);
   // Decoding helpers (I/O thread).
   Pid local_pid(const Connection& conn, const wire::Pid& pid);
   Ref local_ref(const Connection& conn, const wire::Ref& ref);

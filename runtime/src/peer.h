@@ -1,6 +1,7 @@
 // Peer: everything this node keeps about one remote node name.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -67,8 +68,14 @@ class Peer {
   // NodeTable index.
   uint64_t creation = 0;
   uint32_t index = 0;
-  std::string out;                  // frames queued for the peer, not yet written
-  bool flush_posted = false;        // a flush of `out` is on its way to the I/O thread
+  std::string out;            // frames queued for the peer, not yet written
+  bool flush_posted = false;  // a flush of `out` is on its way to the I/O thread
+  // The socket of `up` while the I/O thread has no write on it in flight and
+  // none may start (plain TCP only): a sender may then write `out` to it
+  // directly, under `mu`. -1 otherwise; the I/O thread sets it when it finds
+  // nothing left to write and clears it when it takes `out` or closes.
+  int write_fd = -1;
+  std::chrono::steady_clock::time_point last_direct_write;  // the last such write
   bool closing = false;             // a close of `up` for a full queue is on its way
   std::condition_variable drained;  // `out` was taken for writing, or the peer was lost
   std::condition_variable changed;  // up, or an attempt failed

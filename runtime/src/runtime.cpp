@@ -285,13 +285,20 @@ void RuntimeImpl::start(Process* p) {
   if (p->kind != ProcessKind::kInbox) scheduler.enqueue(p);
 }
 
+thread_local constinit bool TurnWrites::in_turn = false;
+thread_local constinit bool TurnWrites::pending = false;
+
 void RuntimeImpl::run_turn(Process* p) {
   p->budget = options.deterministic ? 1 : options.messages_per_turn;
+  TurnWrites::in_turn = true;
   if (p->kind == ProcessKind::kServer) {
     run_server(p);
   } else {
     run_coroutine(p);
   }
+  TurnWrites::in_turn = false;
+  if (TurnWrites::pending) [[unlikely]]
+    TurnWrites::flush();
 }
 
 void RuntimeImpl::run_coroutine(Process* p) {

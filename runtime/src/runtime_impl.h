@@ -38,6 +38,16 @@ class Distribution {
   virtual void route(Pid to, Envelope* env) = 0;
 };
 
+// A process's turn on this thread: sends to other nodes made during it may be
+// written when it ends (see NodeImpl::kick), so that a turn's messages to a
+// node leave in one write, from this thread.
+struct TurnWrites {
+  static thread_local constinit bool in_turn;
+  static thread_local constinit bool pending;  // flush() has work
+  // Writes what the turn put off (node.cpp).
+  static void flush();
+};
+
 class RuntimeImpl {
  public:
   RuntimeImpl(Runtime& owner, RuntimeOptions options);
