@@ -164,12 +164,13 @@ void Connector::ping_timeout(uint64_t ping) {
   if (ping != ping_) return;
   ping_ = 0;
   back_off();
-  set_mode(Compatibility::kIncompatible);
-  // What waited for the Proxy gets plain monitors instead.
+  // What waited for the Proxy gets plain monitors instead, before the mode
+  // says so (compatibility() then means the monitors are in place).
   batch_.clear();
   for (auto& [target, t] : targets_) {
     if (!t.plain) monitor_plainly(target, t);
   }
+  set_mode(Compatibility::kIncompatible);
 }
 
 void Connector::back_off() {
