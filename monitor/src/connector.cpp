@@ -249,7 +249,7 @@ void Connector::fire_all(const ExitReason& reason) {
 }
 
 void Connector::fire_some() {
-  constexpr size_t kFireChunk = 10'000;
+  constexpr size_t kFireChunk = 2'000;
   auto& [table, reason] = doomed_.front();
   std::vector<Dispatch> downs;
   while (!table.empty() && downs.size() < kFireChunk) {
@@ -258,7 +258,11 @@ void Connector::fire_some() {
   }
   enqueue(std::move(downs));
   if (table.empty()) doomed_.pop_front();
-  if (!doomed_.empty()) (void)self().send(self().self(), FireMore{});
+  // Through a timer, not a message to itself: a process goes on with the
+  // messages that reach it during its turn, so a self-sent FireMore would
+  // fire every chunk in one turn and starve the other processes.
+  if (!doomed_.empty())
+    self().runtime().send_after(self().self(), std::chrono::milliseconds(1), FireMore{});
 }
 
 void Connector::fire(Pid target, const Target& t, const ExitReason& reason,

@@ -61,7 +61,7 @@ class Connector : public Server {
   void plain_down(const plexus::Down& down);
   void monitor_plainly(Pid target, Target& t);
   // Every monitor fires with `reason`; the table is emptied at once, and the
-  // Downs go to the Local kFireChunk at a time, one chunk per turn (a lost
+  // Downs go to the Local kFireChunk (2,000) at a time, a chunk a millisecond (a lost
   // node with a million monitors must not hold the scheduler for long).
   void fire_all(const ExitReason& reason);
   void fire_some();
