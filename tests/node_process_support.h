@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "node_control.pb.h"
 #include "node_test_support.h"
 
 extern char** environ;
@@ -262,5 +263,14 @@ class Daemon {
   std::string name_;
   uint64_t creation_;
 };
+
+// An order for the daemon's "exiter" processes (and the tests' own).
+inline plexus_node::ExitCommand command(plexus_node::ExitCommand::How how,
+                                        const std::string& text = "") {
+  plexus_node::ExitCommand c;
+  c.set_how(how);
+  c.set_text(text);
+  return c;
+}
 
 }  // namespace plexus_test

@@ -71,13 +71,6 @@ plexus::Term badarg_term() {
   return Term::tuple({Term::atom("badarg"), Term::list({Term::integer(1), Term::binary("two")})});
 }
 
-ExitCommand command(ExitCommand::How how, const std::string& text = "") {
-  ExitCommand c;
-  c.set_how(how);
-  c.set_text(text);
-  return c;
-}
-
 // Exits as an ExitCommand says, as the daemon's processes do.
 void obey(Context self, const ExitCommand& c) {
   if (c.how() == ExitCommand::ERROR) self.exit(ExitReason::error(c.text()));

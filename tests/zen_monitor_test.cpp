@@ -49,13 +49,6 @@ std::string where_name(const ::testing::TestParamInfo<Where>& info) {
   return info.param == Where::kLocal ? "LocalTarget" : "RemoteTarget";
 }
 
-ExitCommand command(ExitCommand::How how, const std::string& text = "") {
-  ExitCommand c;
-  c.set_how(how);
-  c.set_text(text);
-  return c;
-}
-
 // A process of the test node that exits as an ExitCommand says, as the
 // daemon's "exiter" does.
 Task<> exiter(Context self) {
