@@ -51,38 +51,21 @@ benchmarks() ->
 
 main() -> main([]).
 
-%% Accepts the filter either as a string (`-run`) or as an atom (`-s`).
-main([]) -> main(["."]);
-main([Filter | _]) when is_atom(Filter) -> main([atom_to_list(Filter)]);
-main([Filter | _]) ->
-    {ok, RE} = re:compile(Filter),
-    Selected = [B || {Name, _} = B <- benchmarks(),
-                     re:run(Name, RE, [{capture, none}]) =:= match],
-    [run_benchmark(Name, Fun) || {Name, Fun} <- Selected],
+main(Args) ->
+    [run_benchmark(Name, Fun) || {Name, Fun} <- plexus_bench_harness:select(Args, benchmarks())],
     ok.
 
 %% Runs one benchmark ?REPS times, each repetition in a fresh process so no
 %% state (heap, message queue, monitors) leaks from one run into the next.
 run_benchmark(Name, Fun) ->
     Runs = [begin
-                R = in_fresh_process(Fun),
+                R = plexus_bench_harness:in_fresh_process(Fun),
                 wait_for_quiescence(),
                 R
             end || _ <- lists:seq(1, ?REPS)],
     io:format("~s~n", [to_json(Name, Runs)]).
 
-in_fresh_process(Fun) ->
-    {Pid, Ref} = spawn_monitor(fun() -> exit({result, Fun()}) end),
-    receive
-        {'DOWN', Ref, process, Pid, {result, R}} -> R;
-        {'DOWN', Ref, process, Pid, Other} -> erlang:error({benchmark_failed, Other})
-    end.
-
-%% Each run returns a map with at least items and seconds (elapsed time of
-%% the measured phase).
 to_json(Name, Runs) ->
-    Rates = [maps:get(items, R) / maps:get(seconds, R) || R <- Runs],
-    Best = lists:max(Rates),
     Extra =
         case Name of
             "BM_Spawn" ->
@@ -94,29 +77,15 @@ to_json(Name, Runs) ->
                   [maps:get(rss_bytes_per_process, R) || R <- Runs]}];
             _ -> []
         end,
-    Fields = [{"name", {str, Name}},
-              {"items_per_second", Best}] ++ Extra ++
-             [{"aggregate", {str, "best"}},
-              {"repetitions", length(Runs)},
-              {"items", maps:get(items, hd(Runs))},
-              {"runs_items_per_second", Rates}],
-    "{" ++ lists:join(",", [json_kv(K, V) || {K, V} <- Fields]) ++ "}".
-
-json_kv(K, V) -> "\"" ++ K ++ "\":" ++ json_val(V).
-
-json_val(V) when is_integer(V) -> integer_to_list(V);
-json_val(V) when is_float(V) -> float_to_list(V, [{decimals, 1}]);
-json_val({str, S}) -> "\"" ++ S ++ "\"";
-json_val(L) when is_list(L) ->
-    "[" ++ lists:join(",", [json_val(X) || X <- L]) ++ "]".
+    plexus_bench_harness:to_json(Name, Runs, Extra).
 
 %%--------------------------------------------------------------------------
 %% Helpers
 %%--------------------------------------------------------------------------
 
-now_ns() -> erlang:monotonic_time(nanosecond).
+now_ns() -> plexus_bench_harness:now_ns().
 
-seconds(T0, T1) -> (T1 - T0) / 1.0e9.
+seconds(T0, T1) -> plexus_bench_harness:seconds(T0, T1).
 
 %% VmRSS of the emulator, read the same way a C++ program reads its own.
 rss_bytes() ->

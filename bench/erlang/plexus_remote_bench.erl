@@ -66,15 +66,10 @@ benchmarks() ->
 
 main() -> main([]).
 
-main([]) -> main(["."]);
-main([Filter | _]) when is_atom(Filter) -> main([atom_to_list(Filter)]);
-main([Filter | _]) ->
-    {ok, RE} = re:compile(Filter),
-    Selected = [B || {Name, _} = B <- benchmarks(),
-                     re:run(Name, RE, [{capture, none}]) =:= match],
-    case Selected of
+main(Args) ->
+    case plexus_bench_harness:select(Args, benchmarks()) of
         [] -> ok;
-        _ ->
+        Selected ->
             start_distribution(),
             [run_benchmark(Name, Fun) || {Name, Fun} <- Selected],
             ok
@@ -116,19 +111,10 @@ stop_peer({Peer, Node}) ->
     ok.
 
 run_benchmark(Name, Fun) ->
-    Runs = [in_fresh_process(Fun) || _ <- lists:seq(1, ?REPS)],
+    Runs = [plexus_bench_harness:in_fresh_process(Fun) || _ <- lists:seq(1, ?REPS)],
     io:format("~s~n", [to_json(Name, Runs)]).
 
-in_fresh_process(Fun) ->
-    {Pid, Ref} = spawn_monitor(fun() -> exit({result, Fun()}) end),
-    receive
-        {'DOWN', Ref, process, Pid, {result, R}} -> R;
-        {'DOWN', Ref, process, Pid, Other} -> erlang:error({benchmark_failed, Other})
-    end.
-
-%% Each run returns a map with at least items and seconds.
 to_json(Name, Runs) ->
-    Rates = [maps:get(items, R) / maps:get(seconds, R) || R <- Runs],
     Extra =
         case Name of
             "BM_NodeDownStorm" ->
@@ -146,25 +132,11 @@ to_json(Name, Runs) ->
                  {"runs_work_max_ms", [maps:get(work_max_ms, R) || R <- Runs]}];
             _ -> []
         end,
-    Fields = [{"name", {str, Name}},
-              {"items_per_second", lists:max(Rates)}] ++ Extra ++
-             [{"aggregate", {str, "best"}},
-              {"repetitions", length(Runs)},
-              {"items", maps:get(items, hd(Runs))},
-              {"runs_items_per_second", Rates}],
-    "{" ++ lists:join(",", [json_kv(K, V) || {K, V} <- Fields]) ++ "}".
+    plexus_bench_harness:to_json(Name, Runs, Extra).
 
-json_kv(K, V) -> "\"" ++ K ++ "\":" ++ json_val(V).
+now_ns() -> plexus_bench_harness:now_ns().
 
-json_val(V) when is_integer(V) -> integer_to_list(V);
-json_val(V) when is_float(V) -> float_to_list(V, [{decimals, 1}]);
-json_val({str, S}) -> "\"" ++ S ++ "\"";
-json_val(L) when is_list(L) ->
-    "[" ++ lists:join(",", [json_val(X) || X <- L]) ++ "]".
-
-now_ns() -> erlang:monotonic_time(nanosecond).
-
-seconds(T0, T1) -> (T1 - T0) / 1.0e9.
+seconds(T0, T1) -> plexus_bench_harness:seconds(T0, T1).
 
 %%--------------------------------------------------------------------------
 %% BM_RemoteSend

@@ -15,7 +15,8 @@ filter=${1:-.}
 ebin=$(mktemp -d "${TMPDIR:-/tmp}/plexus_bench_erl.XXXXXX")
 trap 'rm -rf "$ebin"' EXIT INT TERM
 
-erlc -o "$ebin" "$here/plexus_bench.erl" "$here/plexus_remote_bench.erl"
+erlc -o "$ebin" "$here/plexus_bench_harness.erl" "$here/plexus_bench.erl" \
+    "$here/plexus_remote_bench.erl"
 
 # +P: room for the 1,000,000-process benchmarks.
 # Schedulers are left at the default (one per core).
