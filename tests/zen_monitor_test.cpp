@@ -583,5 +583,34 @@ TEST_F(ZenMetricsTest, CountersFollowWhatHappensAndPrometheusTextHasEveryName) {
   }
 }
 
+// A node that starts its zen monitor late: found incompatible first, then,
+// at the ping after the backoff, compatible. Monitors from either time work.
+TEST_F(ZenMetricsTest, ANodeThatStartsItsZenMonitorLateBecomesCompatible) {
+  std::unique_ptr<Node> late = start_node("late", {t_->name()});
+  ASSERT_TRUE(wait_for_nodes(*t_, {late->name()}));
+  Pid early_target = late->runtime().spawn(exiter);
+  plexus::PidProto p;
+  late->to_proto(early_target, &p);
+  Pid plain_target = *t_->from_proto(p);
+  Ref early = zmon(plain_target);
+  ASSERT_TRUE(eventually(rt(), [&] {
+    return zen_->compatibility(late->name()) == zen::Compatibility::kIncompatible;
+  }));
+  auto late_zen = ZenMonitor::start(*late, fast_options());
+  ASSERT_TRUE(late_zen.ok()) << late_zen.status();
+  // The next ping (after fast_options' 500 ms backoff) finds the Proxy. A
+  // new monitor there pings at once too.
+  ASSERT_TRUE(eventually(
+      rt(), [&] { return zen_->compatibility(late->name()) == zen::Compatibility::kCompatible; }));
+  late->to_proto(late->runtime().spawn(exiter), &p);
+  Pid second_here = *t_->from_proto(p);
+  Ref later = zmon(second_here);
+  ASSERT_TRUE(eventually(rt(), [&] { return (*late_zen)->metrics().proxy_subscribers_size == 1; }));
+  rt().exit(plain_target, ExitReason::error("early"));
+  rt().exit(second_here, ExitReason::error("later"));
+  EXPECT_EQ(must_receive_zen_down(early).reason, ExitReason::error("early"));
+  EXPECT_EQ(must_receive_zen_down(later).reason, ExitReason::error("later"));
+}
+
 }  // namespace
 }  // namespace plexus_test
