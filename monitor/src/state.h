@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,7 +70,9 @@ struct State : std::enable_shared_from_this<State> {
   Pid proxy;
 
  private:
-  mutable std::mutex mu_;
+  // Read on every monitor() and demonitor() by many threads at once, written
+  // once per node: readers share it.
+  mutable std::shared_mutex mu_;
   std::unordered_map<uint32_t, Pid> connectors_;
   std::unordered_map<std::string, Compatibility> compatibility_;
 };

@@ -1,6 +1,7 @@
 #include "plexus/zen/zen_monitor.h"
 
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "local.h"
@@ -12,8 +13,9 @@ namespace plexus::zen {
 
 namespace {
 
-// The zen monitor of each runtime, for ZenMonitor::of.
-std::mutex registry_mu;
+// The zen monitor of each runtime, for ZenMonitor::of: read by every
+// zen::monitor() call, written when a zen monitor starts or ends.
+std::shared_mutex registry_mu;
 std::unordered_map<const Runtime*, ZenMonitor*>& registry() {
   static auto* map = new std::unordered_map<const Runtime*, ZenMonitor*>();
   return *map;
@@ -60,7 +62,7 @@ Result<std::unique_ptr<ZenMonitor>> ZenMonitor::start(Node& node, Options option
   Status valid = options.validate();
   if (!valid.ok()) return valid;
   Runtime& rt = node.runtime();
-  std::lock_guard<std::mutex> lock(registry_mu);
+  std::lock_guard<std::shared_mutex> lock(registry_mu);
   if (registry().count(&rt)) {
     return Status(StatusCode::kAlreadyExists, "node " + node.name() + " runs a zen monitor");
   }
@@ -85,7 +87,7 @@ ZenMonitor::ZenMonitor(std::shared_ptr<detail::State> state) : state_(std::move(
 
 ZenMonitor::~ZenMonitor() {
   {
-    std::lock_guard<std::mutex> lock(registry_mu);
+    std::lock_guard<std::shared_mutex> lock(registry_mu);
     registry().erase(&state_->runtime);
   }
   Runtime& rt = state_->runtime;
@@ -96,7 +98,7 @@ ZenMonitor::~ZenMonitor() {
 }
 
 ZenMonitor* ZenMonitor::of(const Context& self) {
-  std::lock_guard<std::mutex> lock(registry_mu);
+  std::shared_lock<std::shared_mutex> lock(registry_mu);
   auto it = registry().find(&self.runtime());
   return it == registry().end() ? nullptr : it->second;
 }
