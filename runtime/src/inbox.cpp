@@ -58,9 +58,9 @@ bool Inbox::wait(detail::PendingReceive& r) {
       continue;
     }
     if (!rt.park(p)) continue;  // something arrived meanwhile
-    // An inbox waiting inside a process's turn: what the turn sent to other
-    // nodes leaves now, not when the turn ends.
-    if (detail::TurnWrites::pending) detail::TurnWrites::flush();
+    // An inbox waiting inside a process's turn: what the turn put off leaves
+    // now, not when the turn ends.
+    detail::TurnSends::before_blocking();
     std::unique_lock<std::mutex> lock(waiter->mu);
     bool woken;
     if (deadline == INT64_MAX) {

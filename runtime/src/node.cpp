@@ -79,8 +79,8 @@ uint8_t* write_payload(const void* state, uint8_t* to) {
 
 bool on_io_thread() { return t_on_io_thread; }
 
-void TurnWrites::flush() {
-  pending = false;
+void TurnSends::flush_remote() {
+  remote_pending = false;
   for (const TurnWrite& w : t_turn_writes) w.node->write_now(*w.peer);
   t_turn_writes.clear();
 }
@@ -375,6 +375,7 @@ Status NodeImpl::connect_blocking(const std::string& node_name) {
     failed_before = peer->attempts_failed;
   }
   connect_async(*peer);
+  TurnSends::before_blocking();
   std::unique_lock<std::mutex> lock(peer->mu);
   bool settled = peer->changed.wait_for(
       lock, options.connect_timeout + std::chrono::seconds(1),
@@ -400,6 +401,7 @@ void NodeImpl::disconnect(const std::string& node_name) {
     close();
     return;
   }
+  TurnSends::before_blocking();
   std::promise<void> done;
   asio::post(io, [&] {
     close();
@@ -668,15 +670,15 @@ void NodeImpl::queue_locked(Peer& peer, const wire::Frame& frame) {
 
 void NodeImpl::kick(Peer& peer) {
   if (!peer.up) return;
-  if (peer.write_fd >= 0 && TurnWrites::in_turn &&
+  if (peer.write_fd >= 0 && TurnSends::in_turn &&
       peer.out.size() < std::min(kTurnWriteLimit, options.max_send_buffer)) {
-    // A process's turn: it writes when it ends (TurnWrites::flush), saving
+    // A process's turn: it writes when it ends (TurnSends::flush), saving
     // the I/O thread's wake-up, and its sends leave together.
     for (const TurnWrite& w : t_turn_writes) {
       if (w.peer == &peer) return;
     }
     t_turn_writes.push_back({this, &peer});
-    TurnWrites::pending = true;
+    TurnSends::remote_pending = true;
     return;
   }
   post_flush(peer);
@@ -721,10 +723,10 @@ bool NodeImpl::wait_for_room(Peer& peer, std::unique_lock<std::mutex>& lock) {
     close("send buffer full (" + std::to_string(options.max_send_buffer) + " bytes)");
     return false;
   }
-  if (TurnWrites::pending) {
+  if (TurnSends::in_turn) {
     // What this turn put off for other peers leaves before we wait.
     lock.unlock();
-    TurnWrites::flush();
+    TurnSends::before_blocking();
     lock.lock();
   }
   auto deadline = Clock::now() + options.tick_timeout;

@@ -40,6 +40,54 @@ Envelope* reverse(Envelope* list) {
   return out;
 }
 
+// A message drain may queue without looking at it again: not a signal, and
+// not a reply (whose call may have given up).
+bool is_plain_message(const Envelope* env) {
+  return !is_signal(env->kind) && env->kind != EnvelopeKind::kReply;
+}
+
+// Calls f on each envelope of `run`, in send order (f may relink them).
+template <class F>
+void for_each_in_run(RunEnvelope* run, F&& f) {
+  for (Envelope* env = run->first; env != nullptr;) {
+    Envelope* next = env->next;
+    f(env);
+    env = next;
+  }
+}
+
+// Calls f on each envelope of an in-queue chain (newest first, as taken from
+// Process::head), in arrival order, opening runs (whose nodes it frees).
+template <class F>
+void for_each_arrival(Envelope* chain, F&& f) {
+  for (Envelope* node = reverse(chain); node != nullptr;) {
+    Envelope* next = node->next;
+    if (node->kind == EnvelopeKind::kRun) {
+      auto* run = static_cast<RunEnvelope*>(node);
+      for_each_in_run(run, f);
+      delete run;
+    } else {
+      f(node);
+    }
+    node = next;
+  }
+}
+
+// The turn's latest run of sends to one local process (see TurnSends).
+struct LocalRun {
+  RuntimeImpl* runtime = nullptr;
+  Process* target = nullptr;  // null: no run
+  uint32_t serial = 0;
+  Envelope* first = nullptr;  // linked in send order
+  Envelope* last = nullptr;
+  int count = 0;
+  bool plain = true;  // every envelope is_plain_message
+};
+thread_local constinit LocalRun t_local_run;
+// A run longer than this is published at once, so a receiver on another core
+// starts on it while the sender goes on.
+constexpr int kMaxRun = 64;
+
 }  // namespace
 
 Status not_a_wire_type(Pid to, const std::type_info& type) {
@@ -76,6 +124,7 @@ RuntimeImpl::~RuntimeImpl() = default;
 
 void RuntimeImpl::deliver(Pid to, Envelope* env) {
   if (to.node != 0) [[unlikely]] {
+    TurnSends::flush_local();  // keeps what the peer may relay back in order
     if (Distribution* d = distribution.load(std::memory_order_acquire)) {
       d->route(to, env);
     } else {
@@ -89,10 +138,37 @@ void RuntimeImpl::deliver(Pid to, Envelope* env) {
     return;
   }
   env->target_serial = to.serial;
+  if (TurnSends::in_turn) {
+    add_to_run(p, to.serial, env);
+    return;
+  }
+  push(p, to, env);
+}
+
+void RuntimeImpl::add_to_run(Process* p, uint32_t serial, Envelope* env) {
+  LocalRun& run = t_local_run;
+  env->next = nullptr;
+  if (run.target != p || run.serial != serial) {
+    TurnSends::flush_local();
+    run.runtime = this;
+    run.target = p;
+    run.serial = serial;
+    run.first = env;
+    run.plain = true;
+  } else {
+    run.last->next = env;
+  }
+  run.last = env;
+  run.plain &= is_plain_message(env);
+  if (++run.count >= kMaxRun) TurnSends::flush_local();
+}
+
+void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
   Envelope* old = p->head.load(std::memory_order_acquire);
   do {
     if (old == kClosed) {
-      on_dead_target(to, env);
+      env->next = nullptr;  // a failed CAS may have linked it to others'
+      for_each_arrival(env, [&](Envelope* e) { on_dead_target(to, e); });
       return;
     }
     env->next = old == kWaiting ? nullptr : old;
@@ -101,6 +177,34 @@ void RuntimeImpl::deliver(Pid to, Envelope* env) {
   } while (!p->head.compare_exchange_weak(old, env, std::memory_order_acq_rel,
                                           std::memory_order_acquire));
   if (old == kWaiting) schedule_woken(p);
+}
+
+thread_local constinit bool TurnSends::in_turn = false;
+thread_local constinit bool TurnSends::remote_pending = false;
+
+void TurnSends::flush_local() {
+  LocalRun& run = t_local_run;
+  Process* p = run.target;
+  if (!p) return;
+  run.target = nullptr;  // before push: answering a dead target sends again
+  Envelope* node = run.first;
+  if (run.count > 1) {
+    node = new RunEnvelope(run.first, run.last, run.plain);
+    node->target_serial = run.serial;
+  }
+  run.count = 0;
+  run.runtime->push(p, Pid{0, p->index, run.serial}, node);
+}
+
+void TurnSends::flush() {
+  flush_local();
+  if (remote_pending) flush_remote();
+}
+
+void TurnSends::before_blocking() {
+  if (!in_turn) return;
+  flush();
+  Scheduler::share_next_before_blocking();
 }
 
 void RuntimeImpl::schedule_woken(Process* p) {
@@ -156,6 +260,7 @@ bool RuntimeImpl::alive(Pid pid) const {
 // ---------------------------------------------------------------- signals
 
 void RuntimeImpl::drain(Process* p) {
+  TurnSends::flush_local();  // a run to itself, say
   // Only the owner moves head to kWaiting or kClosed, so once a load shows
   // envelopes, the exchange takes them; a plain load keeps an empty poll off
   // the contended line.
@@ -163,20 +268,35 @@ void RuntimeImpl::drain(Process* p) {
   if (list == nullptr || list == kWaiting || list == kClosed) return;
   list = p->head.exchange(nullptr, std::memory_order_acquire);
   uint32_t serial = p->serial.load(std::memory_order_relaxed);
-  for (Envelope* env = reverse(list); env != nullptr;) {
-    Envelope* next = env->next;
-    env->next = nullptr;
-    if (env->target_serial != serial) {
-      // Sent to an earlier incarnation of this slot: to a dead process.
-      on_dead_target(Pid{0, p->index, env->target_serial}, env);
-    } else if (is_signal(env->kind)) {
-      handle_signal(p, env);
-    } else if (env->kind == EnvelopeKind::kReply && env->ref != p->pending_call) {
-      delete env;  // a reply that came after its call gave up
+  for (Envelope* node = reverse(list); node != nullptr;) {
+    Envelope* next = node->next;
+    if (node->kind == EnvelopeKind::kRun) {
+      auto* run = static_cast<RunEnvelope*>(node);
+      if (run->plain && run->target_serial == serial) {
+        // The common case: a turn's messages, queued without touching each.
+        p->append_private(run->first, run->last);
+      } else {
+        for_each_in_run(run, [&](Envelope* env) { take_arrival(p, serial, env); });
+      }
+      delete run;
     } else {
-      p->enqueue_private(env);
+      take_arrival(p, serial, node);
     }
-    env = next;
+    node = next;
+  }
+}
+
+void RuntimeImpl::take_arrival(Process* p, uint32_t serial, Envelope* env) {
+  env->next = nullptr;
+  if (env->target_serial != serial) {
+    // Sent to an earlier incarnation of this slot: to a dead process.
+    on_dead_target(Pid{0, p->index, env->target_serial}, env);
+  } else if (is_signal(env->kind)) {
+    handle_signal(p, env);
+  } else if (env->kind == EnvelopeKind::kReply && env->ref != p->pending_call) {
+    delete env;  // a reply that came after its call gave up
+  } else {
+    p->enqueue_private(env);
   }
 }
 
@@ -281,24 +401,21 @@ Process* RuntimeImpl::allocate(ProcessKind kind) {
 }
 
 void RuntimeImpl::start(Process* p) {
+  TurnSends::flush_local();  // the new process may run at once, elsewhere
   p->head.store(nullptr, std::memory_order_release);
   if (p->kind != ProcessKind::kInbox) scheduler.enqueue(p);
 }
 
-thread_local constinit bool TurnWrites::in_turn = false;
-thread_local constinit bool TurnWrites::pending = false;
-
 void RuntimeImpl::run_turn(Process* p) {
   p->budget = options.deterministic ? 1 : options.messages_per_turn;
-  TurnWrites::in_turn = true;
+  TurnSends::in_turn = true;
   if (p->kind == ProcessKind::kServer) {
     run_server(p);
   } else {
     run_coroutine(p);
   }
-  TurnWrites::in_turn = false;
-  if (TurnWrites::pending) [[unlikely]]
-    TurnWrites::flush();
+  TurnSends::in_turn = false;
+  TurnSends::flush();
 }
 
 void RuntimeImpl::run_coroutine(Process* p) {
@@ -485,15 +602,13 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   }
   p->queue_head = p->queue_tail = nullptr;
   if (arrived != kWaiting && arrived != kClosed) {
-    for (Envelope* env = reverse(arrived); env;) {
-      Envelope* next = env->next;
+    for_each_arrival(arrived, [&](Envelope* env) {
       if (env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor) {
         on_dead_target(Pid{0, p->index, env->target_serial}, env);
       } else {
         delete env;
       }
-      env = next;
-    }
+    });
   }
 
   p->started = false;
@@ -524,6 +639,7 @@ Runtime::~Runtime() { shutdown(); }
 void Runtime::shutdown() {
   detail::RuntimeImpl& rt = *impl_;
   if (rt.shut_down.exchange(true)) return;
+  detail::TurnSends::flush_local();  // shut down from a turn: its last run may be to us
   rt.scheduler.stop();
   rt.timers.stop();
   // End every process still alive, without running anything else: a process

@@ -38,14 +38,36 @@ class Distribution {
   virtual void route(Pid to, Envelope* env) = 0;
 };
 
-// A process's turn on this thread: sends to other nodes made during it may be
-// written when it ends (see NodeImpl::kick), so that a turn's messages to a
-// node leave in one write, from this thread.
-struct TurnWrites {
+// What a process's turn puts off until it ends, or until its thread is about
+// to block: its latest run of sends to one local process, published with one
+// CAS (see RuntimeImpl::deliver), and its frames for idle peer sockets,
+// written by this thread (see NodeImpl::kick). Messages still arrive in send
+// order per sender and receiver, and a run is published before the turn sends
+// to anyone else, spawns, or blocks, so what a receiver can learn from others
+// never overtakes it; only the time a run becomes visible moves, to at most
+// the end of the turn.
+struct TurnSends {
   static thread_local constinit bool in_turn;
-  static thread_local constinit bool pending;  // flush() has work
-  // Writes what the turn put off (node.cpp).
-  static void flush();
+  static thread_local constinit bool remote_pending;  // flush_remote() has work
+  // Publishes all that the turn put off (at the end of a turn).
+  static void flush();  // runtime.cpp
+  // Before the thread blocks inside a turn (an Inbox waited on in a process,
+  // a blocking connect): flush(), and let other workers run the process this
+  // one was about to run next.
+  static void before_blocking();  // runtime.cpp
+  static void flush_local();      // runtime.cpp: the local run only
+  static void flush_remote();     // node.cpp: the peer writes only
+};
+
+// A turn's run of sends to one process, published as one in-queue node; drain
+// splices a plain run onto the private queue without touching its envelopes,
+// which a receiver on another core then meets once, when it receives them.
+struct RunEnvelope final : Envelope {
+  RunEnvelope(Envelope* first_env, Envelope* last_env, bool plain_run)
+      : Envelope(nullptr, EnvelopeKind::kRun), first(first_env), last(last_env), plain(plain_run) {}
+  Envelope* first;  // linked in send order; last->next is null
+  Envelope* last;
+  bool plain;  // only messages (no signals, no replies)
 };
 
 class RuntimeImpl {
@@ -67,6 +89,9 @@ class RuntimeImpl {
   // ---- Sending
   // Delivers `env` to `to`, or answers for a dead `to` (see on_dead_target).
   void deliver(Pid to, Envelope* env);
+  // Adds `env` (an envelope or a RunEnvelope for incarnation to.serial of
+  // `p`) to p's in-queue, or answers for it if p has exited.
+  void push(Process* p, Pid to, Envelope* env);
   // Sends a signal of `kind` from `from` with payload T.
   template <class T, class... Args>
   void send_signal(Pid to, EnvelopeKind kind, Pid from, Ref ref, Args&&... args) {
@@ -108,6 +133,11 @@ class RuntimeImpl {
   }
 
  private:
+  // Adds `env` to this thread's run of sends (see TurnSends).
+  void add_to_run(Process* p, uint32_t serial, Envelope* env);
+  // Takes one arrival out of the in-queue: a signal is handled, a message
+  // queued privately, one for an earlier incarnation answered as dead.
+  void take_arrival(Process* p, uint32_t serial, Envelope* env);
   void handle_signal(Process* p, Envelope* env);
   void run_coroutine(Process* p);
   void run_server(Process* p);

@@ -71,6 +71,12 @@ void Scheduler::wake(Process* p) {
   if (previous) push_local(w, previous);
 }
 
+void Scheduler::share_next_before_blocking() {
+  Worker* w = tls_worker;
+  if (!w || !w->next) return;
+  w->scheduler->push_local(w, std::exchange(w->next, nullptr));
+}
+
 void Scheduler::enqueue(Process* p) {
   Worker* w = current_worker();
   if (!w) {

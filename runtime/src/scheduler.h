@@ -39,6 +39,10 @@ class Scheduler {
 
   Process* pop_global();
 
+  // The calling thread, a worker of some scheduler, is about to block inside
+  // a turn: its `next` process moves to its ring, where others may steal it.
+  static void share_next_before_blocking();
+
   struct Worker;  // defined in scheduler.cpp
 
  private:

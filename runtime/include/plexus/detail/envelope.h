@@ -69,9 +69,14 @@ enum class EnvelopeKind : uint8_t {
   kDown,     // a monitored process's exit; payload Down; becomes a message if the monitor is active
   kTimeout,  // a receive or idle timeout armed by the process itself
   kMonitorAdopt,  // the receiver now monitors `from` under `ref` (a remote spawn with monitor)
+  // Not a signal: a node of the in-queue holding a run of envelopes from one
+  // sender's turn (runtime internal; never seen outside the runtime).
+  kRun,
 };
 
-inline bool is_signal(EnvelopeKind kind) { return kind >= EnvelopeKind::kLink; }
+inline bool is_signal(EnvelopeKind kind) {
+  return kind >= EnvelopeKind::kLink && kind != EnvelopeKind::kRun;
+}
 
 // Header of every mailbox entry. `next` links the entry in the lock-free
 // in-queue and then in the owner's private queue.

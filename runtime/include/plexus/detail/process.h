@@ -87,6 +87,15 @@ struct Process {
     }
     queue_tail = env;
   }
+  // Appends the chain first..last (linked by `next`, last->next null).
+  void append_private(Envelope* first, Envelope* last) {
+    if (queue_tail) {
+      queue_tail->next = first;
+    } else {
+      queue_head = first;
+    }
+    queue_tail = last;
+  }
   // Removes `env` (whose predecessor is `prev`, or null if it is the head).
   void remove_private(Envelope* prev, Envelope* env) {
     if (prev) {
