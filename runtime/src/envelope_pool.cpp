@@ -142,20 +142,33 @@ void refill_from_new_slab(int c) {
   spare->count = rest;
 }
 
+// The loaded magazine of class `c` is empty: returns it refilled from the
+// spare, the depot or a new slab. Kept out of line, so the fast paths stay small.
+[[gnu::noinline]] Magazine* reload(int c) {
+  if (cache.spare[c]->count > 0) {
+    std::swap(cache.loaded[c], cache.spare[c]);
+  } else if (!depot().take(c, *cache.loaded[c])) {
+    refill_from_new_slab(c);
+  }
+  return cache.loaded[c];
+}
+
+// The loaded magazine of class `c` is full: returns one with room, giving a
+// full spare to the depot.
+[[gnu::noinline]] Magazine* make_room(int c) {
+  if (cache.spare[c]->count == kMagazineSize) depot().give(c, *cache.spare[c]);
+  std::swap(cache.loaded[c], cache.spare[c]);
+  return cache.loaded[c];
+}
+
 }  // namespace
 
 void* Envelope::operator new(size_t size) {
   int c = class_of(size);
   if (c < 0) return ::operator new(size);
   Magazine* m = cache.loaded[c];
-  if (m->count == 0) {
-    if (cache.spare[c]->count > 0) {
-      std::swap(cache.loaded[c], cache.spare[c]);
-    } else if (!depot().take(c, *m)) {
-      refill_from_new_slab(c);
-    }
-    m = cache.loaded[c];
-  }
+  if (m->count == 0) [[unlikely]]
+    m = reload(c);
   return m->blocks[--m->count];
 }
 
@@ -166,12 +179,8 @@ void Envelope::operator delete(void* p, size_t size) {
     return;
   }
   Magazine* m = cache.loaded[c];
-  if (m->count == kMagazineSize) {
-    Magazine* spare = cache.spare[c];
-    if (spare->count == kMagazineSize) depot().give(c, *spare);
-    std::swap(cache.loaded[c], cache.spare[c]);
-    m = cache.loaded[c];
-  }
+  if (m->count == kMagazineSize) [[unlikely]]
+    m = make_room(c);
   m->blocks[m->count++] = p;
 }
 

@@ -73,17 +73,6 @@ void for_each_arrival(Envelope* chain, F&& f) {
   }
 }
 
-// The turn's latest run of sends to one local process (see TurnSends).
-struct LocalRun {
-  RuntimeImpl* runtime = nullptr;
-  Process* target = nullptr;  // null: no run
-  uint32_t serial = 0;
-  Envelope* first = nullptr;  // linked in send order
-  Envelope* last = nullptr;
-  int count = 0;
-  bool plain = true;  // every envelope is_plain_message
-};
-thread_local constinit LocalRun t_local_run;
 // A run longer than this is published at once, so a receiver on another core
 // starts on it while the sender goes on.
 constexpr int kMaxRun = 64;
@@ -138,7 +127,11 @@ void RuntimeImpl::deliver(Pid to, Envelope* env) {
     return;
   }
   env->target_serial = to.serial;
-  if (TurnSends::in_turn) {
+  // In a turn, a send joins the turn's run (see TurnSends), unless it would
+  // start a run to a parked process: that one goes at once and wakes it, as
+  // a parked receiver has nothing to batch against and waits for it.
+  if (TurnSends::in_turn &&
+      (TurnSends::local_run.target == p || p->head.load(std::memory_order_relaxed) != kWaiting)) {
     add_to_run(p, to.serial, env);
     return;
   }
@@ -146,7 +139,7 @@ void RuntimeImpl::deliver(Pid to, Envelope* env) {
 }
 
 void RuntimeImpl::add_to_run(Process* p, uint32_t serial, Envelope* env) {
-  LocalRun& run = t_local_run;
+  TurnSends::LocalRun& run = TurnSends::local_run;
   env->next = nullptr;
   if (run.target != p || run.serial != serial) {
     TurnSends::flush_local();
@@ -181,11 +174,11 @@ void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
 
 thread_local constinit bool TurnSends::in_turn = false;
 thread_local constinit bool TurnSends::remote_pending = false;
+thread_local constinit TurnSends::LocalRun TurnSends::local_run;
 
-void TurnSends::flush_local() {
-  LocalRun& run = t_local_run;
+void TurnSends::publish_local_run() {
+  LocalRun& run = local_run;
   Process* p = run.target;
-  if (!p) return;
   run.target = nullptr;  // before push: answering a dead target sends again
   Envelope* node = run.first;
   if (run.count > 1) {
@@ -194,11 +187,6 @@ void TurnSends::flush_local() {
   }
   run.count = 0;
   run.runtime->push(p, Pid{0, p->index, run.serial}, node);
-}
-
-void TurnSends::flush() {
-  flush_local();
-  if (remote_pending) flush_remote();
 }
 
 void TurnSends::before_blocking() {

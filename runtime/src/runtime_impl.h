@@ -46,17 +46,39 @@ class Distribution {
 // to anyone else, spawns, or blocks, so what a receiver can learn from others
 // never overtakes it; only the time a run becomes visible moves, to at most
 // the end of the turn.
+class RuntimeImpl;
+
 struct TurnSends {
+  // The turn's latest run of sends to one local process.
+  struct LocalRun {
+    RuntimeImpl* runtime = nullptr;
+    Process* target = nullptr;  // null: no run
+    uint32_t serial = 0;
+    Envelope* first = nullptr;  // linked in send order
+    Envelope* last = nullptr;
+    int count = 0;
+    bool plain = true;  // only messages (no signals, no replies)
+  };
+
   static thread_local constinit bool in_turn;
   static thread_local constinit bool remote_pending;  // flush_remote() has work
+  static thread_local constinit LocalRun local_run;
+
   // Publishes all that the turn put off (at the end of a turn).
-  static void flush();  // runtime.cpp
+  static void flush() {
+    flush_local();
+    if (remote_pending) flush_remote();
+  }
   // Before the thread blocks inside a turn (an Inbox waited on in a process,
   // a blocking connect): flush(), and let other workers run the process this
   // one was about to run next.
   static void before_blocking();  // runtime.cpp
-  static void flush_local();      // runtime.cpp: the local run only
-  static void flush_remote();     // node.cpp: the peer writes only
+  // Publishes the local run, if there is one.
+  static void flush_local() {
+    if (local_run.target) publish_local_run();
+  }
+  static void publish_local_run();  // runtime.cpp
+  static void flush_remote();       // node.cpp: the peer writes only
 };
 
 // A turn's run of sends to one process, published as one in-queue node; drain
