@@ -22,7 +22,9 @@ monitor against Erlang's plain monitors): the time until every Down arrived
 (fastest run) and the guild's work latency, p99 and worst (largest over the
 runs); its target is a p99 under 10 ms for Plexus. For the other remote benchmarks, the
 bytes node a wrote per item and the items per write call (Plexus, best run)
-are printed too.
+are printed too. BM_TcpLoopbackPingPong (Plexus side only) is the bare
+loopback TCP round trip of two blocking threads; BM_RemotePingPong on both
+sides, and its target, are printed as fractions of it.
 """
 
 import argparse
@@ -48,6 +50,7 @@ TARGETS = {
     "BM_RemoteSend": {"min_ratio": 3.0},
     "BM_RemotePingPong": {"min_ratio": 2.0},
     "BM_RemoteSpawn": {"min_ratio": 2.0},
+    "BM_TcpLoopbackPingPong": {},
     "BM_NodeDownStorm": {},
     "BM_ZenNodeDownCalm": {},
 }
@@ -201,6 +204,7 @@ def print_table(plexus, erlang):
     print_storm(plexus, erlang)
     print_calm(plexus, erlang)
     print_transport(plexus)
+    print_floor(plexus, erlang)
     return misses
 
 
@@ -273,6 +277,27 @@ def print_transport(plexus):
     print()
     print("Plexus transport, node a's side (best run):")
     print_rows(["benchmark", "bytes/item", "items/write"], rows)
+
+
+def print_floor(plexus, erlang):
+    """BM_RemotePingPong against the bare loopback TCP round trip."""
+    floor = plexus.get("BM_TcpLoopbackPingPong", {}).get("items_per_second")
+    ours = plexus.get("BM_RemotePingPong", {}).get("items_per_second")
+    theirs = erlang.get("BM_RemotePingPong", {}).get("items_per_second")
+    if not floor:
+        return
+    print()
+    print("Loopback TCP floor (BM_TcpLoopbackPingPong: two threads, blocking read/write, "
+          "no runtime): {} round trips/s.".format(fmt_rate(floor)))
+    if ours:
+        print("  BM_RemotePingPong, Plexus: {} = {:.0%} of the floor.".format(
+            fmt_rate(ours), ours / floor))
+    if theirs:
+        needed = TARGETS["BM_RemotePingPong"]["min_ratio"] * theirs
+        print("  BM_RemotePingPong, Erlang: {} = {:.0%} of the floor; its target "
+              "({:g}x Erlang) is {} = {:.0%} of the floor.".format(
+                  fmt_rate(theirs), theirs / floor,
+                  TARGETS["BM_RemotePingPong"]["min_ratio"], fmt_rate(needed), needed / floor))
 
 
 def main():
