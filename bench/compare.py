@@ -188,15 +188,7 @@ def print_table(plexus, erlang):
             fmt_bytes(e.get("bytes_per_process")),
         ])
 
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-    left = {0, 4, 5}
-    def line(cells):
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths)))
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print(line(r))
+    print_rows(header, rows, left=(0, 4, 5))
     print()
     print("ratio = Plexus items/s / Erlang items/s. Erlang: best of 3 runs "
           "(bytes_per_process: largest of 3); Plexus: best reported run "
@@ -223,45 +215,44 @@ def fmt_num(x, digits=1):
     return "-" if x is None else "{:,.{}f}".format(x, digits)
 
 
+def print_sides(plexus, erlang, name, title, labels, header, cells, footnote):
+    """A table of `name` with a row per side that ran it; cells(result) gives
+    the row's columns after the side's label."""
+    rows = [[label] + cells(results[name])
+            for label, results in zip(labels, (plexus, erlang)) if results.get(name)]
+    if not rows:
+        return
+    print()
+    print(title)
+    print_rows(["side"] + header, rows)
+    print(footnote)
+
+
 def print_storm(plexus, erlang):
     """BM_NodeDownStorm: storm time and ping latency of both sides."""
-    name = "BM_NodeDownStorm"
-    if name not in plexus and name not in erlang:
-        return
-    rows = []
-    for side, results in (("Plexus", plexus), ("Erlang", erlang)):
-        r = results.get(name)
-        if not r:
-            continue
-        rows.append([side, fmt_num(r.get("storm_ms")), fmt_rate(r.get("items_per_second")),
-                     fmt_num(r.get("worst_ping_us"), 0), fmt_num(r.get("quiet_ping_us"), 0)])
-    print()
-    print(name + " (report only):")
-    print_rows(["side", "storm ms", "Downs/s", "worst ping us (storm)",
-                "worst ping us (before)"], rows)
-    print("storm ms: from the kill of node b until node a has every Down, fastest run. "
-          "Ping: latency of a local ping every 1 ms on node a (due time to pong), "
-          "largest over the runs.")
+    print_sides(
+        plexus, erlang, "BM_NodeDownStorm", "BM_NodeDownStorm (report only):",
+        ("Plexus", "Erlang"),
+        ["storm ms", "Downs/s", "worst ping us (storm)", "worst ping us (before)"],
+        lambda r: [fmt_num(r.get("storm_ms")), fmt_rate(r.get("items_per_second")),
+                   fmt_num(r.get("worst_ping_us"), 0), fmt_num(r.get("quiet_ping_us"), 0)],
+        "storm ms: from the kill of node b until node a has every Down, fastest run. "
+        "Ping: latency of a local ping every 1 ms on node a (due time to pong), "
+        "largest over the runs.")
 
 
 def print_calm(plexus, erlang):
     """BM_ZenNodeDownCalm: the guild's work latency while the Downs arrive."""
-    name = "BM_ZenNodeDownCalm"
-    if name not in plexus and name not in erlang:
-        return
-    rows = []
-    for side, results in (("Plexus (zen monitor)", plexus), ("Erlang (plain monitors)", erlang)):
-        r = results.get(name)
-        if not r:
-            continue
-        rows.append([side, fmt_num(r.get("all_downs_s"), 2), fmt_num(r.get("work_p99_ms"), 2),
-                     fmt_num(r.get("work_max_ms"), 2)])
-    print()
-    print(name + " (target: Plexus work p99 < 10 ms):")
-    print_rows(["side", "all Downs s", "work p99 ms", "work max ms"], rows)
-    print("all Downs s: from the kill of node b until the guild has every Down, fastest run "
-          "(Plexus: at the configured 200,000 Downs/s). Work: latency of a request every 1 ms "
-          "to the guild, largest over the runs.")
+    print_sides(
+        plexus, erlang, "BM_ZenNodeDownCalm",
+        "BM_ZenNodeDownCalm (target: Plexus work p99 < 10 ms):",
+        ("Plexus (zen monitor)", "Erlang (plain monitors)"),
+        ["all Downs s", "work p99 ms", "work max ms"],
+        lambda r: [fmt_num(r.get("all_downs_s"), 2), fmt_num(r.get("work_p99_ms"), 2),
+                   fmt_num(r.get("work_max_ms"), 2)],
+        "all Downs s: from the kill of node b until the guild has every Down, fastest run "
+        "(Plexus: at the configured 200,000 Downs/s). Work: latency of a request every 1 ms "
+        "to the guild, largest over the runs.")
 
 
 def print_transport(plexus):
