@@ -8,9 +8,8 @@ namespace plexus_node {
 
 Reason to_message(const plexus::ExitReason& reason);
 
-// The reason exactly as to_message wrote it (`exact`); from a sender that
-// did not fill `exact`, rebuilt from kind and detail (an EXCEPTION then comes
-// back as an error with the same detail).
+// The reason as to_message wrote it; an `exact` that does not decode gives
+// the runtime's undecodable-reason error, as on the wire.
 plexus::ExitReason from_message(const Reason& reason);
 
 }  // namespace plexus_node
