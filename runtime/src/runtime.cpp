@@ -57,20 +57,26 @@ void for_each_in_run(RunEnvelope* run, F&& f) {
 }
 
 // Calls f on each envelope of an in-queue chain (newest first, as taken from
-// Process::head), in arrival order, opening runs (whose nodes it frees).
-template <class F>
-void for_each_arrival(Envelope* chain, F&& f) {
+// Process::head), in arrival order, opening runs (whose nodes it frees);
+// take_run(run) may take a run's envelopes whole instead (it returns true).
+template <class TakeRun, class F>
+void for_each_arrival(Envelope* chain, TakeRun&& take_run, F&& f) {
   for (Envelope* node = reverse(chain); node != nullptr;) {
     Envelope* next = node->next;
     if (node->kind == EnvelopeKind::kRun) {
       auto* run = static_cast<RunEnvelope*>(node);
-      for_each_in_run(run, f);
+      if (!take_run(run)) for_each_in_run(run, f);
       delete run;
     } else {
       f(node);
     }
     node = next;
   }
+}
+template <class F>
+void for_each_arrival(Envelope* chain, F&& f) {
+  for_each_arrival(
+      chain, [](RunEnvelope*) { return false; }, f);
 }
 
 // A run longer than this is published at once, so a receiver on another core
@@ -256,22 +262,15 @@ void RuntimeImpl::drain(Process* p) {
   if (list == nullptr || list == kWaiting || list == kClosed) return;
   list = p->head.exchange(nullptr, std::memory_order_acquire);
   uint32_t serial = p->serial.load(std::memory_order_relaxed);
-  for (Envelope* node = reverse(list); node != nullptr;) {
-    Envelope* next = node->next;
-    if (node->kind == EnvelopeKind::kRun) {
-      auto* run = static_cast<RunEnvelope*>(node);
-      if (run->plain && run->target_serial == serial) {
+  for_each_arrival(
+      list,
+      [&](RunEnvelope* run) {
+        if (!run->plain || run->target_serial != serial) return false;
         // The common case: a turn's messages, queued without touching each.
         p->append_private(run->first, run->last);
-      } else {
-        for_each_in_run(run, [&](Envelope* env) { take_arrival(p, serial, env); });
-      }
-      delete run;
-    } else {
-      take_arrival(p, serial, node);
-    }
-    node = next;
-  }
+        return true;
+      },
+      [&](Envelope* env) { take_arrival(p, serial, env); });
 }
 
 void RuntimeImpl::take_arrival(Process* p, uint32_t serial, Envelope* env) {

@@ -38,6 +38,8 @@ class Distribution {
   virtual void route(Pid to, Envelope* env) = 0;
 };
 
+class RuntimeImpl;
+
 // What a process's turn puts off until it ends, or until its thread is about
 // to block: its latest run of sends to one local process, published with one
 // CAS (see RuntimeImpl::deliver), and its frames for idle peer sockets,
@@ -46,8 +48,6 @@ class Distribution {
 // to anyone else, spawns, or blocks, so what a receiver can learn from others
 // never overtakes it; only the time a run becomes visible moves, to at most
 // the end of the turn.
-class RuntimeImpl;
-
 struct TurnSends {
   // The turn's latest run of sends to one local process.
   struct LocalRun {
