@@ -1,10 +1,12 @@
-// Sends made during a process's turn are published in runs (one in-queue node
-// per run of sends to one process). These tests pin down what must not change
-// because of that: order per sender, order through a third process or a
-// spawned one, signals mixed into runs, sends to oneself, a run to a process
-// that dies, and a thread that blocks inside a turn.
+// A process's own messages sent during its turn are published in runs (one
+// in-queue node per run of messages to one process). These tests pin down
+// what must not change because of that: order per sender, order through a
+// third process or a spawned one, signals between messages, sends to
+// oneself, a run to a process that dies, a thread that blocks inside a turn,
+// and Runtime::send, which publishes at once even inside a turn.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <vector>
 
 #include "plexus/plexus.h"
@@ -201,6 +203,30 @@ TEST(TurnSendsThreadedTest, ATurnThatBlocksOnAnInboxPublishesItsSendsFirst) {
       },
       result.pid());
   EXPECT_EQ(must_receive<Count>(result).n, 1);
+}
+
+// Runtime::send called inside a turn is in the mailbox when it returns: the
+// turn then blocks outside the runtime until the test thread has seen every
+// message (held back, the second and third would never arrive).
+TEST(TurnSendsThreadedTest, RuntimeSendInsideATurnIsInTheMailboxWhenItReturns) {
+  Runtime rt(runtime_options(Sched::kThreaded));
+  Inbox inbox(rt);
+  std::promise<void> seen;
+  std::shared_future<void> seen_by_test = seen.get_future().share();
+  rt.spawn(
+      [&rt, seen_by_test](Pid to) {
+        for (int i = 0; i < 3; ++i) (void)rt.send(to, Count{i});
+        seen_by_test.wait_for(kWait);
+      },
+      inbox.pid());
+  std::vector<int> got;
+  for (int i = 0; i < 3; ++i) {
+    std::optional<Count> c = inbox.receive<Count>(kWait);
+    if (!c) break;
+    got.push_back(c->n);
+  }
+  seen.set_value();
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
 }
 
 PLEXUS_INSTANTIATE_SCHEDULERS(TurnSendsTest);

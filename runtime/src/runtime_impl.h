@@ -41,8 +41,9 @@ class Distribution {
 class RuntimeImpl;
 
 // What a process's turn puts off until it ends, or until its thread is about
-// to block: its latest run of sends to one local process, published with one
-// CAS (see RuntimeImpl::deliver), and its frames for idle peer sockets,
+// to block: its latest run of messages to one local process (Context::send,
+// cast, reply), published with one CAS (see RuntimeImpl::deliver); every
+// other send publishes the run first; and its frames for idle peer sockets,
 // written by this thread (see NodeImpl::kick). Messages still arrive in send
 // order per sender and receiver, and a run is published before the turn sends
 // to anyone else, spawns, or blocks, so what a receiver can learn from others
@@ -109,8 +110,9 @@ class RuntimeImpl {
   std::atomic<Distribution*> distribution{nullptr};
 
   // ---- Sending
-  // Delivers `env` to `to`, or answers for a dead `to` (see on_dead_target).
-  void deliver(Pid to, Envelope* env);
+  // Delivers `env` to `to`, or answers for a dead `to` (see on_dead_target);
+  // with `may_join_run`, in a turn, it may join the turn's run (TurnSends).
+  void deliver(Pid to, Envelope* env, bool may_join_run = false);
   // Adds `env` (an envelope or a RunEnvelope for incarnation to.serial of
   // `p`) to p's in-queue, or answers for it if p has exited.
   void push(Process* p, Pid to, Envelope* env);

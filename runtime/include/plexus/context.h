@@ -38,6 +38,12 @@ class Context {
 
   // ---- Messages
   // Sends `msg` to `to`; never blocks; a dead `to` makes it a no-op.
+  // Called by the process during its turn, consecutive sends to one local
+  // process leave together: they are in its mailbox, in order, once the
+  // process sends to anyone else, spawns, receives, blocks in the runtime
+  // (an Inbox, a blocking connect) or ends its turn, whichever comes first
+  // (one atomic publication instead of one per message). Runtime::send
+  // publishes at once, from anywhere, after what the turn held back.
   template <class T>
   Status send(Pid to, T&& msg) const;
   // Sends to a registered name; kNotFound if no process has that name.

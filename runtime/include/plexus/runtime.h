@@ -89,17 +89,16 @@ class Runtime {
   // Sends `msg` to `to`. Never blocks; to a dead pid it is a silent no-op.
   // A message to a process on another node must be a WireMessage (a protobuf
   // message); any other type gives kInvalidArgument and is not sent.
+  // The message is in the mailbox when send returns (see Context::send for
+  // a process's own sends).
   template <class T>
   Status send(Pid to, T&& msg) {
-    return send_envelope<std::decay_t<T>>(to, detail::EnvelopeKind::kMessage, Pid{}, Ref{},
-                                          std::forward<T>(msg));
+    return send_as(Publish::kNow, to, std::forward<T>(msg));
   }
   // Sends to a registered name; kNotFound if the name is not registered.
   template <class T>
   [[nodiscard]] Status send(const std::string& name, T&& msg) {
-    Pid to = whereis(name);
-    if (!to) return Status(StatusCode::kNotFound, "no process registered as '" + name + "'");
-    return send(to, std::forward<T>(msg));
+    return send_as(Publish::kNow, name, std::forward<T>(msg));
   }
 
   // Sends an exit signal to `pid` from outside any process (Exit::from is the
@@ -152,19 +151,35 @@ class Runtime {
   void log(LogLevel level, std::string_view text) const;
 
   // ---- Used by the templates in public headers; not for applications.
-  void deliver(Pid to, detail::Envelope* env);
+  // When a send reaches the mailbox: at once, or (a process's own message,
+  // sent in its turn) possibly with the turn's next sends to the same
+  // process; see Context::send.
+  enum class Publish { kNow, kMayJoinRun };
+  void deliver(Pid to, detail::Envelope* env, Publish publish = Publish::kNow);
   // Delivers a new envelope of `kind` holding a T, after checking that a T
   // can reach `to` (see send).
   template <class T, class... Args>
-  Status send_envelope(Pid to, detail::EnvelopeKind kind, Pid from, Ref ref, Args&&... args) {
+  Status send_envelope(Publish publish, Pid to, detail::EnvelopeKind kind, Pid from, Ref ref,
+                       Args&&... args) {
     if constexpr (!WireMessage<T>) {
       if (to.node != 0) return detail::not_a_wire_type(to, typeid(T));
     }
     detail::Envelope* env = detail::make_envelope<T>(kind, std::forward<Args>(args)...);
     env->from = from;
     env->ref = ref;
-    deliver(to, env);
+    deliver(to, env, publish);
     return Status::OK();
+  }
+  template <class T>
+  Status send_as(Publish publish, Pid to, T&& msg) {
+    return send_envelope<std::decay_t<T>>(publish, to, detail::EnvelopeKind::kMessage, Pid{}, Ref{},
+                                          std::forward<T>(msg));
+  }
+  template <class T>
+  Status send_as(Publish publish, const std::string& name, T&& msg) {
+    Pid to = whereis(name);
+    if (!to) return Status(StatusCode::kNotFound, "no process registered as '" + name + "'");
+    return send_as(publish, to, std::forward<T>(msg));
   }
   Ref make_ref();
   // Makes a process from make_process/make_server runnable; the null pid
@@ -246,23 +261,25 @@ detail::Process* Runtime::make_server(Args&&... args) {
 
 template <class T>
 Status Context::send(Pid to, T&& msg) const {
-  return runtime().send(to, std::forward<T>(msg));
+  return runtime().send_as(Runtime::Publish::kMayJoinRun, to, std::forward<T>(msg));
 }
 
 template <class T>
 Status Context::send(const std::string& name, T&& msg) const {
-  return runtime().send(name, std::forward<T>(msg));
+  return runtime().send_as(Runtime::Publish::kMayJoinRun, name, std::forward<T>(msg));
 }
 
 template <class T>
 Status Context::reply(const From& from, T&& value) const {
-  return runtime().send_envelope<std::decay_t<T>>(from.pid, detail::EnvelopeKind::kReply, self(),
-                                                  from.ref, std::forward<T>(value));
+  return runtime().send_envelope<std::decay_t<T>>(Runtime::Publish::kMayJoinRun, from.pid,
+                                                  detail::EnvelopeKind::kReply, self(), from.ref,
+                                                  std::forward<T>(value));
 }
 
 template <class T>
 Status Context::cast(Pid to, T&& msg) const {
-  return runtime().send_envelope<std::decay_t<T>>(to, detail::EnvelopeKind::kCast, self(), Ref{},
+  return runtime().send_envelope<std::decay_t<T>>(Runtime::Publish::kMayJoinRun, to,
+                                                  detail::EnvelopeKind::kCast, self(), Ref{},
                                                   std::forward<T>(msg));
 }
 
