@@ -20,22 +20,15 @@ namespace {
 
 constexpr int kMessageBytes = 20;
 
-// Reads or writes exactly `n` bytes; false on error or end of stream.
-bool read_exactly(int fd, char* data, size_t n) {
+// Moves exactly `n` bytes with `io` (::read or ::write); false on an error
+// or the end of the stream.
+template <class Io>
+bool exactly(Io io, int fd, char* data, size_t n) {
   while (n > 0) {
-    ssize_t got = ::read(fd, data, n);
-    if (got <= 0) return false;
-    data += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
-}
-bool write_exactly(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t put = ::write(fd, data, n);
-    if (put <= 0) return false;
-    data += put;
-    n -= static_cast<size_t>(put);
+    ssize_t done = io(fd, data, n);
+    if (done <= 0) return false;
+    data += done;
+    n -= static_cast<size_t>(done);
   }
   return true;
 }
@@ -88,16 +81,16 @@ void BM_TcpLoopbackPingPong(benchmark::State& state) {
     std::thread echo([&] {
       char buffer[kMessageBytes];
       for (int i = 0; i < kRoundTrips && echo_ok; ++i) {
-        echo_ok = read_exactly(pair.b, buffer, kMessageBytes) &&
-                  write_exactly(pair.b, buffer, kMessageBytes);
+        echo_ok = exactly(::read, pair.b, buffer, kMessageBytes) &&
+                  exactly(::write, pair.b, buffer, kMessageBytes);
       }
     });
     char buffer[kMessageBytes] = {};
     bool ok = true;
     auto start = Clock::now();
     for (int i = 0; i < kRoundTrips && ok; ++i) {
-      ok = write_exactly(pair.a, buffer, kMessageBytes) &&
-           read_exactly(pair.a, buffer, kMessageBytes);
+      ok = exactly(::write, pair.a, buffer, kMessageBytes) &&
+           exactly(::read, pair.a, buffer, kMessageBytes);
     }
     double seconds = seconds_since(start);
     if (!ok) ::shutdown(pair.a, SHUT_RDWR);  // lets the echo thread out

@@ -199,9 +199,6 @@ class ReceiveBase : public PendingReceive {
     for (Envelope* e = prev ? prev->next : p_->queue_head; e != nullptr; prev = e, e = e->next) {
       int i = static_cast<Derived*>(this)->match(e);
       if (i >= 0) {
-        // The next receive most likely starts at e->next: fetch it while this
-        // message is handled (a backlog is walked long after it was drained).
-        if (e->next) __builtin_prefetch(e->next);
         p_->remove_private(prev, e);
         matched_.reset(e);
         index_ = i;
