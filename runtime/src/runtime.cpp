@@ -117,7 +117,7 @@ RuntimeImpl::~RuntimeImpl() = default;
 
 // ---------------------------------------------------------------- sending
 
-void RuntimeImpl::deliver(Pid to, Envelope* env, bool may_join_run) {
+void RuntimeImpl::deliver(Pid to, Envelope* env, Runtime::Publish publish) {
   if (to.node != 0) [[unlikely]] {
     TurnSends::flush_local();  // keeps what the peer may relay back in order
     if (Distribution* d = distribution.load(std::memory_order_acquire)) {
@@ -136,7 +136,7 @@ void RuntimeImpl::deliver(Pid to, Envelope* env, bool may_join_run) {
   // A process's message in its turn joins the turn's run (see TurnSends),
   // unless it would start a run to a parked process: that one goes at once
   // and wakes it, as a parked receiver has nothing to batch against.
-  if (may_join_run && TurnSends::in_turn &&
+  if (publish == Runtime::Publish::kMayJoinRun && TurnSends::in_turn &&
       (TurnSends::local_run.target == p || p->head.load(std::memory_order_relaxed) != kWaiting)) {
     add_to_run(p, to.serial, env);
     return;
@@ -639,9 +639,7 @@ void Runtime::shutdown() {
   }
 }
 
-void Runtime::deliver(Pid to, Envelope* env, Publish publish) {
-  impl_->deliver(to, env, publish == Publish::kMayJoinRun);
-}
+void Runtime::deliver(Pid to, Envelope* env, Publish publish) { impl_->deliver(to, env, publish); }
 
 Ref Runtime::make_ref() { return Ref{impl_->next_ref.fetch_add(1, std::memory_order_relaxed)}; }
 

@@ -111,8 +111,8 @@ class RuntimeImpl {
 
   // ---- Sending
   // Delivers `env` to `to`, or answers for a dead `to` (see on_dead_target);
-  // with `may_join_run`, in a turn, it may join the turn's run (TurnSends).
-  void deliver(Pid to, Envelope* env, bool may_join_run = false);
+  // with kMayJoinRun, in a turn, it may join the turn's run (TurnSends).
+  void deliver(Pid to, Envelope* env, Runtime::Publish publish = Runtime::Publish::kNow);
   // Adds `env` (an envelope or a RunEnvelope for incarnation to.serial of
   // `p`) to p's in-queue, or answers for it if p has exited.
   void push(Process* p, Pid to, Envelope* env);
