@@ -6,7 +6,7 @@
 // A producer's envelopes therefore sit next to each other in memory, and a
 // receiver on another core walking them meets one cache line per envelope in
 // an order the hardware prefetcher follows (malloc'd blocks straddle lines
-// and are scattered; FanIn ran about 1.5x faster with slabs).
+// and are scattered; with slabs BM_FanIn went from 12-16 to 16-19 M/s).
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -120,26 +120,24 @@ struct ThreadCache {
 
 thread_local ThreadCache cache;
 
-// Carves a new slab into the thread's two (empty) magazines of class `c`, in
-// address order for the allocations to come.
+// Puts the `n` blocks of `size` bytes from `first` on in `m` (empty), so
+// that allocation, which pops from the end, hands them out in address order.
+void fill(Magazine& m, char* first, int n, size_t size) {
+  for (int i = 0; i < n; ++i) m.blocks[n - 1 - i] = first + size * i;
+  m.count = n;
+}
+
+// Carves a new slab into the thread's two (empty) magazines of class `c`:
+// `loaded` gets the lowest addresses, `spare` the rest.
 void refill_from_new_slab(int c) {
   void* memory = std::aligned_alloc(slab_bytes(c), slab_bytes(c));
   if (!memory) throw std::bad_alloc();
   new (memory) SlabHeader{kBlocksPerSlab - 1};
-  char* first = static_cast<char*>(memory) + kClassSizes[c];
-  Magazine* loaded = cache.loaded[c];
-  Magazine* spare = cache.spare[c];
-  // Allocation pops from the end: `loaded` gets the lowest addresses, last
-  // first; `spare` the rest.
-  for (int i = 0; i < kMagazineSize; ++i) {
-    loaded->blocks[kMagazineSize - 1 - i] = first + kClassSizes[c] * i;
-  }
-  loaded->count = kMagazineSize;
-  int rest = static_cast<int>(kBlocksPerSlab - 1) - kMagazineSize;
-  for (int i = 0; i < rest; ++i) {
-    spare->blocks[rest - 1 - i] = first + kClassSizes[c] * (kMagazineSize + i);
-  }
-  spare->count = rest;
+  size_t size = kClassSizes[c];
+  char* first = static_cast<char*>(memory) + size;
+  fill(*cache.loaded[c], first, kMagazineSize, size);
+  fill(*cache.spare[c], first + size * kMagazineSize,
+       static_cast<int>(kBlocksPerSlab - 1) - kMagazineSize, size);
 }
 
 // The loaded magazine of class `c` is empty: returns it refilled from the
