@@ -151,6 +151,11 @@ Status NodeImpl::start() {
   runtime->impl().distribution.store(this, std::memory_order_release);
   accept_next();
   tick();
+  // protobuf builds its generated descriptor pool lazily, on the first use of
+  // any descriptor (a type's name, an enum's name). Build it here, before
+  // the transport thread can race a sending thread to it: libprotobuf guards
+  // that with a once-flag of its own, which TSan cannot see.
+  (void)wire::Frame::descriptor();
   io_thread_ = std::thread([this] {
     t_on_io_thread = true;
     io.run();
