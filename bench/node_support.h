@@ -13,7 +13,7 @@
 #include <string>
 
 #include "bench_support.h"
-#include "plexus/node.h"
+#include "plexus/node/node.h"
 
 namespace plexus::bench {
 

@@ -28,6 +28,7 @@
 #include "bench_support.h"
 #include "latency_probe.h"
 #include "node_support.h"
+#include "plexus/node/node.h"
 #include "plexus/pid.pb.h"
 #include "plexus/plexus.h"
 #include "plexus_bench/messages.pb.h"

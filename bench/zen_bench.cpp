@@ -16,6 +16,7 @@
 #include "bench_support.h"
 #include "latency_probe.h"
 #include "node_support.h"
+#include "plexus/node/node.h"
 #include "plexus/plexus.h"
 #include "plexus/zen.pb.h"
 #include "plexus/zen/zen_monitor.h"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 build=build/fuzz
-seeds=tests/fuzz/corpus/frame
+seeds=tests/node/fuzz/corpus/frame
 
 echo "==> [fuzz] configure"
 cmake -S . -B "$build" -G Ninja \
@@ -25,7 +25,7 @@ mkdir -p "$build/corpus/frame" "$build/artifacts"
 echo "==> [fuzz] frame_fuzzer for ${seconds} s"
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
-  "$build/tests/fuzz/frame_fuzzer" \
+  "$build/tests/node/fuzz/frame_fuzzer" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/" \
     "$build/corpus/frame" "$seeds"

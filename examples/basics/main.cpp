@@ -674,7 +674,8 @@ void supervision(Runtime& rt) {
     sup.send(to, Started{pid});
     return pid;
   };
-  Pid sup = plexus::start_supervisor(rt, {.strategy = plexus::Strategy::kOneForOne}, {squares});
+  Pid sup =
+      plexus::start_supervisor(rt, {.strategy = plexus::RestartStrategy::kOneForOne}, {squares});
   Pid child = expect<Started>(shell, "the child's start").pid;
   say("supervisor ", sup, " started child \"squares\" = ", child);
 

@@ -2,7 +2,7 @@
 // itself and make it act (NodeInfoRequest, SendExit in node_control.proto).
 #pragma once
 
-#include "plexus/node.h"
+#include "plexus/node/node.h"
 #include "plexus/pid.h"
 #include "plexus/status.h"
 

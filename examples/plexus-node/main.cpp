@@ -13,7 +13,7 @@
 
 #include "control.h"
 #include "flags.h"
-#include "plexus/node.h"
+#include "plexus/node/node.h"
 #include "plexus/zen/zen_monitor.h"
 #include "process_types.h"
 

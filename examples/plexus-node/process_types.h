@@ -9,7 +9,7 @@
 // Every one of them obeys an ExitCommand. Messages: node_control.proto.
 #pragma once
 
-#include "plexus/node.h"
+#include "plexus/node/node.h"
 #include "plexus/status.h"
 
 namespace plexus_node {

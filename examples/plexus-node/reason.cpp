@@ -1,6 +1,6 @@
 #include "reason.h"
 
-#include "plexus/exit_reason_proto.h"
+#include "plexus/node/exit_reason_proto.h"
 
 namespace plexus_node {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "plexus/exit_reason_proto.h"
+#include "plexus/node/exit_reason_proto.h"
 #include "plexus/runtime.h"
 #include "plexus/zen/truncate.h"
 

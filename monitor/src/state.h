@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "plexus/node.h"
+#include "plexus/node/node.h"
 #include "plexus/zen/metrics.h"
 #include "plexus/zen/options.h"
 #include "plexus/zen/zen_monitor.h"

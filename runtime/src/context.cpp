@@ -7,7 +7,7 @@ namespace plexus {
 namespace detail {
 
 namespace {
-RuntimeImpl& impl_of(Process* p) { return p->runtime->impl(); }
+RuntimeImpl& impl_of(Process* p) { return RuntimeAccess::impl(*p->runtime); }
 }  // namespace
 
 void drain_mailbox(Process* p) { impl_of(p).drain(p); }
@@ -22,25 +22,25 @@ Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref) {
   if (!child) return Pid{};
   Pid parent_pid = parent->pid();
   Pid child_pid = child->pid();
-  if (link) {
-    RuntimeImpl::extras(parent).links.insert(child_pid, 1);
-    RuntimeImpl::extras(child).links.insert(parent_pid, 1);
-  }
-  if (monitor_ref) {
-    RuntimeImpl::extras(parent).monitors_out.insert(monitor_ref, child_pid);
-    RuntimeImpl::extras(child).monitors_in.insert(monitor_ref, parent_pid);
-  }
-  return parent->runtime->start(child);
+  // The parent's side here (it is the running process); the child's side,
+  // as for every new process, in RuntimeImpl::tie.
+  if (link) RuntimeImpl::extras(parent).links.insert(child_pid, 1);
+  if (monitor_ref) RuntimeImpl::extras(parent).monitors_out.insert(monitor_ref, child_pid);
+  RuntimeImpl::tie(child, {.linked = link ? parent_pid : Pid{},
+                           .monitored_by = monitor_ref ? parent_pid : Pid{},
+                           .monitor_ref = monitor_ref});
+  return RuntimeAccess::start(*parent->runtime, child);
 }
 
 }  // namespace detail
 
 using detail::Envelope;
 using detail::EnvelopeKind;
+using detail::impl_of;
 using detail::RuntimeImpl;
 
 Status Context::link(Pid pid) const {
-  RuntimeImpl& rt = runtime().impl();
+  RuntimeImpl& rt = impl_of(p_);
   Pid me = self();
   if (pid == me) return Status::OK();
   detail::ProcessExtras& ex = RuntimeImpl::extras(p_);
@@ -62,11 +62,11 @@ Status Context::link(Pid pid) const {
 
 void Context::unlink(Pid pid) const {
   if (!p_->extras || !p_->extras->links.erase(pid)) return;
-  runtime().impl().send_signal<detail::NoPayload>(pid, EnvelopeKind::kUnlink, self(), Ref{});
+  impl_of(p_).send_signal<detail::NoPayload>(pid, EnvelopeKind::kUnlink, self(), Ref{});
 }
 
 Ref Context::monitor(Pid pid) const {
-  RuntimeImpl& rt = runtime().impl();
+  RuntimeImpl& rt = impl_of(p_);
   Ref ref = runtime().make_ref();
   RuntimeImpl::extras(p_).monitors_out.insert(ref, pid);
   // To a dead pid this comes straight back as a Down with noproc.
@@ -78,17 +78,16 @@ bool Context::demonitor(Ref ref, Flush flush) const {
   bool active = false;
   Pid target;
   if (p_->extras && p_->extras->monitors_out.erase(ref, &target)) {
-    runtime().impl().send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
+    impl_of(p_).send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
     active = true;
   }
   if (flush == Flush::kYes) discard<Down>([ref](const Down& d) { return d.ref == ref; });
   return active;
 }
 
-size_t Context::discard_matching(TypeId type,
-                                 bool (*matches)(const void* pred, detail::Envelope*),
+size_t Context::discard_matching(TypeId type, bool (*matches)(const void* pred, detail::Envelope*),
                                  const void* pred) const {
-  runtime().impl().drain(p_);
+  impl_of(p_).drain(p_);
   size_t n = 0;
   Envelope* prev = nullptr;
   for (Envelope* env = p_->queue_head; env;) {
@@ -106,7 +105,7 @@ size_t Context::discard_matching(TypeId type,
 }
 
 void Context::exit(Pid pid, ExitReason reason) const {
-  runtime().impl().send_exit(self(), pid, std::move(reason));
+  impl_of(p_).send_exit(self(), pid, std::move(reason));
 }
 
 Status Context::register_name(const std::string& name) const {
@@ -114,7 +113,7 @@ Status Context::register_name(const std::string& name) const {
 }
 
 size_t Context::flush() const {
-  runtime().impl().drain(p_);
+  impl_of(p_).drain(p_);
   size_t n = 0;
   for (Envelope* env = p_->queue_head; env;) {
     Envelope* next = env->next;
@@ -127,7 +126,7 @@ size_t Context::flush() const {
 }
 
 size_t Context::message_queue_len() const {
-  runtime().impl().drain(p_);
+  impl_of(p_).drain(p_);
   size_t n = 0;
   for (Envelope* env = p_->queue_head; env; env = env->next) ++n;
   return n;

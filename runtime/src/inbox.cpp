@@ -6,10 +6,12 @@ namespace plexus {
 
 using detail::InboxWaiter;
 using detail::Process;
+using detail::RuntimeAccess;
 using detail::RuntimeImpl;
 
 Inbox::Inbox(Runtime& runtime)
-    : runtime_(runtime), process_(runtime.allocate_process(detail::ProcessKind::kInbox)) {
+    : runtime_(runtime),
+      process_(RuntimeAccess::allocate_process(runtime, detail::ProcessKind::kInbox)) {
   if (!process_) {
     exited_ = true;
     exit_reason_ = ExitReason::error("process table full");
@@ -18,20 +20,20 @@ Inbox::Inbox(Runtime& runtime)
   process_->inbox = new InboxWaiter;
   process_->started = true;
   process_->budget = 1 << 30;
-  pid_ = runtime.start(process_);
+  pid_ = RuntimeAccess::start(runtime, process_);
 }
 
 Inbox::~Inbox() {
   // A runtime shut down first has already ended every process, this one too.
-  if (exited_ || runtime_.impl().shut_down.load(std::memory_order_acquire)) return;
-  runtime_.impl().drain(process_);
-  runtime_.impl().terminate(process_,
-                            process_->exit_pending ? process_->exit_reason : ExitReason::normal());
+  if (exited_ || RuntimeAccess::impl(runtime_).shut_down.load(std::memory_order_acquire)) return;
+  RuntimeAccess::impl(runtime_).drain(process_);
+  RuntimeAccess::impl(runtime_).terminate(
+      process_, process_->exit_pending ? process_->exit_reason : ExitReason::normal());
 }
 
 bool Inbox::wait(detail::PendingReceive& r) {
   if (exited_) return false;
-  RuntimeImpl& rt = runtime_.impl();
+  RuntimeImpl& rt = RuntimeAccess::impl(runtime_);
   Process* p = process_;
   auto* waiter = static_cast<InboxWaiter*>(p->inbox);
   const int64_t timeout = r.timeout_ms();

@@ -117,10 +117,10 @@ RuntimeImpl::~RuntimeImpl() = default;
 
 // ---------------------------------------------------------------- sending
 
-void RuntimeImpl::deliver(Pid to, Envelope* env, Runtime::Publish publish) {
+void RuntimeImpl::deliver(Pid to, Envelope* env, Publish publish) {
   if (to.node != 0) [[unlikely]] {
     TurnSends::flush_local();  // keeps what the peer may relay back in order
-    if (Distribution* d = distribution.load(std::memory_order_acquire)) {
+    if (spi::Distribution* d = distribution.load(std::memory_order_acquire)) {
       d->route(to, env);
     } else {
       on_dead_target(to, env, ExitReason::noconnection());
@@ -136,7 +136,7 @@ void RuntimeImpl::deliver(Pid to, Envelope* env, Runtime::Publish publish) {
   // A process's message in its turn joins the turn's run (see TurnSends),
   // unless it would start a run to a parked process: that one goes at once
   // and wakes it, as a parked receiver has nothing to batch against.
-  if (publish == Runtime::Publish::kMayJoinRun && TurnSends::in_turn &&
+  if (publish == Publish::kMayJoinRun && TurnSends::in_turn &&
       (TurnSends::local_run.target == p || p->head.load(std::memory_order_relaxed) != kWaiting)) {
     add_to_run(p, to.serial, env);
     return;
@@ -180,8 +180,8 @@ void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
 }
 
 thread_local constinit bool TurnSends::in_turn = false;
-thread_local constinit bool TurnSends::remote_pending = false;
 thread_local constinit TurnSends::LocalRun TurnSends::local_run;
+thread_local constinit spi::Distribution* TurnSends::deferred = nullptr;
 
 void TurnSends::publish_local_run() {
   LocalRun& run = local_run;
@@ -194,6 +194,12 @@ void TurnSends::publish_local_run() {
   }
   run.count = 0;
   run.runtime->push(p, Pid{0, p->index, run.serial}, node);
+}
+
+void TurnSends::flush_deferred() {
+  spi::Distribution* d = deferred;
+  deferred = nullptr;  // before the call: it may send, and defer again
+  d->end_of_turn();
 }
 
 void TurnSends::before_blocking() {
@@ -639,7 +645,9 @@ void Runtime::shutdown() {
   }
 }
 
-void Runtime::deliver(Pid to, Envelope* env, Publish publish) { impl_->deliver(to, env, publish); }
+void Runtime::deliver(Pid to, Envelope* env, detail::Publish publish) {
+  impl_->deliver(to, env, publish);
+}
 
 Ref Runtime::make_ref() { return Ref{impl_->next_ref.fetch_add(1, std::memory_order_relaxed)}; }
 

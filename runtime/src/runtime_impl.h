@@ -7,6 +7,7 @@
 #include "flat_map.h"
 #include "plexus/runtime.h"
 #include "plexus/server.h"
+#include "plexus/spi/distribution.h"
 #include "process_table.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -28,27 +29,21 @@ struct InboxWaiter {
   bool signaled = false;
 };
 
-// The node layer, seen from the runtime: it takes every envelope addressed
-// to a process on another node (Pid::node != 0).
-class Distribution {
- public:
-  virtual ~Distribution() = default;
-  // Takes ownership of `env`. Never blocks for long and never fails loudly: an
-  // unreachable target is answered as a dead one (noconnection).
-  virtual void route(Pid to, Envelope* env) = 0;
-};
-
 class RuntimeImpl;
 
 // What a process's turn puts off until it ends, or until its thread is about
 // to block: its latest run of messages to one local process (Context::send,
 // cast, reply), published with one CAS (see RuntimeImpl::deliver); every
-// other send publishes the run first; and its frames for idle peer sockets,
-// written by this thread (see NodeImpl::kick). Messages still arrive in send
-// order per sender and receiver, and a run is published before the turn sends
-// to anyone else, spawns, or blocks, so what a receiver can learn from others
-// never overtakes it; only the time a run becomes visible moves, to at most
-// the end of the turn.
+// other send publishes the run first; and what a distribution deferred (its
+// frames for idle peer sockets, written by this thread: see
+// spi::defer_to_end_of_turn). Messages still arrive in send order per sender
+// and receiver, and a run is published before the turn sends to anyone else,
+// spawns, or blocks, so what a receiver can learn from others never overtakes
+// it; only the time a run becomes visible moves, to at most the end of the
+// turn.
+//
+// Every member is thread-local: written and read only by the thread whose
+// turn it is.
 struct TurnSends {
   // The turn's latest run of sends to one local process.
   struct LocalRun {
@@ -62,24 +57,25 @@ struct TurnSends {
   };
 
   static thread_local constinit bool in_turn;
-  static thread_local constinit bool remote_pending;  // flush_remote() has work
   static thread_local constinit LocalRun local_run;
+  // The distribution whose end_of_turn() is due (null: none).
+  static thread_local constinit spi::Distribution* deferred;
 
   // Publishes all that the turn put off (at the end of a turn).
   static void flush() {
     flush_local();
-    if (remote_pending) flush_remote();
+    if (deferred) flush_deferred();
   }
   // Before the thread blocks inside a turn (an Inbox waited on in a process,
   // a blocking connect): flush(), and let other workers run the process this
   // one was about to run next.
-  static void before_blocking();  // runtime.cpp
+  static void before_blocking();
   // Publishes the local run, if there is one.
   static void flush_local() {
     if (local_run.target) publish_local_run();
   }
-  static void publish_local_run();  // runtime.cpp
-  static void flush_remote();       // node.cpp: the peer writes only
+  static void publish_local_run();
+  static void flush_deferred();
 };
 
 // A turn's run of sends to one process, published as one in-queue node; drain
@@ -106,13 +102,13 @@ class RuntimeImpl {
   Scheduler scheduler;
   std::atomic<uint64_t> next_ref{1};
   std::atomic<bool> shut_down{false};
-  // Set by the Node that owns this runtime, if any.
-  std::atomic<Distribution*> distribution{nullptr};
+  // Where envelopes for other nodes go (spi::attach); null: nowhere.
+  std::atomic<spi::Distribution*> distribution{nullptr};
 
   // ---- Sending
   // Delivers `env` to `to`, or answers for a dead `to` (see on_dead_target);
   // with kMayJoinRun, in a turn, it may join the turn's run (TurnSends).
-  void deliver(Pid to, Envelope* env, Runtime::Publish publish = Runtime::Publish::kNow);
+  void deliver(Pid to, Envelope* env, Publish publish = Publish::kNow);
   // Adds `env` (an envelope or a RunEnvelope for incarnation to.serial of
   // `p`) to p's in-queue, or answers for it if p has exited.
   void push(Process* p, Pid to, Envelope* env);
@@ -150,6 +146,13 @@ class RuntimeImpl {
   static ProcessExtras& extras(Process* p) {
     if (!p->extras) p->extras = new ProcessExtras;
     return *p->extras;
+  }
+  // Records the child's side of `ties` in a child not started yet: the one
+  // place that seeds a new process's links and monitors (a local spawn_link
+  // or spawn_monitor, and a spawn for another node).
+  static void tie(Process* child, const spi::ChildTies& ties) {
+    if (ties.linked) extras(child).links.insert(ties.linked, 1);
+    if (ties.monitored_by) extras(child).monitors_in.insert(ties.monitor_ref, ties.monitored_by);
   }
   bool alive(Pid pid) const;
   void log(LogLevel level, const std::string& text) const {

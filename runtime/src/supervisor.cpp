@@ -21,7 +21,7 @@ struct Child {
 struct SupervisorState {
   Pid parent;
   bool dynamic = false;
-  Strategy strategy = Strategy::kOneForOne;
+  RestartStrategy strategy = RestartStrategy::kOneForOne;
   int max_restarts = 3;
   int64_t max_ms = 5000;
   int max_children = -1;
@@ -272,14 +272,14 @@ Task<> supervisor_body(Context self, SupervisorState st) {
     if (failed) {
       size_t i = *failed;
       size_t first = i;
-      switch (st.dynamic ? Strategy::kOneForOne : st.strategy) {
-        case Strategy::kOneForOne:
+      switch (st.dynamic ? RestartStrategy::kOneForOne : st.strategy) {
+        case RestartStrategy::kOneForOne:
           break;
-        case Strategy::kOneForAll:
+        case RestartStrategy::kOneForAll:
           co_await shutdown_range(self, st, 0);
           first = 0;
           break;
-        case Strategy::kRestForOne:
+        case RestartStrategy::kRestForOne:
           co_await shutdown_range(self, st, i + 1);
           break;
       }

@@ -6,7 +6,6 @@
 #include "plexus/inbox.h"
 #include "plexus/log.h"
 #include "plexus/message.h"
-#include "plexus/node.h"
 #include "plexus/pid.h"
 #include "plexus/receive.h"
 #include "plexus/runtime.h"

@@ -53,11 +53,11 @@ struct TimerRef {
 
 namespace detail {
 class RuntimeImpl;
-// The error of sending a value of a type that cannot cross nodes to `to`.
-Status not_a_wire_type(Pid to, const std::type_info& type);
-// Starts `child` (null: the table was full) linked to and/or monitored by
-// `parent`, both set up before it can run. Returns its pid (or the null pid).
-Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref);
+struct RuntimeAccess;
+// When a send reaches the mailbox: at once, or (a process's own message, sent
+// in its turn) possibly with the turn's next sends to the same process; see
+// Context::send.
+enum class Publish { kNow, kMayJoinRun };
 }  // namespace detail
 
 // The process world of one node. Thread-safe: any thread may spawn, send,
@@ -93,12 +93,12 @@ class Runtime {
   // a process's own sends).
   template <class T>
   Status send(Pid to, T&& msg) {
-    return send_as(Publish::kNow, to, std::forward<T>(msg));
+    return send_as(detail::Publish::kNow, to, std::forward<T>(msg));
   }
   // Sends to a registered name; kNotFound if the name is not registered.
   template <class T>
   [[nodiscard]] Status send(const std::string& name, T&& msg) {
-    return send_as(Publish::kNow, name, std::forward<T>(msg));
+    return send_as(detail::Publish::kNow, name, std::forward<T>(msg));
   }
 
   // Sends an exit signal to `pid` from outside any process (Exit::from is the
@@ -150,224 +150,40 @@ class Runtime {
   const RuntimeOptions& options() const;
   void log(LogLevel level, std::string_view text) const;
 
-  // ---- Used by the templates in public headers; not for applications.
-  // When a send reaches the mailbox: at once, or (a process's own message,
-  // sent in its turn) possibly with the turn's next sends to the same
-  // process; see Context::send.
-  enum class Publish { kNow, kMayJoinRun };
-  void deliver(Pid to, detail::Envelope* env, Publish publish = Publish::kNow);
-  // Delivers a new envelope of `kind` holding a T, after checking that a T
-  // can reach `to` (see send).
+  // A new reference, unique on this node (erlang:make_ref/0).
+  Ref make_ref();
+
+ private:
+  // The templates in public headers, the runtime's sources and the
+  // distribution SPI (plexus/spi/distribution.h) reach the plumbing below
+  // through RuntimeAccess (plexus/detail/runtime_access.h).
+  friend struct detail::RuntimeAccess;
+
+  void deliver(Pid to, detail::Envelope* env, detail::Publish publish = detail::Publish::kNow);
   template <class T, class... Args>
-  Status send_envelope(Publish publish, Pid to, detail::EnvelopeKind kind, Pid from, Ref ref,
-                       Args&&... args) {
-    if constexpr (!WireMessage<T>) {
-      if (to.node != 0) return detail::not_a_wire_type(to, typeid(T));
-    }
-    detail::Envelope* env = detail::make_envelope<T>(kind, std::forward<Args>(args)...);
-    env->from = from;
-    env->ref = ref;
-    deliver(to, env, publish);
-    return Status::OK();
-  }
+  Status send_envelope(detail::Publish publish, Pid to, detail::EnvelopeKind kind, Pid from,
+                       Ref ref, Args&&... args);
   template <class T>
-  Status send_as(Publish publish, Pid to, T&& msg) {
+  Status send_as(detail::Publish publish, Pid to, T&& msg) {
     return send_envelope<std::decay_t<T>>(publish, to, detail::EnvelopeKind::kMessage, Pid{}, Ref{},
                                           std::forward<T>(msg));
   }
   template <class T>
-  Status send_as(Publish publish, const std::string& name, T&& msg) {
-    Pid to = whereis(name);
-    if (!to) return Status(StatusCode::kNotFound, "no process registered as '" + name + "'");
-    return send_as(publish, to, std::forward<T>(msg));
-  }
-  Ref make_ref();
+  Status send_as(detail::Publish publish, const std::string& name, T&& msg);
   // Makes a process from make_process/make_server runnable; the null pid
   // for a null process (the table was full).
   Pid start(detail::Process* p);
   detail::Process* allocate_process(detail::ProcessKind kind);
   TimerRef start_timer(Pid to, int64_t delay_ms, detail::Envelope* env);
-  detail::RuntimeImpl& impl() { return *impl_; }
-
   template <class F, class... Args>
   detail::Process* make_process(F&& body, Args&&... args);
   template <class S, class... Args>
   detail::Process* make_server(Args&&... args);
 
- private:
   std::unique_ptr<detail::RuntimeImpl> impl_;
 };
 
-namespace detail {
-
-// A body that needs its callable kept alive (a lambda with captures, or a
-// plain function) runs inside this wrapper coroutine, whose frame owns it.
-// The arguments live in this frame and are handed to the body as rvalues (it
-// runs once), so move-only arguments work.
-template <class F, class... Args>
-Task<> run_owned(F f, Context self, Args... args) {
-  if constexpr (std::is_invocable_v<F&, Context, Args&&...>) {
-    using R = std::invoke_result_t<F&, Context, Args&&...>;
-    if constexpr (std::is_void_v<R>) {
-      f(self, std::move(args)...);
-    } else {
-      co_await f(self, std::move(args)...);
-    }
-  } else {
-    using R = std::invoke_result_t<F&, Args&&...>;
-    if constexpr (std::is_void_v<R>) {
-      f(std::move(args)...);
-    } else {
-      co_await f(std::move(args)...);
-    }
-  }
-}
-
-template <class F, class... Args>
-constexpr bool kIsCoroutineBody = std::is_invocable_r_v<Task<>, F&, Context, Args&&...>;
-
-}  // namespace detail
-
-template <class F, class... Args>
-detail::Process* Runtime::make_process(F&& body, Args&&... args) {
-  using D = std::decay_t<F>;
-  detail::Process* p = allocate_process(detail::ProcessKind::kCoroutine);
-  if (!p) return nullptr;
-  Context self(p);
-  Task<> task;
-  if constexpr (std::is_empty_v<D> && detail::kIsCoroutineBody<D, std::decay_t<Args>...>) {
-    // A captureless coroutine lambda keeps nothing in its object: call it
-    // directly, its frame holds the copied arguments.
-    D fn(std::forward<F>(body));
-    task = fn(self, std::decay_t<Args>(std::forward<Args>(args))...);
-  } else {
-    task = detail::run_owned<D, std::decay_t<Args>...>(
-        D(std::forward<F>(body)), self, std::decay_t<Args>(std::forward<Args>(args))...);
-  }
-  p->root = task.release();
-  p->leaf = p->root;
-  return p;
-}
-
-template <class S, class... Args>
-detail::Process* Runtime::make_server(Args&&... args) {
-  detail::Process* p = allocate_process(detail::ProcessKind::kServer);
-  if (!p) return nullptr;
-  p->server = new S(std::forward<Args>(args)...);
-  return p;
-}
-
-// ---- Context templates that need the Runtime
-
-template <class T>
-Status Context::send(Pid to, T&& msg) const {
-  return runtime().send_as(Runtime::Publish::kMayJoinRun, to, std::forward<T>(msg));
-}
-
-template <class T>
-Status Context::send(const std::string& name, T&& msg) const {
-  return runtime().send_as(Runtime::Publish::kMayJoinRun, name, std::forward<T>(msg));
-}
-
-template <class T>
-Status Context::reply(const From& from, T&& value) const {
-  return runtime().send_envelope<std::decay_t<T>>(Runtime::Publish::kMayJoinRun, from.pid,
-                                                  detail::EnvelopeKind::kReply, self(), from.ref,
-                                                  std::forward<T>(value));
-}
-
-template <class T>
-Status Context::cast(Pid to, T&& msg) const {
-  return runtime().send_envelope<std::decay_t<T>>(Runtime::Publish::kMayJoinRun, to,
-                                                  detail::EnvelopeKind::kCast, self(), Ref{},
-                                                  std::forward<T>(msg));
-}
-
-template <class F, class... Args>
-Pid Context::spawn(F&& body, Args&&... args) const {
-  return runtime().spawn(std::forward<F>(body), std::forward<Args>(args)...);
-}
-
-template <class F, class... Args>
-Pid Context::spawn_link(F&& body, Args&&... args) const {
-  return detail::start_related(
-      p_, runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...), true, Ref{});
-}
-
-template <class F, class... Args>
-std::pair<Pid, Ref> Context::spawn_monitor(F&& body, Args&&... args) const {
-  Ref ref = runtime().make_ref();
-  Pid pid = detail::start_related(
-      p_, runtime().make_process(std::forward<F>(body), std::forward<Args>(args)...), false, ref);
-  if (!pid) return {};
-  return {pid, ref};
-}
-
-template <class S, class... Args>
-Pid Context::spawn_server_link(Args&&... args) const {
-  return detail::start_related(p_, runtime().template make_server<S>(std::forward<Args>(args)...),
-                               true, Ref{});
-}
-
-namespace detail {
-// Marks `ref` as the call this process waits for (replies with other refs are
-// dropped on arrival, as stale), or clears it.
-void set_pending_call(Process* p, Ref ref);
-
-// The coroutine behind Context::call. It takes the Context by value: a member
-// coroutine would keep `this`, which is often a temporary.
-template <class R, class Req>
-Task<Result<R>> call_coroutine(Context self, Pid to, Req request,
-                               std::chrono::milliseconds timeout) {
-  if constexpr (!WireMessage<Req> || !WireMessage<R>) {
-    if (to.node != 0) co_return not_a_wire_type(to, WireMessage<Req> ? typeid(R) : typeid(Req));
-  }
-  Ref ref = self.monitor(to);
-  set_pending_call(self.process(), ref);
-  auto* env = make_envelope<Req>(EnvelopeKind::kCall, std::move(request));
-  env->ref = ref;
-  env->from = self.self();
-  self.runtime().deliver(to, env);
-
-  std::optional<Result<R>> result;
-  struct ReplyPattern {
-    Ref ref;
-    std::optional<Result<R>>* out;
-    bool matches(Envelope* e) { return e->kind == EnvelopeKind::kReply && e->ref == ref; }
-    void invoke(Envelope* e) {
-      if (e->type == type_id<R>()) {
-        out->emplace(std::move(payload<R>(e)));
-      } else {
-        out->emplace(Status(StatusCode::kBadType, "call reply of an unexpected type"));
-      }
-    }
-  };
-  co_await self.receive(
-      ReplyPattern{ref, &result},
-      match([ref](const Down& d) { return d.ref == ref; },
-            [&](const Down& d) {
-              if (d.reason.kind() == ExitReason::Kind::kNoProc) {
-                result.emplace(
-                    Status(StatusCode::kNoProc, "call to " + to.to_string() + ": no such process"));
-              } else {
-                result.emplace(
-                    Status(StatusCode::kExited,
-                           "call to " + to.to_string() + ": exited with " + d.reason.to_string()));
-              }
-            }),
-      after(timeout, [&] {
-        result.emplace(Status(StatusCode::kTimeout, "call to " + to.to_string() + " timed out"));
-      }));
-  set_pending_call(self.process(), Ref{});
-  self.demonitor(ref, Flush::kYes);
-  co_return std::move(*result);
-}
-
-}  // namespace detail
-
-template <class R, class Req>
-Task<Result<R>> Context::call(Pid to, Req request, std::chrono::milliseconds timeout) const {
-  return detail::call_coroutine<R>(*this, to, std::move(request), timeout);
-}
-
 }  // namespace plexus
+
+#include "plexus/detail/context_templates.h"
+#include "plexus/detail/runtime_access.h"

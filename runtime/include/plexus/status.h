@@ -44,7 +44,10 @@ class Status {
   // "ok" or "<code name>: <message>".
   std::string to_string() const;
 
-  friend bool operator==(const Status& a, const Status& b) { return a.code_ == b.code_; }
+  // Equal when both the code and the message are.
+  friend bool operator==(const Status& a, const Status& b) {
+    return a.code_ == b.code_ && a.message_ == b.message_;
+  }
 
  private:
   StatusCode code_ = StatusCode::kOk;

@@ -22,7 +22,7 @@ enum class Restart { kPermanent, kTransient, kTemporary };
 
 // Which children a failure restarts: the failed one; all of them; the failed
 // one and those started after it.
-enum class Strategy { kOneForOne, kOneForAll, kRestForOne };
+enum class RestartStrategy { kOneForOne, kOneForAll, kRestForOne };
 
 // How a child is stopped: exit(child, kill) at once; exit(child, shutdown)
 // then kill after `timeout`; or exit(child, shutdown) and wait for ever.
@@ -48,7 +48,7 @@ struct ChildSpec {
 };
 
 struct SupervisorFlags {
-  Strategy strategy = Strategy::kOneForOne;
+  RestartStrategy strategy = RestartStrategy::kOneForOne;
   // More than max_restarts restarts within max_seconds make the supervisor
   // stop its children and exit with `shutdown`.
   int max_restarts = 3;

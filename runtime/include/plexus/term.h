@@ -35,7 +35,7 @@ namespace plexus {
 //     (Erlang has no NaN or infinity; they print as `nan`, `inf`, `-inf`).
 //
 // Printing, comparing and destroying a term recurse on its depth; terms read
-// from the wire are limited in depth (see plexus/exit_reason_proto.h).
+// from the wire are limited in depth (see plexus/node/exit_reason_proto.h).
 class Term {
  public:
   enum class Type : uint8_t { kAtom, kInteger, kFloat, kBinary, kTuple, kList, kMap };

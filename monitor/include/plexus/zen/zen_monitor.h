@@ -8,7 +8,7 @@
 #include <string>
 
 #include "plexus/context.h"
-#include "plexus/node.h"
+#include "plexus/node/node.h"
 #include "plexus/pid.h"
 #include "plexus/status.h"
 #include "plexus/zen/down.h"

@@ -1,0 +1,63 @@
+// LoopbackNetwork: nodes in one process, joined without sockets and stepped
+// by the caller, with virtual time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace plexus {
+
+namespace detail {
+class LoopbackNetworkImpl;
+class LoopbackBackend;
+}  // namespace detail
+
+// An in-process network for Nodes (NodeOptions::loopback), for tests of the
+// layers above the transport and for simulations of many nodes: the nodes'
+// runtimes are deterministic, and nothing runs until the network is stepped.
+// Everything a node does goes through the same code as over TCP (handshake,
+// frames, ticks, membership, links and monitors across nodes), with the
+// bytes carried in memory. The same calls in the same order give the same
+// run. Single-threaded: every node of a network, and the network itself, is
+// used from one thread.
+//
+// A node on a loopback network may call the blocking parts of Node
+// (connect, disconnect) from outside a process: they step the network until
+// they are done. From inside a process's turn they do not wait.
+class LoopbackNetwork {
+ public:
+  LoopbackNetwork();
+  ~LoopbackNetwork();
+  LoopbackNetwork(const LoopbackNetwork&) = delete;
+  LoopbackNetwork& operator=(const LoopbackNetwork&) = delete;
+
+  // Runs all that can run without moving time: every node's runnable
+  // processes and the network's work (connections, bytes in flight, due
+  // timers), until none is left. Returns the steps run; stops after
+  // `max_steps` (a livelock guard).
+  size_t run_until_idle(size_t max_steps = SIZE_MAX);
+  // Moves virtual time forward by `by`, running each timer (the runtimes'
+  // and the transport's) at its time and everything it causes.
+  void advance(std::chrono::milliseconds by);
+  // Runs, moving time as needed, until `done()` is true or `timeout` of
+  // virtual time has passed; returns done().
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  // Virtual milliseconds since the network was made.
+  int64_t now_ms() const;
+
+  // ---- Faults
+  // Closes every connection between the nodes named `a` and `b` (both see
+  // it go down) and refuses new ones, in both directions, until heal(a, b).
+  void cut(const std::string& a, const std::string& b);
+  void heal(const std::string& a, const std::string& b);
+
+ private:
+  friend class detail::LoopbackBackend;
+  std::unique_ptr<detail::LoopbackNetworkImpl> impl_;
+};
+
+}  // namespace plexus

@@ -1,0 +1,148 @@
+#include "loopback_backend.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "loopback_network.h"
+#include "peer.h"
+
+namespace plexus::detail {
+
+namespace {
+// Loopback time is virtual milliseconds on the steady clock's scale.
+Backend::Clock::time_point at_ms(int64_t ms) {
+  return Backend::Clock::time_point(std::chrono::milliseconds(ms));
+}
+int64_t ms_of(Backend::Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+// ---------------------------------------------------------------- backend
+
+LoopbackBackend::LoopbackBackend(LoopbackNetwork& network, Runtime& runtime)
+    : network_(*network.impl_), runtime_(runtime) {}
+
+LoopbackBackend::~LoopbackBackend() {
+  if (joined_) network_.leave(this);
+}
+
+Result<NodeAddress> LoopbackBackend::listen(const NodeAddress& address) {
+  Result<std::string> name = network_.join(this, address.name());
+  if (!name.ok()) return name.status();
+  joined_ = true;
+  name_ = *name;
+  return parse_node_name(name_);
+}
+
+void LoopbackBackend::start(ConnectionHost& host) { host_ = &host; }
+
+void LoopbackBackend::stop(std::function<void()> close_connections) {
+  if (!joined_) return;
+  stopping_ = true;
+  // Closing writes what is queued and tells the peers; let that happen.
+  post(std::move(close_connections));
+  network_.run_until_idle(SIZE_MAX);
+  network_.leave(this);
+  joined_ = false;
+}
+
+void LoopbackBackend::post(std::function<void()> fn) { network_.post(this, std::move(fn)); }
+
+void LoopbackBackend::post_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  network_.post_after(this, delay.count(), std::move(fn));
+}
+
+Backend::Clock::time_point LoopbackBackend::now() const { return at_ms(network_.now_ms()); }
+
+bool LoopbackBackend::on_loop() const { return network_.stepping(); }
+
+void LoopbackBackend::run_on_loop(std::function<void()> fn) {
+  post(std::move(fn));
+  network_.run_until_idle(SIZE_MAX);
+}
+
+bool LoopbackBackend::wait(Mutex& mu, CondVar&, Clock::time_point deadline) {
+  // Nothing else runs the network: the wait steps it, without the lock
+  // (what runs takes it).
+  mu.unlock();
+  bool stepped = network_.step_for_wait(ms_of(deadline));
+  mu.lock();
+  return stepped;
+}
+
+void LoopbackBackend::connect(Peer& peer, std::chrono::milliseconds) {
+  LoopbackBackend* target = network_.find(peer.address.name());
+  if (!target || !target->steppable() || network_.is_cut(name_, target->name_)) {
+    post([this, &peer] { host_->outgoing_failed(peer, "connection refused"); });
+    return;
+  }
+  auto ours = std::make_shared<LoopbackConnection>(*this, host_->connecting_handshake(peer.name),
+                                                   &peer, target->name_);
+  auto theirs = std::make_shared<LoopbackConnection>(*target, target->host_->accepting_handshake(),
+                                                     nullptr, name_);
+  ours->pair_with(theirs);
+  theirs->pair_with(ours);
+  network_.track(name_, target->name_, ours, theirs);
+  post([this, ours] { host_->adopt(ours); });
+  target->post([target, theirs] { target->host_->adopt(theirs); });
+}
+
+// ---------------------------------------------------------------- connection
+
+LoopbackConnection::LoopbackConnection(LoopbackBackend& backend, Handshake handshake, Peer* peer,
+                                       std::string remote)
+    : Connection(backend.host(), backend, std::move(handshake), peer),
+      loopback_(backend),
+      remote_(std::move(remote)) {}
+
+void LoopbackConnection::read_some(uint8_t* into, size_t size) {
+  read_into_ = into;
+  read_size_ = size;
+  if (!arrived_.empty() || ended_) {
+    // Not from inside the read that asked: as a task of its own.
+    loopback_.post([self = std::static_pointer_cast<LoopbackConnection>(shared_from_this())] {
+      self->complete_read();
+    });
+  }
+}
+
+void LoopbackConnection::complete_read() {
+  if (!read_into_ || is_closed()) return;
+  if (!arrived_.empty()) {
+    size_t n = std::min(read_size_, arrived_.size());
+    std::memcpy(read_into_, arrived_.data(), n);
+    arrived_.erase(0, n);
+    read_into_ = nullptr;
+    on_read(n, "");
+  } else if (ended_) {
+    read_into_ = nullptr;
+    on_read(0, "connection closed by peer");
+  }
+}
+
+void LoopbackConnection::receive(const std::string& bytes) {
+  arrived_ += bytes;
+  complete_read();
+}
+
+void LoopbackConnection::receive_end() {
+  ended_ = true;
+  complete_read();
+}
+
+void LoopbackConnection::write_all(const std::string& bytes) {
+  if (auto other = other_.lock()) {
+    other->loopback_.post([other, copy = bytes] { other->receive(copy); });
+  }
+  loopback_.post([self = std::static_pointer_cast<LoopbackConnection>(shared_from_this())] {
+    self->on_write("");
+  });
+}
+
+void LoopbackConnection::close_stream() {
+  if (auto other = other_.lock()) other->loopback_.post([other] { other->receive_end(); });
+  other_.reset();
+}
+
+}  // namespace plexus::detail

@@ -1,0 +1,385 @@
+#include "membership.h"
+
+#include <algorithm>
+
+#include "cross_node_tables.h"
+#include "plexus/node/events.h"
+#include "plexus/spi/distribution.h"
+
+namespace plexus::detail {
+
+// ---------------------------------------------------------------- connecting
+
+void Membership::connect_async(Peer& peer) {
+  MutexLock lock(peer.mu);
+  if (peer.up || peer.connecting || stopping_) return;
+  outbound_.dial(peer);
+}
+
+Handshake Membership::connecting_handshake(const std::string& peer_name) {
+  return Handshake::connect(Handshake::Identity{self_.name, self_.creation, self_.cookie},
+                            peer_name);
+}
+
+Handshake Membership::accepting_handshake() {
+  return Handshake::accept(Handshake::Identity{self_.name, self_.creation, self_.cookie},
+                           [this](const std::string& peer, uint64_t c) { return admit(peer, c); });
+}
+
+void Membership::adopt(std::shared_ptr<Connection> conn) {
+  connections_.emplace(conn.get(), conn);
+  conn->start();
+}
+
+void Membership::outgoing_failed(Peer& peer, const std::string& reason) {
+  bool idle;
+  {
+    MutexLock lock(peer.mu);
+    peer.connecting = false;
+    idle = !peer.up && peer.accepting == 0;
+  }
+  log(LogLevel::kInfo, "connect to " + peer.name + " failed: " + reason);
+  if (idle) lose(peer, "connect failed: " + reason, /*was_up=*/false);
+}
+
+void Membership::accept_failed(const std::string& reason) {
+  log(LogLevel::kWarning, "accept failed: " + reason);
+}
+
+void Membership::awaiting_winner(Peer& peer) {
+  {
+    MutexLock lock(peer.mu);
+    peer.connecting = false;
+  }
+  backend_.post_after(options_.connect_timeout, [this, &peer] {
+    bool idle;
+    {
+      MutexLock lock(peer.mu);
+      idle = !peer.up && !peer.connecting && peer.accepting == 0;
+    }
+    if (idle) lose(peer, "the connection from " + peer.name + " never came up", false);
+  });
+}
+
+Status Membership::connect_blocking(const std::string& node_name) {
+  if (node_name == self_.name) return Status::OK();
+  if (backend_.on_loop()) {
+    return Status(StatusCode::kInvalidArgument, "connect() cannot wait on the transport thread");
+  }
+  Peer* peer = peers_.get(node_name);
+  if (!peer) return Status(StatusCode::kInvalidArgument, "bad node name '" + node_name + "'");
+  uint64_t failed_before;
+  {
+    MutexLock lock(peer->mu);
+    if (peer->up) return Status::OK();
+    failed_before = peer->attempts_failed;
+  }
+  connect_async(*peer);
+  spi::before_blocking();
+  MutexLock lock(peer->mu);
+  auto deadline = backend_.now() + options_.connect_timeout + std::chrono::seconds(1);
+  bool settled = true;
+  while (!peer->up && peer->attempts_failed == failed_before) {
+    if (!backend_.wait(peer->mu, peer->changed, deadline)) {
+      settled = peer->up || peer->attempts_failed != failed_before;
+      break;
+    }
+  }
+  if (peer->up) return Status::OK();
+  if (!settled) return Status(StatusCode::kTimeout, "connect to " + node_name + " timed out");
+  return Status(StatusCode::kUnavailable,
+                "cannot connect to " + node_name + ": " + peer->last_error);
+}
+
+void Membership::disconnect(const std::string& node_name) {
+  Peer* peer = peers_.get(node_name);
+  if (!peer) return;
+  auto close = [this, peer] {
+    std::shared_ptr<Connection> conn;
+    {
+      MutexLock lock(peer->mu);
+      conn = peer->up;
+    }
+    if (conn) conn->close("disconnected by " + self_.name);
+  };
+  if (stopping_) return;  // every connection is closing anyway
+  if (backend_.on_loop()) {
+    close();
+    return;
+  }
+  spi::before_blocking();
+  backend_.run_on_loop(close);
+}
+
+// ---------------------------------------------------------------- up
+
+wire::HelloReply::Status Membership::admit(const std::string& peer_name, uint64_t peer_creation) {
+  Peer* peer = peers_.get(peer_name);
+  if (!peer) return wire::HelloReply::WRONG_NODE;
+  MutexLock lock(peer->mu);
+  if (peer->up && peer->creation == peer_creation) return wire::HelloReply::ALREADY_CONNECTED;
+  // Both sides connecting at once: the connection made by the node with the
+  // smaller name wins, on both sides.
+  if (peer->connecting && self_.name < peer_name) return wire::HelloReply::ALREADY_CONNECTED;
+  ++peer->accepting;
+  return wire::HelloReply::OK;
+}
+
+bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
+  const std::string& peer_name = conn->handshake().peer_name();
+  uint64_t peer_creation = conn->handshake().peer_creation();
+  Peer* peer = peers_.get(peer_name);
+  if (!peer) return false;
+  std::shared_ptr<Connection> replaced;
+  CrossNodeTables lost;
+  {
+    // On `false` the connection closes, and on_closed settles the counts.
+    MutexLock lock(peer->mu);
+    if (peer->up && !peer->up->is_closed()) {
+      if (peer->creation == peer_creation) return false;  // lost a race: one is up already
+      replaced = peer->up;                                // a new incarnation replaces the old one
+    }
+    uint32_t index = table_.intern(peer_name, peer_creation, peer);
+    if (index == 0) {
+      log(LogLevel::kError, "node table full: refusing " + peer_name);
+      return false;
+    }
+    if (conn->handshake().role() == Handshake::Role::kAccept) {
+      --peer->accepting;
+    } else {
+      peer->connecting = false;
+    }
+    // What was queued or tied for another incarnation is lost with it.
+    // (Creation 0: only frames for any incarnation were queued, such as a
+    // send to a registered name or a spawn request; they go out.) What was
+    // queued while connecting goes out first on this connection, with the
+    // type numbers it was encoded with.
+    if (peer->creation != 0 && peer->creation != peer_creation) lost = peer->forget_incarnation();
+    peer->creation = peer_creation;
+    peer->index = index;
+    peer->up = conn;
+    peer->out.closing = false;
+    peer->out.close_direct();  // the new connection's first flush opens it
+    peer->out.reset_counters();
+    peer->frames_in = peer->bytes_in = 0;
+    conn->attach(peer, index);
+    peer->changed.notify_all();
+  }
+  if (replaced) replaced->close("replaced by a new incarnation of " + peer_name);
+  if (!lost.empty()) fire(runtime_, std::move(lost), "node " + peer_name + " restarted");
+  log(LogLevel::kInfo, "node " + peer_name + " up");
+  gossip(*peer);
+  notify_nodes(peer_name, true, "", {});
+  return true;
+}
+
+void Membership::gossip(Peer& peer) {
+  wire::Frame frame;
+  frame.mutable_gossip();  // even with no members: a frame always has a body
+  for (const std::string& n : peers_.connected()) {
+    if (n != peer.name) frame.mutable_gossip()->add_members(n);
+  }
+  MutexLock lock(peer.mu);
+  outbound_.queue_now(peer, frame);
+}
+
+bool Membership::on_frame(Connection& conn, const wire::Frame& frame, std::string* error) {
+  switch (frame.body_case()) {
+    case wire::Frame::kSend:
+      return inbound_.on_send(conn, frame.send(), error);
+    case wire::Frame::kSignal:
+      return inbound_.on_signal(conn, frame.signal(), error);
+    case wire::Frame::kSpawnRequest:
+      spawn_.on_request(conn, frame.spawn_request());
+      return true;
+    case wire::Frame::kSpawnReply:
+      spawn_.on_reply(conn, frame.spawn_reply());
+      return true;
+    case wire::Frame::kTick:
+      return true;
+    case wire::Frame::kGossip:
+      for (const std::string& member : frame.gossip().members()) {
+        if (member == self_.name) continue;
+        if (Peer* peer = peers_.get(member)) connect_async(*peer);
+      }
+      return true;
+    default:
+      *error = "unexpected frame (" + std::to_string(frame.body_case()) + ") after the handshake";
+      return false;
+  }
+}
+
+// ---------------------------------------------------------------- down
+
+void Membership::on_closed(Connection& conn, const std::string& reason) {
+  auto self = connections_.find(&conn);
+  std::shared_ptr<Connection> keep;  // alive until we are done with it
+  if (self != connections_.end()) {
+    keep = self->second;
+    connections_.erase(self);
+  }
+  if (stopping_ && connections_.empty()) backend_.end_loop();
+  const Handshake& hs = conn.handshake();
+  Peer* peer = conn.peer();
+  if (!peer && !hs.peer_name().empty()) peer = peers_.get(hs.peer_name());
+  if (!conn.is_up()) {
+    LogLevel level = hs.refused_as_duplicate() ? LogLevel::kDebug : LogLevel::kWarning;
+    log(level, "connection " + conn.remote_address() + (peer ? " (" + peer->name + ")" : "") +
+                   " closed during handshake: " + reason);
+  }
+  if (!peer) return;
+  if (!conn.is_up() && hs.role() == Handshake::Role::kConnect) {
+    if (hs.refused_as_duplicate()) {
+      awaiting_winner(*peer);
+    } else {
+      outgoing_failed(*peer, reason);
+    }
+    return;
+  }
+  bool was_current = false;
+  bool idle = false;
+  {
+    MutexLock lock(peer->mu);
+    if (conn.is_up()) {
+      was_current = peer->up.get() == &conn;
+      if (was_current) peer->up.reset();
+    } else {
+      --peer->accepting;  // an admitted incoming connection failed its handshake
+      idle = !peer->up && !peer->connecting && peer->accepting == 0;
+    }
+  }
+  if (conn.is_up()) {
+    log(LogLevel::kInfo, "node " + peer->name + " down: " + reason);
+    if (was_current) {
+      lose(*peer, reason, /*was_up=*/true);
+    } else {
+      notify_nodes(peer->name, false, reason, {});  // an old incarnation, replaced
+    }
+  } else if (idle) {
+    lose(*peer, reason, /*was_up=*/false);
+  }
+}
+
+void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
+  CrossNodeTables tables;
+  std::vector<Pid> watchers;
+  {
+    MutexLock lock(peer.mu);
+    tables = peer.forget_incarnation();
+    watchers.swap(peer.node_watchers);
+    if (!was_up) ++peer.attempts_failed;
+    peer.last_error = reason;
+    peer.out.drained.notify_all();
+    peer.changed.notify_all();
+  }
+  fire(runtime_, std::move(tables), "node " + peer.name + " down: " + reason);
+  if (was_up) {
+    notify_nodes(peer.name, false, reason, std::move(watchers));
+  } else {
+    for (Pid w : watchers) (void)runtime_.send(w, NodeDown{peer.name, reason});
+  }
+}
+
+void Membership::close_all() {
+  stopping_ = true;
+  auto conns = connections_;
+  for (auto& [raw, conn] : conns) {
+    if (conn->is_up()) {
+      conn->close_after_flush("node stopped");
+    } else {
+      conn->close("node stopped");
+    }
+  }
+  if (connections_.empty()) backend_.end_loop();
+}
+
+// ---------------------------------------------------------------- watchers
+
+void Membership::notify_nodes(const std::string& node_name, bool up, const std::string& reason,
+                              std::vector<Pid> watchers) {
+  {
+    MutexLock lock(subscribers_mu_);
+    std::erase_if(subscribers_, [this](Pid p) { return !runtime_.alive(p); });
+    watchers.insert(watchers.end(), subscribers_.begin(), subscribers_.end());
+  }
+  for (Pid w : watchers) {
+    if (up) {
+      (void)runtime_.send(w, NodeUp{node_name});
+    } else {
+      (void)runtime_.send(w, NodeDown{node_name, reason});
+    }
+  }
+}
+
+void Membership::subscribe(Pid pid) {
+  MutexLock lock(subscribers_mu_);
+  if (std::find(subscribers_.begin(), subscribers_.end(), pid) == subscribers_.end()) {
+    subscribers_.push_back(pid);
+  }
+}
+
+void Membership::unsubscribe(Pid pid) {
+  MutexLock lock(subscribers_mu_);
+  std::erase(subscribers_, pid);
+}
+
+void Membership::monitor_node(Pid watcher, const std::string& node_name) {
+  if (node_name == self_.name) return;
+  Peer* peer = peers_.get(node_name);
+  if (!peer) {
+    (void)runtime_.send(watcher, NodeDown{node_name, "bad node name"});
+    return;
+  }
+  {
+    MutexLock lock(peer->mu);
+    peer->node_watchers.push_back(watcher);
+    if (peer->up) return;
+  }
+  connect_async(*peer);
+}
+
+// ---------------------------------------------------------------- tick
+
+void Membership::tick() {
+  if (stopping_) return;
+  auto interval = std::max(options_.tick_timeout / 4, std::chrono::milliseconds(10));
+  auto now = backend_.now();
+  // Every fourth tick each peer hears whom we are connected to, so that a
+  // mesh torn by a partition heals; a gossip frame keeps the line alive too.
+  bool gossip_now = ++gossip_round_ % 4 == 0;
+  auto conns = connections_;
+  for (auto& [raw, conn] : conns) {
+    if (conn->is_closed()) continue;
+    if (!conn->is_up()) {
+      if (now - conn->started() > options_.connect_timeout) conn->close("handshake timed out");
+      continue;
+    }
+    if (now - conn->last_read() > options_.tick_timeout) {
+      conn->close("tick timeout: nothing heard for " +
+                  std::to_string(options_.tick_timeout.count()) + " ms");
+      continue;
+    }
+    Peer& peer = *conn->peer();
+    if (gossip_now) {
+      gossip(peer);
+      continue;
+    }
+    MutexLock lock(peer.mu);
+    auto last_write = std::max(conn->last_write(), peer.out.last_direct_write());
+    if (now - last_write >= interval && peer.out.empty()) {
+      wire::Frame frame;
+      frame.mutable_tick();
+      outbound_.queue_now(peer, frame);
+    }
+  }
+  // Seeds are retried until they answer.
+  std::vector<Peer*> seeds;
+  peers_.for_each([&](Peer& peer) {
+    MutexLock lock(peer.mu);
+    if (peer.seed && !peer.up && !peer.connecting) seeds.push_back(&peer);
+  });
+  for (Peer* seed : seeds) connect_async(*seed);
+  backend_.post_after(interval, [this] { tick(); });
+}
+
+}  // namespace plexus::detail

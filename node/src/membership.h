@@ -1,0 +1,118 @@
+// Membership: which peers this node is connected to, and what follows when
+// a connection comes up or goes down.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend.h"
+#include "connection.h"
+#include "inbound.h"
+#include "node_table.h"
+#include "outbound.h"
+#include "peer_directory.h"
+#include "plexus/detail/mutex.h"
+#include "plexus/node/options.h"
+#include "remote_spawn.h"
+
+namespace plexus::detail {
+
+// The node's identity, fixed once it listens.
+struct NodeIdentity {
+  std::string name;
+  uint64_t creation = 0;
+  std::string cookie;
+};
+
+// The host of every connection (backend.h): admits and settles races,
+// makes a connection its peer's, dispatches frames, and on a loss fires the
+// peer's links and monitors and tells the watchers. Connects on demand, to
+// seeds until they answer, and to the members the peers gossip about (a
+// full mesh); ticks idle connections and closes silent ones.
+//
+// Threads: the ConnectionHost calls, tick() and the loop-only state below
+// run on the loop; connect, disconnect, subscribe and the rest are called
+// from any thread.
+class Membership final : public ConnectionHost {
+ public:
+  Membership(Runtime& runtime, const NodeOptions& options, const NodeIdentity& self,
+             Backend& backend, NodeTable& table, PeerDirectory& peers, Outbound& outbound,
+             Inbound& inbound, RemoteSpawn& spawn)
+      : runtime_(runtime),
+        options_(options),
+        self_(self),
+        backend_(backend),
+        table_(table),
+        peers_(peers),
+        outbound_(outbound),
+        inbound_(inbound),
+        spawn_(spawn) {}
+
+  // ---- Any thread
+  // Starts an outgoing connection unless one exists or is being made.
+  void connect_async(Peer& peer);
+  // Connects and waits for the handshake (not on the loop).
+  Status connect_blocking(const std::string& node_name);
+  void disconnect(const std::string& node_name);
+  void subscribe(Pid pid) PLEXUS_EXCLUDES(subscribers_mu_);
+  void unsubscribe(Pid pid) PLEXUS_EXCLUDES(subscribers_mu_);
+  void monitor_node(Pid watcher, const std::string& node_name);
+
+  // The node stops: no new connections from now on.
+  void begin_stop() { stopping_ = true; }
+
+  // ---- On the loop
+  // Every tick_timeout / 4: handshake and tick timeouts, ticks on idle
+  // connections, gossip, seeds retried. Re-arms itself.
+  void tick();
+  // Closes every connection for a stopping node; end_loop() once all closed.
+  void close_all();
+
+  // ---- ConnectionHost
+  Handshake connecting_handshake(const std::string& peer_name) override;
+  Handshake accepting_handshake() override;
+  void adopt(std::shared_ptr<Connection> conn) override;
+  void outgoing_failed(Peer& peer, const std::string& reason) override;
+  void accept_failed(const std::string& reason) override;
+  wire::HelloReply::Status admit(const std::string& peer_name, uint64_t creation) override;
+  bool on_up(const std::shared_ptr<Connection>& conn) override;
+  bool on_frame(Connection& conn, const wire::Frame& frame, std::string* error) override;
+  void on_closed(Connection& conn, const std::string& reason) override;
+  size_t max_frame_size() const override { return options_.max_frame_size; }
+
+ private:
+  // Our connection lost a simultaneous-connect race: the peer's connection
+  // to us is on its way; the attempt fails only if it never comes up.
+  void awaiting_winner(Peer& peer);
+  // Takes the peer's tables for a lost incarnation and fires them; tells the
+  // watchers. `was_up`: the node had been up.
+  void lose(Peer& peer, const std::string& reason, bool was_up);
+  void notify_nodes(const std::string& node_name, bool up, const std::string& reason,
+                    std::vector<Pid> watchers) PLEXUS_EXCLUDES(subscribers_mu_);
+  // Tells `peer` whom we are connected to.
+  void gossip(Peer& peer);
+  void log(LogLevel level, const std::string& text) const { runtime_.log(level, text); }
+
+  Runtime& runtime_;
+  const NodeOptions& options_;
+  const NodeIdentity& self_;
+  Backend& backend_;
+  NodeTable& table_;
+  PeerDirectory& peers_;
+  Outbound& outbound_;
+  Inbound& inbound_;
+  RemoteSpawn& spawn_;
+
+  std::atomic<bool> stopping_{false};
+  // Loop only:
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  uint64_t gossip_round_ = 0;
+
+  Mutex subscribers_mu_;
+  std::vector<Pid> subscribers_ PLEXUS_GUARDED_BY(subscribers_mu_);
+};
+
+}  // namespace plexus::detail

@@ -1,0 +1,31 @@
+#include "peer_directory.h"
+
+namespace plexus::detail {
+
+void PeerDirectory::set_self(std::string self) {
+  MutexLock lock(mu_);
+  self_ = std::move(self);
+}
+
+Peer* PeerDirectory::get(const std::string& name) {
+  MutexLock lock(mu_);
+  auto it = peers_.find(name);
+  if (it != peers_.end()) return it->second.get();
+  Result<NodeAddress> address = parse_node_name(name);
+  if (!address.ok() || name == self_) return nullptr;
+  auto peer = std::make_unique<Peer>(name, *address);
+  Peer* raw = peer.get();
+  peers_.emplace(name, std::move(peer));
+  return raw;
+}
+
+std::vector<std::string> PeerDirectory::connected() {
+  std::vector<std::string> out;
+  for_each([&](Peer& peer) {
+    MutexLock peer_lock(peer.mu);
+    if (peer.up) out.push_back(peer.name);
+  });
+  return out;
+}
+
+}  // namespace plexus::detail
