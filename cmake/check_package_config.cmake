@@ -3,9 +3,10 @@
 #              [-DPLEXUS_GENERATOR=<gen>] [-DPLEXUS_MAKE_PROGRAM=<prog>]
 #              [-DPLEXUS_CXX_COMPILER=<cxx>] -P check_package_config.cmake
 #
-# Installs the runtime from an existing build tree into a scratch prefix, then
-# configures and builds examples/ as a standalone project that locates the
-# runtime through find_package(plexus).
+# Installs the layers (and plexus-node, with PLEXUS_EXPECT_DAEMON) from an
+# existing build tree into a scratch prefix, then configures and builds
+# examples/ as a standalone project that finds them through
+# find_package(plexus).
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var PLEXUS_BINARY_DIR PLEXUS_EXAMPLES_DIR PLEXUS_WORK_DIR)
@@ -31,6 +32,10 @@ execute_process(
   COMMAND "${CMAKE_COMMAND}" --install "${PLEXUS_BINARY_DIR}" --prefix "${prefix}" ${config_args}
   COMMAND_ECHO STDOUT
   COMMAND_ERROR_IS_FATAL ANY)
+
+if(PLEXUS_EXPECT_DAEMON AND NOT EXISTS "${prefix}/bin/plexus-node")
+  message(FATAL_ERROR "check_package_config: plexus-node was not installed with the libraries")
+endif()
 
 set(configure_args -S "${PLEXUS_EXAMPLES_DIR}" -B "${build}"
     "-DCMAKE_PREFIX_PATH=${prefix}" ${config_define})
@@ -69,5 +74,32 @@ execute_process(
   COMMAND "${CMAKE_COMMAND}" --build "${build}" --parallel 2 ${config_args}
   COMMAND_ECHO STDOUT
   COMMAND_ERROR_IS_FATAL ANY)
+
+# A consumer built with GCC 12 hears of its co_await miscompilation from the
+# package itself (plexusConfig.cmake), not only from a build of Plexus.
+find_program(gxx NAMES g++)
+if(gxx)
+  execute_process(COMMAND "${gxx}" -dumpversion OUTPUT_VARIABLE gxx_version
+                  OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(gxx_version VERSION_LESS 13)
+    set(probe "${PLEXUS_WORK_DIR}/gcc_probe")
+    file(MAKE_DIRECTORY "${probe}")
+    file(WRITE "${probe}/CMakeLists.txt"
+         "cmake_minimum_required(VERSION 3.25)\nproject(probe CXX)\nfind_package(plexus REQUIRED)\n")
+    execute_process(
+      COMMAND "${CMAKE_COMMAND}" -S "${probe}" -B "${probe}/build" "-DCMAKE_PREFIX_PATH=${prefix}"
+              "-DCMAKE_CXX_COMPILER=${gxx}"
+      OUTPUT_VARIABLE probe_out ERROR_VARIABLE probe_err RESULT_VARIABLE probe_rc)
+    if(NOT probe_rc EQUAL 0)
+      message(FATAL_ERROR "check_package_config: the GCC probe did not configure:\n${probe_err}")
+    endif()
+    string(FIND "${probe_out}${probe_err}" "miscompiles aggregate temporaries" warned)
+    if(warned EQUAL -1)
+      message(FATAL_ERROR "check_package_config: find_package(plexus) with GCC ${gxx_version} "
+                          "did not warn of the co_await miscompilation")
+    endif()
+    message(STATUS "check_package_config: find_package(plexus) warns GCC ${gxx_version}")
+  endif()
+endif()
 
 message(STATUS "check_package_config: OK (plexus_DIR=${plexus_dir})")

@@ -10,6 +10,8 @@
 // functions; messages are plain structs, matched by type. The shell waits for
 // every reply with a timeout: if something expected does not come, the
 // program says what was missing and exits with 1.
+//
+// One file on purpose: the tour is read top to bottom, as the chapter is.
 
 #include <algorithm>
 #include <chrono>

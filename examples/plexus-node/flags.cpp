@@ -98,6 +98,10 @@ Result<Flags> parse_flags(int argc, const char* const* argv, const char* env_coo
       flags.help = true;
       return flags;
     }
+    if (arg == "--version") {
+      flags.version = true;
+      return flags;
+    }
     if (!arg.starts_with("--")) return bad("unexpected argument '" + std::string(arg) + "'");
     std::string_view flag = arg;
     std::string value;
@@ -133,6 +137,7 @@ std::string usage() {
          "  --tick-ms N             a peer silent for N ms is down (default: 60000)\n"
          "  --zen on|off            run the zen monitor (default: on)\n"
          "  --zen-sweep-ms N        its connector and batcher sweep interval (default: 100)\n"
+         "  --version               print the version and exit\n"
          "  --help                  this text\n"
          "\n"
          "Process types other nodes may spawn here: echo, exiter, linker, monitorer;\n"

@@ -19,6 +19,7 @@ struct Flags {
   bool zen = true;                                       // --zen on|off
   std::chrono::milliseconds zen_sweep{100};              // --zen-sweep-ms
   bool help = false;                                     // --help
+  bool version = false;                                  // --version
 };
 
 // Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE (null if unset). A

@@ -2,7 +2,7 @@
 // seeds, serves the process types in process_types.h and a "control" process,
 // prints "READY <node name> <creation>" and runs until SIGINT or SIGTERM.
 //
-// Exit codes: 0 after a clean stop (or --help), 1 if the node cannot start,
+// Exit codes: 0 after a clean stop (or --help, --version), 1 if the node cannot start,
 // 2 for a bad command line.
 #include <pthread.h>
 
@@ -14,6 +14,7 @@
 #include "control.h"
 #include "flags.h"
 #include "plexus/node/node.h"
+#include "plexus/version.h"
 #include "plexus/zen/zen_monitor.h"
 #include "process_types.h"
 
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   }
   if (flags->help) {
     std::cout << plexus_node::usage();
+    return 0;
+  }
+  if (flags->version) {
+    std::cout << "plexus-node " << PLEXUS_VERSION_STRING << "\n";
     return 0;
   }
 

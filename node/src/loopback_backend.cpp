@@ -5,6 +5,7 @@
 
 #include "loopback_network.h"
 #include "peer.h"
+#include "plexus/spi/distribution.h"
 
 namespace plexus::detail {
 
@@ -55,7 +56,9 @@ void LoopbackBackend::post_after(std::chrono::milliseconds delay, std::function<
 
 Backend::Clock::time_point LoopbackBackend::now() const { return at_ms(network_.now_ms()); }
 
-bool LoopbackBackend::on_loop() const { return network_.stepping(); }
+// A process's turn counts as the loop too, however the runtime was stepped:
+// nothing that runs in one may wait (the network would be stepped inside it).
+bool LoopbackBackend::on_loop() const { return network_.stepping() || spi::in_turn(); }
 
 void LoopbackBackend::run_on_loop(std::function<void()> fn) {
   post(std::move(fn));

@@ -92,12 +92,13 @@ std::optional<int64_t> LoopbackNetworkImpl::next_event() const {
 }
 
 void LoopbackNetworkImpl::move_to(int64_t t) {
-  if (t > now_ms_) {
-    int64_t delta = t - now_ms_;
-    now_ms_ = t;
-    for (LoopbackBackend* node : nodes_) {
-      if (node->steppable()) node->runtime().advance_time(std::chrono::milliseconds(delta));
-    }
+  int64_t delta = std::max<int64_t>(t - now_ms_, 0);
+  now_ms_ += delta;
+  // Every runtime's clock moves with the network's. With no time to move, a
+  // timer wheel still processes its ticks up to now: a runtime's next timer
+  // may be a cascade point of its wheel, due now.
+  for (LoopbackBackend* node : nodes_) {
+    if (node->steppable()) node->runtime().advance_time(std::chrono::milliseconds(delta));
   }
   while (!timers_.empty() && timers_.begin()->first <= now_ms_) {
     tasks_.push_back(std::move(timers_.begin()->second));

@@ -3,6 +3,9 @@
 // 127.0.0.1); the rest need the daemon: kill -9, throttling, 100,000 deaths,
 // and a daemon without a zen monitor. Intervals are 10 ms here (100 ms by
 // default).
+//
+// One file: the black-box cases and the remote-only ones share the daemon
+// fixture and the helpers that watch a zen monitor settle.
 #include "plexus/zen/zen_monitor.h"
 
 #include <gtest/gtest.h>

@@ -7,6 +7,9 @@
 // reports the Exit its supervisor sends it (Stopped), which records the order
 // of terminations; each start function reports Started from inside the
 // supervisor, which records the order of (re)starts.
+//
+// One file: the cases share one set of child bodies and helpers, and read as
+// the supervisor chapter of OTP's manual does.
 #include <gtest/gtest.h>
 
 #include <functional>

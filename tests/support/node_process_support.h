@@ -38,6 +38,13 @@ inline constexpr const char* kNodeBinary = nullptr;
 
 // This process's environment without the variable `name`, plus `extra`
 // ("NAME=value" entries).
+// "[a, b, c]", for test messages.
+inline std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return "[" + out + "]";
+}
+
 inline std::vector<std::string> environment_without(const std::string& name,
                                                     std::vector<std::string> extra = {}) {
   std::vector<std::string> env;

@@ -25,9 +25,12 @@ class LoopbackBackend;
 // run. Single-threaded: every node of a network, and the network itself, is
 // used from one thread.
 //
-// A node on a loopback network may call the blocking parts of Node
-// (connect, disconnect) from outside a process: they step the network until
-// they are done. From inside a process's turn they do not wait.
+// Drive the nodes through the network only: the blocking parts of Node
+// (connect, disconnect), called from outside a process, step the network
+// until they are done (from inside a process's turn they do not wait); an
+// Inbox or Runtime::step would step one node's runtime alone.
+//
+// Nodes must be destroyed before their network.
 class LoopbackNetwork {
  public:
   LoopbackNetwork();

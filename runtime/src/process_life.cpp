@@ -1,0 +1,246 @@
+// A process's life: allocation, its turns (coroutine or Server) and its end.
+#include "arrivals.h"
+#include "runtime_impl.h"
+
+namespace plexus::detail {
+
+// ---------------------------------------------------------------- lifecycle
+
+Process* RuntimeImpl::allocate(ProcessKind kind) {
+  if (shut_down.load(std::memory_order_acquire)) return nullptr;
+  Process* p = table.allocate();
+  if (!p) {
+    log(LogLevel::kError,
+        "process table full (max_processes = " + std::to_string(options.max_processes) + ")");
+    return nullptr;
+  }
+  p->kind = kind;
+  p->runtime = &owner;
+  p->kill_pending.store(false, std::memory_order_relaxed);
+  return p;
+}
+
+void RuntimeImpl::start(Process* p) {
+  TurnSends::flush_local();  // the new process may run at once, elsewhere
+  p->head.store(nullptr, std::memory_order_release);
+  if (p->kind != ProcessKind::kInbox) scheduler.enqueue(p);
+}
+
+void RuntimeImpl::run_turn(Process* p) {
+  p->budget = options.deterministic ? 1 : options.messages_per_turn;
+  TurnSends::in_turn = true;
+  if (p->kind == ProcessKind::kServer) {
+    run_server(p);
+  } else {
+    run_coroutine(p);
+  }
+  TurnSends::in_turn = false;
+  TurnSends::flush();
+}
+
+void RuntimeImpl::run_coroutine(Process* p) {
+  if (!p->started) {
+    p->started = true;
+    p->root.resume();
+  }
+  for (;;) {
+    if (p->root.done()) {
+      finish_body(p);
+      return;
+    }
+    if (p->exit_pending) {
+      terminate(p, p->exit_reason);
+      return;
+    }
+    if (p->budget <= 0) {
+      scheduler.enqueue(p);
+      return;
+    }
+    drain(p);
+    if (p->exit_pending) continue;
+    if (p->receive->try_complete()) {
+      --p->budget;
+      p->leaf.resume();
+      continue;
+    }
+    if (p->exit_pending) continue;
+    int64_t ms = p->receive->timeout_ms();
+    if (ms > 0 && p->timer_id == 0 && !p->timeout_fired) arm_timeout(p, ms);
+    if (park(p)) return;  // from here on another thread may own p
+  }
+}
+
+void RuntimeImpl::finish_body(Process* p) {
+  ExitReason reason;
+  if (p->root.promise().exception) {
+    try {
+      std::rethrow_exception(p->root.promise().exception);
+    } catch (...) {
+      reason = reason_from_current_exception();
+    }
+  }
+  terminate(p, reason);
+}
+
+template <class F>
+bool RuntimeImpl::server_callback(Process* p, F&& callback) {
+  Server* s = p->server;
+  try {
+    callback(s);
+  } catch (...) {
+    ExitReason reason = reason_from_current_exception();
+    terminate(p, reason);
+    return false;
+  }
+  if (s->stop_requested_) {
+    ExitReason reason = s->stop_reason_;
+    terminate(p, reason);
+    return false;
+  }
+  return true;
+}
+
+void RuntimeImpl::run_server(Process* p) {
+  Server* s = p->server;
+  if (!p->started) {
+    p->started = true;
+    s->process_ = p;
+    Status status;
+    try {
+      status = s->init();
+    } catch (...) {
+      terminate(p, reason_from_current_exception(), /*call_server_terminate=*/false);
+      return;
+    }
+    if (!status.ok()) {
+      terminate(p, ExitReason::error(status.to_string()), /*call_server_terminate=*/false);
+      return;
+    }
+  }
+  bool turn_start = true;
+  for (;;) {
+    // New arrivals are taken at the start of the turn and whenever the queue
+    // runs dry, not for every message (see ReceiveBase::try_complete).
+    if (turn_start || !p->queue_head) drain(p);
+    turn_start = false;
+    if (p->exit_pending) {
+      // Killed by an exit signal it does not trap: no callback runs.
+      terminate(p, p->exit_reason, /*call_server_terminate=*/false);
+      return;
+    }
+    if (p->budget <= 0) {
+      scheduler.enqueue(p);
+      return;
+    }
+    if (p->timeout_fired) {
+      p->timeout_fired = false;
+      --p->budget;
+      if (!server_callback(p, [](Server* server) { server->handle_timeout(); })) return;
+      continue;
+    }
+    Envelope* env = p->queue_head;
+    if (!env) {
+      if (s->idle_timeout_ms_ > 0 && p->timer_id == 0) arm_timeout(p, s->idle_timeout_ms_);
+      if (park(p)) return;
+      continue;
+    }
+    --p->budget;
+    p->remove_private(nullptr, env);
+    if (p->timer_id != 0) cancel_timeout(p);
+    Message msg(env);
+    bool alive = server_callback(p, [&](Server* server) {
+      switch (env->kind) {
+        case EnvelopeKind::kCall:
+          server->handle_call(msg, From{env->from, env->ref});
+          break;
+        case EnvelopeKind::kCast:
+          server->handle_cast(msg);
+          break;
+        default:
+          server->handle_info(msg);
+          break;
+      }
+    });
+    if (!alive) return;
+  }
+}
+
+void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_server_terminate) {
+  ExitReason reason = reason_in;  // may alias p->exit_reason, which is reset below
+  Pid self = p->pid();
+  if (p->timer_id != 0) cancel_timeout(p);
+  Envelope* arrived = p->head.exchange(kClosed, std::memory_order_acq_rel);
+
+  // Tear the body down first: destructors of its locals run as the process.
+  if (p->root) {
+    p->root.destroy();
+    p->root = nullptr;
+  }
+  p->leaf = nullptr;
+  p->receive = nullptr;
+  if (p->server) {
+    if (call_server_terminate && !reason.is_kill()) {
+      try {
+        p->server->terminate(reason);
+      } catch (...) {
+        log(LogLevel::kError, "terminate() of " + self.to_string() + " threw");
+      }
+    }
+    delete p->server;
+    p->server = nullptr;
+  }
+  if (p->registered.exchange(false, std::memory_order_acq_rel)) registry.remove_pid(self);
+
+  // Log a crash before anyone hears of it, so that logs read cause first.
+  if (reason.kind() == ExitReason::Kind::kException) {
+    log(LogLevel::kError, "process " + self.to_string() + " exited: " + reason.to_string());
+  } else if (reason.kind() == ExitReason::Kind::kError && p->kind == ProcessKind::kServer) {
+    log(LogLevel::kError, "server " + self.to_string() + " exited: " + reason.to_string());
+  }
+
+  ExitReason propagated = reason.as_propagated();
+  if (ProcessExtras* ex = p->extras) {
+    ex->links.for_each([&](const Pid& linked, uint8_t) {
+      send_signal<Exit>(linked, EnvelopeKind::kLinkExit, self, Ref{}, Exit{self, propagated});
+    });
+    ex->monitors_in.for_each([&](const Ref& ref, const Pid& watcher) {
+      send_signal<Down>(watcher, EnvelopeKind::kDown, self, ref, Down{ref, self, propagated});
+    });
+    ex->monitors_out.for_each([&](const Ref& ref, const Pid& target) {
+      send_signal<NoPayload>(target, EnvelopeKind::kDemonitor, self, ref);
+    });
+    delete ex;
+    p->extras = nullptr;
+  }
+
+  // What was never received is dropped; link and monitor requests that
+  // arrived too late are answered with noproc.
+  for (Envelope* env = p->queue_head; env;) {
+    Envelope* next = env->next;
+    delete env;
+    env = next;
+  }
+  p->queue_head = p->queue_tail = nullptr;
+  if (arrived != kWaiting && arrived != kClosed) {
+    for_each_arrival(arrived, [&](Envelope* env) {
+      if (env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor) {
+        on_dead_target(Pid{0, p->index, env->target_serial}, env);
+      } else {
+        delete env;
+      }
+    });
+  }
+
+  p->started = false;
+  p->trap_exit = false;
+  p->exit_pending = false;
+  p->timeout_fired = false;
+  p->budget = 0;
+  p->pending_call = Ref{};
+  p->exit_reason = ExitReason();
+  if (p->kind == ProcessKind::kInbox) delete static_cast<InboxWaiter*>(p->inbox);
+  p->inbox = nullptr;
+  table.release(p);
+}
+
+}  // namespace plexus::detail

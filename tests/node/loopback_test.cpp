@@ -1,0 +1,270 @@
+// The loopback network (plexus/node/loopback.h): nodes in one process that go
+// through the whole transport (handshake, frames, ticks, gossip, links and
+// monitors across nodes) without sockets, stepped, in virtual time, the same
+// way every run.
+#include "plexus/node/loopback.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node_test_support.h"
+#include "plexus/node/node.h"
+
+namespace {
+
+using namespace plexus_test;
+using plexus::LoopbackNetwork;
+using plexus::SpawnOptions;
+using plexus::Status;
+
+class LoopbackTest : public ::testing::Test {
+ protected:
+  NodeOptions options(const std::string& base, std::vector<std::string> seeds = {}) {
+    NodeOptions o;
+    o.name = base + "@loop:0";
+    o.cookie = kCookie;
+    o.seeds = std::move(seeds);
+    o.loopback = &net_;
+    o.runtime = runtime_options(Sched::kDeterministic, &logs_);
+    return o;
+  }
+  std::unique_ptr<Node> start(const std::string& base, std::vector<std::string> seeds = {}) {
+    return start_node(options(base, std::move(seeds)));
+  }
+  // A pid of `from`, as `to` names it.
+  static Pid pid_on(Node& to, Node& from, Pid pid) {
+    plexus::PidProto proto;
+    from.to_proto(pid, &proto);
+    return *to.from_proto(proto);
+  }
+
+  LogCapture logs_;
+  LoopbackNetwork net_;  // declared after what logs into it, before the nodes
+};
+
+// Replies Counter{seq + 1} to every Counter's reply_to, as "echo".
+Task<> echo(Context self) {
+  (void)self.register_name("echo");
+  for (;;) {
+    auto c = co_await self.receive<plexus_test::Counter>();
+    Node* node = Node::of(self);
+    Pid to = *node->from_proto(c.reply_to());
+    plexus_test::Counter reply;
+    reply.set_seq(c.seq() + 1);
+    (void)self.send(to, reply);
+  }
+}
+
+TEST_F(LoopbackTest, AMessageAndItsReplyCrossWithoutTimePassing) {
+  auto a = start("a");
+  auto b = start("b");
+  b->runtime().spawn(echo);
+  int64_t answer = 0;
+  a->runtime().spawn([&](Context self) -> Task<> {
+    plexus_test::Counter c;
+    c.set_seq(41);
+    Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
+    EXPECT_TRUE(Node::of(self)->send(b->name(), "echo", c).ok());
+    auto reply = co_await self.receive<plexus_test::Counter>();
+    answer = reply.seq();
+  });
+  ASSERT_TRUE(net_.run_until([&] { return answer != 0; }, 10s));
+  EXPECT_EQ(answer, 42);
+  EXPECT_EQ(net_.now_ms(), 0) << "a connect, a handshake and two frames take no virtual time";
+  EXPECT_EQ(a->nodes(), std::vector<std::string>{b->name()});
+  EXPECT_EQ(b->nodes(), std::vector<std::string>{a->name()});
+  EXPECT_GE(a->stats(b->name()).frames_out, 1u);
+}
+
+TEST_F(LoopbackTest, ACutFiresMonitorsWithNoconnectionAndRefusesUntilHealed) {
+  auto a = start("a");
+  auto b = start("b");
+  Pid target = b->runtime().spawn([](Context self) -> Task<> { co_await self.receive<int>(); });
+  Pid remote = pid_on(*a, *b, target);
+  std::optional<ExitReason> reason;
+  a->runtime().spawn([&](Context self) -> Task<> {
+    Ref ref = self.monitor(remote);
+    Down d = co_await self.receive<Down>();
+    EXPECT_EQ(d.ref, ref);
+    reason = d.reason;
+  });
+  net_.run_until_idle();
+  ASSERT_EQ(a->nodes(), std::vector<std::string>{b->name()});
+  EXPECT_FALSE(reason) << "the monitor fired while the target runs";
+
+  net_.cut(a->name(), b->name());
+  ASSERT_TRUE(net_.run_until([&] { return reason.has_value(); }, 10s));
+  EXPECT_EQ(*reason, ExitReason::noconnection());
+  EXPECT_TRUE(a->nodes().empty());
+  EXPECT_TRUE(b->nodes().empty());
+  EXPECT_GT(logs_.count(LogLevel::kInfo, {"connection cut by the network"}), 0u) << logs_.dump();
+
+  Status refused = a->connect(b->name());
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused;
+  EXPECT_NE(refused.message().find("connection refused"), std::string::npos) << refused;
+
+  net_.heal(a->name(), b->name());
+  EXPECT_TRUE(a->connect(b->name()).ok());
+  EXPECT_EQ(a->nodes(), std::vector<std::string>{b->name()});
+  EXPECT_TRUE(b->runtime().alive(target)) << "a cut ends no process";
+}
+
+TEST_F(LoopbackTest, ALinkedRemoteSpawnBringsTheChildsExitBack) {
+  auto a = start("a");
+  auto b = start("b");
+  Status registered = b->register_process<plexus_test::SpawnArgs>(
+      "exiter", [](Context self, plexus_test::SpawnArgs args) -> Task<> {
+        co_await self.receive<int>(std::chrono::milliseconds(args.value()));
+        self.exit(ExitReason::error(args.label()));
+      });
+  ASSERT_TRUE(registered.ok()) << registered;
+  std::optional<Exit> exit;
+  Pid child;
+  a->runtime().spawn([&](Context self) -> Task<> {
+    self.trap_exit(true);
+    plexus_test::SpawnArgs args;
+    args.set_label("bye");
+    args.set_value(500);
+    auto pid =
+        co_await Node::of(self)->spawn(self, b->name(), "exiter", args, SpawnOptions{.link = true});
+    EXPECT_TRUE(pid.ok()) << pid.status();
+    if (!pid.ok()) co_return;
+    child = *pid;
+    exit = co_await self.receive<Exit>();
+  });
+  ASSERT_TRUE(net_.run_until([&] { return exit.has_value(); }, 10s));
+  EXPECT_EQ(exit->from, child);
+  EXPECT_EQ(exit->reason, ExitReason::error("bye"));
+  EXPECT_EQ(net_.now_ms(), 500) << "the child's timeout ran on the network's virtual clock";
+}
+
+TEST_F(LoopbackTest, TicksKeepAnIdleConnectionUpAsVirtualTimePasses) {
+  auto a = start("a");
+  auto b = start("b");
+  ASSERT_TRUE(a->connect(b->name()).ok());
+  net_.advance(10min);
+  EXPECT_EQ(a->nodes(), std::vector<std::string>{b->name()});
+  EXPECT_EQ(net_.now_ms(), 600'000);
+  // A tick or a gossip frame every tick_timeout / 4 (15 s) each way.
+  EXPECT_GE(a->stats(b->name()).frames_in, 600u / 15u - 1);
+  EXPECT_GE(b->stats(a->name()).frames_in, 600u / 15u - 1);
+}
+
+TEST_F(LoopbackTest, SeedsAndGossipMakeAFullMesh) {
+  auto a = start("a");
+  auto b = start("b", {a->name()});
+  auto c = start("c", {b->name()});
+  ASSERT_TRUE(net_.run_until(
+      [&] { return a->nodes().size() == 2 && b->nodes().size() == 2 && c->nodes().size() == 2; },
+      10s));
+}
+
+TEST_F(LoopbackTest, ANodeThatStopsIsSeenDownByItsSubscribers) {
+  auto a = start("a");
+  auto b = start("b", {a->name()});
+  std::vector<std::string> events;
+  Pid watcher = a->runtime().spawn([&](Context self) -> Task<> {
+    for (;;) {
+      co_await self.receive([&](plexus::NodeUp& up) { events.push_back("up " + up.node); },
+                            [&](plexus::NodeDown& down) { events.push_back("down " + down.node); });
+    }
+  });
+  a->subscribe(watcher);
+  ASSERT_TRUE(net_.run_until([&] { return events.size() == 1; }, 10s));
+  std::string b_name = b->name();
+  b.reset();
+  ASSERT_TRUE(net_.run_until([&] { return events.size() == 2; }, 10s));
+  EXPECT_EQ(events, (std::vector<std::string>{"up " + b_name, "down " + b_name}));
+  EXPECT_TRUE(a->nodes().empty());
+}
+
+// Three nodes, a cut and a heal; what each node's subscriber saw, and when.
+std::vector<std::string> scripted_run() {
+  LogCapture logs;
+  LoopbackNetwork net;
+  auto options = [&](const std::string& base, std::vector<std::string> seeds) {
+    NodeOptions o;
+    o.name = base + "@loop:0";
+    o.cookie = kCookie;
+    o.seeds = std::move(seeds);
+    o.loopback = &net;
+    o.tick_timeout = 1000ms;
+    o.runtime = runtime_options(Sched::kDeterministic, &logs);
+    return o;
+  };
+  std::vector<std::string> trace;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (const char* base : {"a", "b", "c"}) {
+    std::vector<std::string> seeds;
+    if (!nodes.empty()) seeds.push_back(nodes.back()->name());
+    nodes.push_back(start_node(options(base, seeds)));
+    Node& node = *nodes.back();
+    Pid watcher = node.runtime().spawn([&trace, &net, name = node.name()](Context self) -> Task<> {
+      auto at = [&] { return " at " + std::to_string(net.now_ms()) + ": "; };
+      for (;;) {
+        co_await self.receive(
+            [&](plexus::NodeUp& up) { trace.push_back(name + at() + "up " + up.node); },
+            [&](plexus::NodeDown& down) { trace.push_back(name + at() + "down " + down.node); });
+      }
+    });
+    node.subscribe(watcher);
+    net.advance(100ms);
+  }
+  net.advance(1s);
+  net.cut(nodes[0]->name(), nodes[2]->name());
+  net.advance(3s);
+  net.heal(nodes[0]->name(), nodes[2]->name());
+  net.advance(5s);
+  trace.push_back("final: " + std::to_string(nodes[0]->nodes().size()) + " " +
+                  std::to_string(nodes[1]->nodes().size()) + " " +
+                  std::to_string(nodes[2]->nodes().size()));
+  std::vector<std::string> seen = trace;  // not what the stopping nodes see
+  nodes.clear();
+  return seen;
+}
+
+TEST_F(LoopbackTest, TheSameScriptGivesTheSameRun) {
+  std::vector<std::string> first = scripted_run();
+  std::vector<std::string> second = scripted_run();
+  EXPECT_EQ(first, second);
+  // The mesh formed, the cut took a-c down (both ways) and gossip healed it.
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.back(), "final: 2 2 2");
+  int downs = 0;
+  for (const std::string& line : first) downs += line.find(": down ") != std::string::npos;
+  EXPECT_EQ(downs, 2) << ::testing::PrintToString(first);
+}
+
+TEST_F(LoopbackTest, OptionsThatDoNotFitAreRefused) {
+  NodeOptions threaded = options("t");
+  threaded.runtime.deterministic = false;
+  auto refused = Node::start(threaded);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("deterministic"), std::string::npos);
+
+  NodeOptions tls = options("s");
+  tls.tls = plexus::TlsOptions{"ca.pem", "cert.pem", "key.pem"};
+  auto no_tls = Node::start(tls);
+  ASSERT_FALSE(no_tls.ok());
+  EXPECT_NE(no_tls.status().message().find("TLS"), std::string::npos);
+
+  auto a = start("a");
+  NodeOptions same = options("a");
+  same.name = a->name();
+  auto taken = Node::start(same);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.status().message().find("in use"), std::string::npos) << taken.status();
+
+  NodeOptions tcp;
+  tcp.name = "d@127.0.0.1:0";
+  tcp.cookie = kCookie;
+  tcp.runtime.deterministic = true;
+  auto no_tcp = Node::start(tcp);
+  ASSERT_FALSE(no_tcp.ok());
+  EXPECT_NE(no_tcp.status().message().find("threaded"), std::string::npos);
+}
+
+}  // namespace
