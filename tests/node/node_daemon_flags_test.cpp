@@ -45,26 +45,25 @@ TEST(NodeProcessFlagsTest, BadFlagsExitWithCode2AndSayWhy) {
   }
 }
 
+// Runs plexus-node with `flag` alone, expects exit code 0, and returns the
+// first line it printed.
+std::string first_line_of(const char* flag) {
+  ChildProcess process({kNodeBinary, flag}, environment_without("PLEXUS_COOKIE"));
+  std::optional<int> status = process.wait(kWait);
+  if (!status) return "(still running)";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describe_wait_status(*status);
+  return process.read_line(kWait).value_or("(nothing printed)");
+}
+
 TEST(NodeProcessFlagsTest, HelpPrintsUsageAndExitsZero) {
   if (kNodeBinary == nullptr) GTEST_SKIP() << "built without examples/plexus-node";
-  ChildProcess process({kNodeBinary, "--help"}, environment_without("PLEXUS_COOKIE"));
-  std::optional<int> status = process.wait(kWait);
-  ASSERT_TRUE(status.has_value()) << "still running";
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describe_wait_status(*status);
-  std::optional<std::string> first = process.read_line(kWait);
-  ASSERT_TRUE(first.has_value());
-  EXPECT_TRUE(first->starts_with("Usage: plexus-node")) << *first;
+  std::string first = first_line_of("--help");
+  EXPECT_TRUE(first.starts_with("Usage: plexus-node")) << first;
 }
 
 TEST(NodeProcessFlagsTest, VersionPrintsTheVersionAndExitsZero) {
   if (kNodeBinary == nullptr) GTEST_SKIP() << "built without examples/plexus-node";
-  ChildProcess process({kNodeBinary, "--version"}, environment_without("PLEXUS_COOKIE"));
-  std::optional<int> status = process.wait(kWait);
-  ASSERT_TRUE(status.has_value()) << "still running";
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describe_wait_status(*status);
-  std::optional<std::string> first = process.read_line(kWait);
-  ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(*first, std::string("plexus-node ") + PLEXUS_VERSION_STRING);
+  EXPECT_EQ(first_line_of("--version"), std::string("plexus-node ") + PLEXUS_VERSION_STRING);
 }
 
 TEST(NodeProcessFlagsTest, APortInUseExitsWithCode1) {
