@@ -4,7 +4,8 @@
 Runs `A --benchmark_filter=REGEX --benchmark_format=json`, then the same for B,
 ROUNDS times in turn, so that the machine's drift over minutes hits both sides
 alike, and prints every round and the median per side for items/s and for the
-counters named with --counter.
+counters named with --counter. Each invocation's figure is the median over the
+benchmark's own repetitions.
 
 Usage: bench/ab.py --a OLD/plexus-bench --b NEW/plexus-bench --filter REGEX
                    [--rounds 3] [--counter work_p99_ms ...]
@@ -18,16 +19,21 @@ import sys
 
 
 def run(path, regex):
-    """Returns {benchmark name: {field: value}} for one invocation."""
+    """Returns {benchmark name: {field: value}} for one invocation: the median
+    over the benchmark's repetitions of each numeric field."""
     cmd = [path, "--benchmark_filter=" + regex, "--benchmark_format=json"]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise RuntimeError("%s exited with status %d" % (path, proc.returncode))
-    out = {}
+    repetitions = {}
     for b in json.loads(proc.stdout)["benchmarks"]:
         if b.get("run_type") == "aggregate":
             continue
-        out[b["name"]] = b
+        repetitions.setdefault(b["name"], []).append(b)
+    out = {}
+    for name, reps in repetitions.items():
+        fields = {k for r in reps for k, v in r.items() if isinstance(v, (int, float))}
+        out[name] = {k: statistics.median([r[k] for r in reps if k in r]) for k in fields}
     return out
 
 

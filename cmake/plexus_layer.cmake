@@ -32,8 +32,7 @@ function(plexus_add_layer name)
     EXPORT_NAME ${name}
     OUTPUT_NAME plexus_${name}
     VERSION ${PROJECT_VERSION}
-    SOVERSION ${PROJECT_VERSION_MAJOR}
-    POSITION_INDEPENDENT_CODE ON)
+    SOVERSION ${PROJECT_VERSION_MAJOR})
   install(TARGETS ${target}
     EXPORT plexusTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

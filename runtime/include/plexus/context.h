@@ -17,6 +17,9 @@
 namespace plexus {
 
 class Runtime;
+namespace detail {
+struct RuntimeAccess;
+}  // namespace detail
 
 // Thrown by Context::exit(reason) to end the calling process with `reason`;
 // the runtime catches it. Not an error: it is never logged as a crash.
@@ -146,9 +149,8 @@ class Context {
   // Messages in the mailbox, received or not yet matched.
   size_t message_queue_len() const;
 
-  detail::Process* process() const { return p_; }
-
  private:
+  friend struct detail::RuntimeAccess;
   size_t discard_matching(TypeId type, bool (*matches)(const void* pred, detail::Envelope*),
                           const void* pred) const;
 

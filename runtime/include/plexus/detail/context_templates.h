@@ -36,7 +36,7 @@ Task<Result<R>> call_coroutine(Context self, Pid to, Req request,
     if (to.node != 0) co_return not_a_wire_type(to, WireMessage<Req> ? typeid(R) : typeid(Req));
   }
   Ref ref = self.monitor(to);
-  set_pending_call(self.process(), ref);
+  set_pending_call(RuntimeAccess::process(self), ref);
   auto* env = make_envelope<Req>(EnvelopeKind::kCall, std::move(request));
   env->ref = ref;
   env->from = self.self();
@@ -71,7 +71,7 @@ Task<Result<R>> call_coroutine(Context self, Pid to, Req request,
       after(timeout, [&] {
         result.emplace(Status(StatusCode::kTimeout, "call to " + to.to_string() + " timed out"));
       }));
-  set_pending_call(self.process(), Ref{});
+  set_pending_call(RuntimeAccess::process(self), Ref{});
   self.demonitor(ref, Flush::kYes);
   co_return std::move(*result);
 }

@@ -37,6 +37,7 @@ struct RuntimeAccess {
     return rt.send_as(publish, to, std::forward<T>(msg));
   }
   static Pid start(Runtime& rt, Process* p) { return rt.start(p); }
+  static Process* process(const Context& self) { return self.p_; }
   static Process* allocate_process(Runtime& rt, ProcessKind kind) {
     return rt.allocate_process(kind);
   }
