@@ -3,6 +3,9 @@
 // messages of node_control.proto. Membership, remote send, spawn, link and
 // monitor across processes, and what a node that is killed, frozen or
 // restarted does to everything that watched it.
+//
+// One file: every case shares the daemons' fixture and the helpers that
+// wait for a cluster to settle.
 #include <gtest/gtest.h>
 
 #include <algorithm>
