@@ -18,6 +18,12 @@ void finish_receive(Process* p) {
 
 void set_pending_call(Process* p, Ref ref) { p->pending_call = ref; }
 
+ExitReason calling_self(Pid self) {
+  return ExitReason::error(
+      Term::tuple({Term::atom("calling_self"),
+                   Term::tuple({Term::atom("call"), Term::binary(self.to_string())})}));
+}
+
 Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref) {
   if (!child) return Pid{};
   Pid parent_pid = parent->pid();
@@ -68,6 +74,8 @@ void Context::unlink(Pid pid) const {
 Ref Context::monitor(Pid pid) const {
   RuntimeImpl& rt = impl_of(p_);
   Ref ref = runtime().make_ref();
+  // As erlang:monitor(process, self()): a ref, and no monitor.
+  if (pid == self()) return ref;
   RuntimeImpl::extras(p_).monitors_out.insert(ref, pid);
   // To a dead pid this comes straight back as a Down with noproc.
   rt.send_signal<detail::NoPayload>(pid, EnvelopeKind::kMonitor, self(), ref);

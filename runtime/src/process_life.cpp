@@ -179,7 +179,7 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   p->leaf = nullptr;
   p->receive = nullptr;
   if (p->server) {
-    if (call_server_terminate && !reason.is_kill()) {
+    if (call_server_terminate) {
       try {
         p->server->terminate(reason);
       } catch (...) {
@@ -190,6 +190,7 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
     p->server = nullptr;
   }
   if (p->registered.exchange(false, std::memory_order_acq_rel)) registry.remove_pid(self);
+  if (p->has_timers.exchange(false, std::memory_order_acq_rel)) timers.cancel_all_of(self);
 
   // Log a crash before anyone hears of it, so that logs read cause first.
   if (reason.kind() == ExitReason::Kind::kException) {
@@ -198,13 +199,12 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
     log(LogLevel::kError, "server " + self.to_string() + " exited: " + reason.to_string());
   }
 
-  ExitReason propagated = reason.as_propagated();
   if (ProcessExtras* ex = p->extras) {
     ex->links.for_each([&](const Pid& linked, uint8_t) {
-      send_signal<Exit>(linked, EnvelopeKind::kLinkExit, self, Ref{}, Exit{self, propagated});
+      send_signal<Exit>(linked, EnvelopeKind::kLinkExit, self, Ref{}, Exit{self, reason});
     });
     ex->monitors_in.for_each([&](const Ref& ref, const Pid& watcher) {
-      send_signal<Down>(watcher, EnvelopeKind::kDown, self, ref, Down{ref, self, propagated});
+      send_signal<Down>(watcher, EnvelopeKind::kDown, self, ref, Down{ref, self, reason});
     });
     ex->monitors_out.for_each([&](const Ref& ref, const Pid& target) {
       send_signal<NoPayload>(target, EnvelopeKind::kDemonitor, self, ref);

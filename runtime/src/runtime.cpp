@@ -53,7 +53,15 @@ RuntimeImpl::RuntimeImpl(Runtime& rt, RuntimeOptions opts)
     : owner(rt),
       options(std::move(opts)),
       table(options.max_processes),
-      timers(options.deterministic, [this](Pid to, Envelope* env) { deliver(to, env); }),
+      timers(options.deterministic,
+             [this](Pid to, const std::string* name, Envelope* env) {
+               if (name) to = registry.find(*name);  // no one by that name: dropped
+               if (to) {
+                 deliver(to, env);
+               } else {
+                 delete env;
+               }
+             }),
       scheduler(scheduler_threads(options), [this](Process* p) { run_turn(p); }) {
   timers.start();
   scheduler.start();
@@ -105,13 +113,39 @@ Pid Runtime::start(Process* p) {
 Process* Runtime::allocate_process(detail::ProcessKind kind) { return impl_->allocate(kind); }
 
 TimerRef Runtime::start_timer(Pid to, int64_t delay_ms, Envelope* env) {
-  return TimerRef{impl_->timers.add(delay_ms, to, env)};
+  // The timer goes with its target's exit (RuntimeImpl::terminate); a mark
+  // left by a target that has just exited only costs its slot's next
+  // incarnation one look at the timers when it exits.
+  if (to.node == 0) {
+    if (Process* p = impl_->table.get(to.index))
+      p->has_timers.store(true, std::memory_order_release);
+  }
+  return TimerRef{impl_->timers.add(delay_ms, to, env, detail::TimerService::Owner::kTarget)};
 }
 
+TimerRef Runtime::start_named_timer(std::string name, int64_t delay_ms, Envelope* env) {
+  return TimerRef{impl_->timers.add_named(delay_ms, std::move(name), env)};
+}
+
+namespace {
+// A timer is over once its target has exited, as in Erlang (a timer to a
+// name, or to a pid of another node, is not tied to any process here).
+std::optional<std::chrono::milliseconds> left_if_live(
+    const detail::RuntimeImpl& rt, std::optional<detail::TimerService::Pending> pending) {
+  if (!pending) return std::nullopt;
+  if (pending->target && pending->target.node == 0 && !rt.alive(pending->target)) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(pending->left_ms);
+}
+}  // namespace
+
 std::optional<std::chrono::milliseconds> Runtime::cancel_timer(TimerRef timer) {
-  std::optional<int64_t> left = impl_->timers.cancel(timer.id);
-  if (!left) return std::nullopt;
-  return std::chrono::milliseconds(*left);
+  return left_if_live(*impl_, impl_->timers.cancel(timer.id));
+}
+
+std::optional<std::chrono::milliseconds> Runtime::read_timer(TimerRef timer) const {
+  return left_if_live(*impl_, impl_->timers.read(timer.id));
 }
 
 void Runtime::exit(Pid pid, ExitReason reason) { impl_->send_exit(Pid{}, pid, std::move(reason)); }

@@ -51,15 +51,14 @@ bool needs_quotes(std::string_view name) {
   return is_reserved(name);
 }
 
-// Appends `s` between `quote`s, escaped as an Erlang string or quoted atom.
-// Bytes from 0x80 up are kept in atoms (UTF-8 names print as text) and
-// escaped in binaries (which are bytes, not text).
-void append_quoted(std::string& out, std::string_view s, char quote, bool escape_high) {
+// Appends `s` between single quotes, escaped as an Erlang quoted atom.
+// Bytes from 0x80 up are kept (UTF-8 names print as text).
+void append_quoted_atom(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  out += quote;
+  out += '\'';
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (c == quote || c == '\\') {
+    if (c == '\'' || c == '\\') {
       out += '\\';
       out += c;
     } else if (c == '\n') {
@@ -68,7 +67,7 @@ void append_quoted(std::string& out, std::string_view s, char quote, bool escape
       out += "\\t";
     } else if (c == '\r') {
       out += "\\r";
-    } else if (u < 0x20 || u == 0x7f || (u >= 0x80 && escape_high)) {
+    } else if (u < 0x20 || u == 0x7f) {
       out += "\\x";
       out += kHex[u >> 4];
       out += kHex[u & 0xf];
@@ -76,11 +75,62 @@ void append_quoted(std::string& out, std::string_view s, char quote, bool escape
       out += c;
     }
   }
-  out += quote;
+  out += '\'';
 }
 
-// Shortest text that reads back as the same double, in Erlang's float syntax:
-// always a fraction ("42.0", not "42"), and "1.0e10" rather than "1e+10".
+// The escape ~p writes for a character of a printable string, or 0 if it
+// is written as itself.
+char escape_of(int c) {
+  switch (c) {
+    case '\n':
+      return 'n';
+    case '\r':
+      return 'r';
+    case '\t':
+      return 't';
+    case '\v':
+      return 'v';
+    case '\b':
+      return 'b';
+    case '\f':
+      return 'f';
+    case 27:
+      return 'e';
+    case '"':
+      return '"';
+    case '\\':
+      return '\\';
+    default:
+      return 0;
+  }
+}
+
+// A character io_lib:printable_latin1_list/1 accepts (what ~p prints as a
+// string by default): printable ASCII, Latin-1 from 160 up, and the
+// characters that have an escape.
+bool printable_latin1(int64_t c) {
+  return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) ||
+         (c >= 0 && c < 32 && escape_of(static_cast<int>(c)) != 0);
+}
+
+// Appends the Latin-1 character `c` of a printable string, escaped as ~p
+// escapes it. Latin-1 from 160 up is written as UTF-8.
+void append_string_char(std::string& out, int c) {
+  if (char e = escape_of(c)) {
+    out += '\\';
+    out += e;
+  } else if (c >= 0x80) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(c);
+  }
+}
+
+// A float as Erlang/OTP 25's ~p writes it (io_lib_format:fwrite_g/1): the
+// shortest digits that read back as the same double, then whichever of the
+// plain and the exponent forms is shorter ("0.0001", "1.0e-5", "100.0",
+// "1.0e3"), the exponent form from 2^53 up.
 void append_float(std::string& out, double value) {
   if (std::isnan(value)) {
     out += "nan";
@@ -90,22 +140,62 @@ void append_float(std::string& out, double value) {
     out += value < 0 ? "-inf" : "inf";
     return;
   }
+  if (value == 0) {
+    out += std::signbit(value) ? "-0.0" : "0.0";
+    return;
+  }
+  if (value < 0) out += '-';
+  double magnitude = std::fabs(value);
+  // The shortest digits: "d.ddde[+-]x"; value = 0.S x 10^place.
   char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), magnitude, std::chars_format::scientific);
   std::string_view text(buf, ec == std::errc() ? static_cast<size_t>(end - buf) : 0);
   size_t e = text.find('e');
-  std::string_view mantissa = text.substr(0, e);
-  out += mantissa;
-  if (mantissa.find('.') == std::string_view::npos) out += ".0";
-  if (e == std::string_view::npos) return;
-  std::string_view exponent = text.substr(e + 1);
-  out += 'e';
-  if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) {
-    if (exponent[0] == '-') out += '-';
-    exponent.remove_prefix(1);
+  std::string digits;
+  for (char c : text.substr(0, e)) {
+    if (c != '.') digits += c;
   }
-  while (exponent.size() > 1 && exponent[0] == '0') exponent.remove_prefix(1);
-  out += exponent;
+  int exponent = 0;
+  std::from_chars(text.data() + e + 1 + (text[e + 1] == '+'), text.data() + text.size(), exponent);
+  const int length = static_cast<int>(digits.size());
+  const int place = exponent + 1;
+  auto exp_form = [&] {
+    out += digits[0];
+    out += '.';
+    out += length == 1 ? std::string_view("0") : std::string_view(digits).substr(1);
+    out += 'e';
+    out += std::to_string(place - 1);
+  };
+  if (place == 0) {
+    out += "0.";
+    out += digits;
+    return;
+  }
+  if (place > 0 && place < length) {
+    out += std::string_view(digits).substr(0, place);
+    out += '.';
+    out += std::string_view(digits).substr(place);
+    return;
+  }
+  const int exp_cost =
+      static_cast<int>(std::to_string(place - 1).size()) + 1 + (length == 1 ? 2 : 1);
+  if (place < 0) {
+    if (2 - place <= exp_cost) {
+      out += "0.";
+      out.append(static_cast<size_t>(-place), '0');
+      out += digits;
+    } else {
+      exp_form();
+    }
+    return;
+  }
+  if (place - length + 2 <= exp_cost && magnitude < 9007199254740992.0) {  // 2^53
+    out += digits;
+    out.append(static_cast<size_t>(place - length), '0');
+    out += ".0";
+  } else {
+    exp_form();
+  }
 }
 
 void append_term(std::string& out, const Term& t);
@@ -123,7 +213,7 @@ void append_term(std::string& out, const Term& t) {
   switch (t.type()) {
     case Term::Type::kAtom:
       if (needs_quotes(t.atom_name())) {
-        append_quoted(out, t.atom_name(), '\'', /*escape_high=*/false);
+        append_quoted_atom(out, t.atom_name());
       } else {
         out += t.atom_name();
       }
@@ -134,17 +224,43 @@ void append_term(std::string& out, const Term& t) {
     case Term::Type::kFloat:
       append_float(out, t.floating());
       return;
-    case Term::Type::kBinary:
+    case Term::Type::kBinary: {
+      std::string_view bytes = t.binary();
       out += "<<";
-      append_quoted(out, t.binary(), '"', /*escape_high=*/true);
+      if (std::all_of(bytes.begin(), bytes.end(),
+                      [](char c) { return printable_latin1(static_cast<unsigned char>(c)); })) {
+        if (!bytes.empty()) {
+          out += '"';
+          for (char c : bytes) append_string_char(out, static_cast<unsigned char>(c));
+          out += '"';
+        }
+      } else {
+        for (size_t i = 0; i < bytes.size(); ++i) {
+          if (i > 0) out += ',';
+          out += std::to_string(static_cast<unsigned char>(bytes[i]));
+        }
+      }
       out += ">>";
       return;
+    }
     case Term::Type::kTuple:
       append_sequence(out, t.elements(), '{', '}');
       return;
-    case Term::Type::kList:
-      append_sequence(out, t.elements(), '[', ']');
+    case Term::Type::kList: {
+      // A list of printable Latin-1 character codes is a string, as ~p shows it.
+      const std::vector<Term>& items = t.elements();
+      bool text = !items.empty() && std::all_of(items.begin(), items.end(), [](const Term& i) {
+        return i.type() == Term::Type::kInteger && printable_latin1(i.integer());
+      });
+      if (!text) {
+        append_sequence(out, items, '[', ']');
+        return;
+      }
+      out += '"';
+      for (const Term& i : items) append_string_char(out, static_cast<int>(i.integer()));
+      out += '"';
       return;
+    }
     case Term::Type::kMap: {
       out += "#{";
       bool first = true;

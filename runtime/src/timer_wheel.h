@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "plexus/detail/envelope.h"
@@ -22,6 +23,12 @@ class TimerWheel {
     int level = -1;
     int slot = -1;
     Pid target;
+    // A send_after to a registered name: looked up when the timer fires
+    // (owned; null for a pid).
+    std::string* name = nullptr;
+    // A send_after timer, cancelled when its target exits (not a receive
+    // timeout, which its process cancels itself).
+    bool owned_by_target = false;
     Envelope* envelope = nullptr;
   };
 

@@ -153,6 +153,32 @@ TEST_P(LinkTest, KilledPropagatesToLinkedNonTrappingProcess) {
   EXPECT_EQ(must_receive_down(inbox, parent_ref).reason, ExitReason::killed());
 }
 
+// Only exit/2's kill is untrappable and becomes killed. A process that exits
+// with reason kill itself is seen exiting with kill, an ordinary reason: a
+// linked process that does not trap dies with kill, one that traps gets
+// Exit{kill} and lives (Erlang's rules).
+TEST_P(LinkTest, AProcessThatExitsWithKillItselfIsSeenExitingWithKill) {
+  Inbox inbox(rt());
+  Pid parent = rt().spawn(linked_parent, inbox.pid());
+  Ref parent_ref = inbox.context().monitor(parent);
+  Pid child = must_receive<ChildIs>(inbox).child;
+  Ref child_ref = inbox.context().monitor(child);
+  rt().send(child, Crash{ExitReason::kill()});
+  EXPECT_EQ(must_receive_down(inbox, child_ref).reason, ExitReason::kill());
+  EXPECT_EQ(must_receive_down(inbox, parent_ref).reason, ExitReason::kill());
+}
+
+TEST_P(LinkTest, AKillReasonFromALinkIsTrappable) {
+  Inbox inbox(rt());
+  Pid parent = rt().spawn(trapper, inbox.pid(), true);
+  Pid child = must_receive<ChildIs>(inbox).child;
+  rt().send(child, Crash{ExitReason::kill()});
+  Forwarded f = must_receive<Forwarded>(inbox);
+  EXPECT_EQ(f.exit.from, child);
+  EXPECT_EQ(f.exit.reason, ExitReason::kill());
+  EXPECT_TRUE(answers_ping(inbox, parent)) << "a trapping process survives a linked kill exit";
+}
+
 TEST_P(LinkTest, ExitNormalFromAnotherProcessIsIgnoredByNonTrappingTarget) {
   Inbox inbox(rt());
   Pid target = rt().spawn(worker);

@@ -248,6 +248,32 @@ TEST_P(MonitorTest, SpawnMonitorSeesImmediateFailure) {
   EXPECT_NE(d.reason, ExitReason::shutdown());
 }
 
+// erlang:monitor(process, self()) returns a ref and makes no monitor:
+// demonitor finds nothing, no Down ever comes, not even at the exit.
+TEST_P(MonitorTest, MonitoringOneselfMakesNoMonitor) {
+  Inbox inbox(rt());
+  struct Result {
+    bool demonitored;
+    size_t queued;
+  };
+  Pid to = inbox.pid();
+  Pid p = rt().spawn([to](Context self) -> Task<> {
+    Ref ref = self.monitor(self.self());
+    Ref again = self.monitor(self.self());
+    bool demonitored = self.demonitor(again);
+    self.send(to, Result{demonitored, self.message_queue_len()});
+    co_await self.receive<Stop>();
+    (void)ref;
+  });
+  Result r = must_receive<Result>(inbox);
+  EXPECT_FALSE(r.demonitored);
+  EXPECT_EQ(r.queued, 0u);
+  Ref watch = inbox.context().monitor(p);
+  rt().send(p, Stop{});
+  EXPECT_TRUE(must_receive_down(inbox, watch).reason.is_normal());
+  EXPECT_TRUE(nothing_of_type<Down>(inbox));
+}
+
 PLEXUS_INSTANTIATE_SCHEDULERS(MonitorTest);
 
 }  // namespace

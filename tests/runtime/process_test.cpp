@@ -307,6 +307,21 @@ TEST_P(ProcessTest, ProcessCountTracksLiveProcesses) {
       << rt().process_count() << " live, expected " << base;
 }
 
+// gen_server:call(self(), ...) exits at once with calling_self; it could
+// only time out.
+TEST_P(ProcessTest, ACallToOneselfExitsAtOnceWithCallingSelf) {
+  Inbox inbox(rt());
+  Pid p = rt().spawn([](Context self) -> Task<> {
+    (void)co_await self.call<int>(self.self(), 1, std::chrono::hours(1));
+  });
+  Ref ref = inbox.context().monitor(p);
+  Down d = must_receive_down(inbox, ref);
+  ASSERT_NE(d.reason.term(), nullptr) << d.reason;
+  EXPECT_EQ(d.reason.term()->elements().at(0), plexus::Term::atom("calling_self")) << d.reason;
+  EXPECT_EQ(d.reason.to_string(), "{calling_self,{call,<<\"" + p.to_string() + "\">>}}");
+  EXPECT_LT(rt().now_ms(), 60'000) << "it did not wait for its timeout";
+}
+
 PLEXUS_INSTANTIATE_SCHEDULERS(ProcessTest);
 
 }  // namespace

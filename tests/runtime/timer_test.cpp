@@ -227,6 +227,60 @@ TEST_P(TimerTest, ReceiveTimeoutRestartsWithEachReceive) {
   EXPECT_TRUE(matches_wait(s.final_wait_ms, 50));
 }
 
+// A process's timers go with it, as in Erlang: once its target has exited,
+// read_timer and cancel_timer find nothing, even before the timer is due.
+TEST_P(TimerTest, ATimerToAProcessThatExitedIsGone) {
+  Inbox inbox(rt());
+  Pid target = rt().spawn([](Context self) -> Task<> { co_await self.receive<Stop>(); });
+  TimerRef timer = rt().send_after(target, std::chrono::hours(1), Tick{1});
+  ASSERT_TRUE(rt().read_timer(timer).has_value());
+  Ref ref = inbox.context().monitor(target);
+  rt().send(target, Stop{});
+  must_receive_down(inbox, ref);
+  EXPECT_EQ(rt().read_timer(timer), std::nullopt);
+  EXPECT_EQ(rt().cancel_timer(timer), std::nullopt);
+}
+
+TEST_P(TimerTest, ATimerToAPidThatWasNeverAliveIsGone) {
+  Inbox inbox(rt());
+  Pid target = rt().spawn([](Context) {});
+  Ref ref = inbox.context().monitor(target);
+  must_receive_down(inbox, ref);
+  TimerRef timer = rt().send_after(target, std::chrono::hours(1), Tick{1});
+  EXPECT_EQ(rt().cancel_timer(timer), std::nullopt);
+}
+
+TEST_P(TimerTest, ReadTimerGivesTheTimeLeftAndLeavesTheTimer) {
+  Inbox inbox(rt());
+  TimerRef timer = rt().send_after(inbox.pid(), 1000ms, Tick{5});
+  if (deterministic()) rt().advance_time(300ms);
+  std::optional<std::chrono::milliseconds> left = rt().read_timer(timer);
+  ASSERT_TRUE(left.has_value());
+  EXPECT_LE(left->count(), deterministic() ? 700 : 1000);
+  EXPECT_GT(left->count(), 0);
+  EXPECT_TRUE(rt().read_timer(timer).has_value()) << "reading does not cancel";
+  EXPECT_EQ(must_receive<Tick>(inbox).n, 5);
+  EXPECT_EQ(rt().read_timer(timer), std::nullopt) << "a fired timer is gone";
+}
+
+// erlang:send_after/3 to an atom: the name is looked up when the timer fires.
+TEST_P(TimerTest, SendAfterToANameFindsWhoHasItWhenItFires) {
+  Inbox inbox(rt());
+  TimerRef timer = rt().send_after(std::string("late"), 50ms, Tick{9});
+  ASSERT_TRUE(inbox.context().register_name("late").ok());
+  EXPECT_EQ(must_receive<Tick>(inbox).n, 9);
+  EXPECT_EQ(rt().read_timer(timer), std::nullopt);
+}
+
+TEST_P(TimerTest, SendAfterToANameNobodyHasIsDropped) {
+  Inbox inbox(rt());
+  rt().send_after(std::string("nobody"), 10ms, Tick{1});
+  rt().send_after(inbox.pid(), 50ms, Tick{2});
+  EXPECT_EQ(must_receive<Tick>(inbox).n, 2);
+  ASSERT_TRUE(inbox.context().register_name("nobody").ok());
+  EXPECT_TRUE(nothing_of_type<Tick>(inbox)) << "the earlier timer did not wait for the name";
+}
+
 PLEXUS_INSTANTIATE_SCHEDULERS(TimerTest);
 
 }  // namespace

@@ -83,7 +83,9 @@ class Context {
 
   // Calls `to` with `request` and waits for its reply of type R, as
   // gen_server:call: kNoProc if `to` is not alive, kExited if it exits before
-  // replying, kTimeout after `timeout`, kBadType if the reply is not an R.
+  // replying, kTimeout after `timeout`, kBadType if the reply is not an R. A
+  // call to oneself exits the caller at once with `{calling_self,{call,Pid}}`
+  // (it could only time out), as gen_server:call does.
   template <class R, class Req>
   Task<Result<R>> call(Pid to, Req request,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
@@ -113,7 +115,8 @@ class Context {
   // Removes the link; no exit signal from it reaches this process afterwards.
   void unlink(Pid pid) const;
   // Monitors `pid`: exactly one Down{ref, pid, reason} arrives, at once with
-  // `noproc` if `pid` is not alive.
+  // `noproc` if `pid` is not alive. Monitoring oneself makes no monitor (the
+  // ref names none; no Down comes), as in Erlang.
   Ref monitor(Pid pid) const;
   // Removes the monitor; no Down for it arrives afterwards. With Flush::kYes a
   // Down that already arrived is removed too. True if the monitor was active.

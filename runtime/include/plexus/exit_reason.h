@@ -12,7 +12,9 @@ namespace plexus {
 
 // An exit reason, with Erlang's meaning:
 //   normal        the process finished; does not kill non-trapping linked processes
-//   kill          sent with exit(pid, kill): untrappable; the victim exits with `killed`
+//   kill          sent with exit(pid, kill): untrappable; the victim exits with `killed`.
+//                 A process that exits with reason kill itself is seen exiting with
+//                 kill, which is then an ordinary reason (trappable), as in Erlang
 //   killed        the reason of a process that was killed, as links and monitors see it
 //   shutdown      an orderly stop requested by a supervisor (optionally with a detail)
 //   noproc        the process did not exist
@@ -62,10 +64,6 @@ class ExitReason {
   std::string_view detail() const {
     return detail_ ? std::string_view(*detail_) : std::string_view();
   }
-
-  // What linked and monitoring processes see when a process exits with this
-  // reason: `kill` becomes `killed`, everything else is unchanged.
-  ExitReason as_propagated() const { return kind_ == Kind::kKill ? killed() : *this; }
 
   // The term of an error(Term) reason; null for every other reason.
   const Term* term() const { return has_term_ ? &term_ : nullptr; }

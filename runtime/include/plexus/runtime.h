@@ -120,9 +120,22 @@ class Runtime {
                        detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage,
                                                               std::forward<T>(msg)));
   }
+  // Sends `msg` after `delay` to the process registered as `name` when the
+  // timer fires (none by then: the message is dropped), as
+  // erlang:send_after/3 with an atom.
+  template <class T, class Rep, class Period>
+  TimerRef send_after(const std::string& name, std::chrono::duration<Rep, Period> delay, T&& msg) {
+    return start_named_timer(name, detail::to_ms(delay),
+                             detail::make_envelope<std::decay_t<T>>(detail::EnvelopeKind::kMessage,
+                                                                    std::forward<T>(msg)));
+  }
   // Cancels a timer; returns the time it had left, or nothing if it already
-  // fired or was cancelled.
+  // fired, was cancelled, or its target process exited (a process's timers
+  // go with it), as erlang:cancel_timer/1.
   std::optional<std::chrono::milliseconds> cancel_timer(TimerRef timer);
+  // The time a timer has left, or nothing as for cancel_timer, which it does
+  // not do (erlang:read_timer/1).
+  std::optional<std::chrono::milliseconds> read_timer(TimerRef timer) const;
 
   // Live processes.
   size_t process_count() const;
@@ -175,6 +188,7 @@ class Runtime {
   Pid start(detail::Process* p);
   detail::Process* allocate_process(detail::ProcessKind kind);
   TimerRef start_timer(Pid to, int64_t delay_ms, detail::Envelope* env);
+  TimerRef start_named_timer(std::string name, int64_t delay_ms, detail::Envelope* env);
   template <class F, class... Args>
   detail::Process* make_process(F&& body, Args&&... args);
   template <class S, class... Args>

@@ -127,7 +127,6 @@ void check_reason(const wire::Reason& w) {
   ExitReason r = pd::from_wire(w);
   FUZZ_CHECK(static_cast<int>(r.kind()) <= static_cast<int>(ExitReason::Kind::kException));
   (void)r.to_string();
-  (void)r.as_propagated();
   wire::Reason again;
   pd::to_wire(r, &again);
   FUZZ_CHECK(static_cast<int>(again.kind()) == static_cast<int>(r.kind()));

@@ -23,6 +23,9 @@ namespace detail {
 // Returns its pid (or the null pid).
 Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref);
 
+// The reason a call to oneself exits with: {calling_self,{call,<<"<0.5.1>">>}}.
+ExitReason calling_self(Pid self);
+
 // Marks `ref` as the call this process waits for (replies with other refs are
 // dropped on arrival, as stale), or clears it.
 void set_pending_call(Process* p, Ref ref);
@@ -35,6 +38,7 @@ Task<Result<R>> call_coroutine(Context self, Pid to, Req request,
   if constexpr (!WireMessage<Req> || !WireMessage<R>) {
     if (to.node != 0) co_return not_a_wire_type(to, WireMessage<Req> ? typeid(R) : typeid(Req));
   }
+  if (to == self.self()) self.exit(calling_self(to));
   Ref ref = self.monitor(to);
   set_pending_call(RuntimeAccess::process(self), ref);
   auto* env = make_envelope<Req>(EnvelopeKind::kCall, std::move(request));

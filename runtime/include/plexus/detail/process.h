@@ -51,6 +51,7 @@ struct Process {
   std::atomic<bool> kill_pending{false};  // exit(pid, kill) sent: alive() is false at once
   std::atomic<uint32_t> free_next{0};     // free-list link (index + 1; 0 = end)
   std::atomic<bool> registered{false};    // has a registered name (the registry holds it)
+  std::atomic<bool> has_timers{false};    // send_after targeted it: its exit cancels them
 
   // ---- owned by the process (touched only by the thread running it)
   uint32_t index = 0;
