@@ -213,8 +213,11 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
     p->extras = nullptr;
   }
 
-  // What was never received is dropped; link and monitor requests that
-  // arrived too late are answered with noproc.
+  // What was never received is dropped. A link or monitor request that
+  // reached this incarnation before its mailbox closed is answered with the
+  // exit reason, as BEAM handles the signals still queued at an exit; one
+  // that came later, or was meant for an earlier incarnation, finds no
+  // process (noproc, in push and take_arrival).
   for (Envelope* env = p->queue_head; env;) {
     Envelope* next = env->next;
     delete env;
@@ -223,10 +226,13 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   p->queue_head = p->queue_tail = nullptr;
   if (arrived != kWaiting && arrived != kClosed) {
     for_each_arrival(arrived, [&](Envelope* env) {
-      if (env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor) {
-        on_dead_target(Pid{0, p->index, env->target_serial}, env);
-      } else {
+      bool tie = env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor;
+      if (!tie) {
         delete env;
+      } else if (env->target_serial == self.serial) {
+        on_dead_target(self, env, reason);
+      } else {
+        on_dead_target(Pid{0, p->index, env->target_serial}, env);
       }
     });
   }

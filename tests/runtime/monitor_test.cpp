@@ -2,8 +2,11 @@
 // without flush; monitoring a dead pid; spawn_monitor.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "plexus/plexus.h"
@@ -272,6 +275,24 @@ TEST_P(MonitorTest, MonitoringOneselfMakesNoMonitor) {
   rt().send(p, Stop{});
   EXPECT_TRUE(must_receive_down(inbox, watch).reason.is_normal());
   EXPECT_TRUE(nothing_of_type<Down>(inbox));
+}
+
+// A monitor request that reached a process before it exited is answered with
+// its exit reason, even if the process never looked at its mailbox again, as
+// BEAM handles the signals still queued at an exit. (Only one that arrives
+// after the exit finds no process: noproc.)
+TEST_P(MonitorTest, AMonitorQueuedAtTheExitGetsTheExitReason) {
+  Inbox inbox(rt());
+  auto go = std::make_shared<std::atomic<bool>>(false);
+  Pid p = rt().spawn([go](Context self) {
+    while (!go->load()) std::this_thread::yield();
+    self.exit(ExitReason::error("busy, then gone"));
+  });
+  Ref ref = inbox.context().monitor(p);
+  go->store(true);
+  EXPECT_EQ(must_receive_down(inbox, ref).reason, ExitReason::error("busy, then gone"));
+  Ref late = inbox.context().monitor(p);
+  EXPECT_EQ(must_receive_down(inbox, late).reason, ExitReason::noproc());
 }
 
 PLEXUS_INSTANTIATE_SCHEDULERS(MonitorTest);
