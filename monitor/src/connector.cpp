@@ -124,8 +124,11 @@ void Connector::send_instructions() {
     out.add_serial(target.serial);
   }
   out.add_runs(run);
-  (void)self().send(proxy_, std::move(out));
-  add(state_->counters.connector_sweep, n);  // after the send: tests wait on it
+  // Published at once (a process's own sends leave at the end of its turn):
+  // a sweep counted has reached the Proxy's mailbox, so whoever reads the
+  // counter and then pings the Proxy is answered after the Proxy applied it.
+  (void)self().runtime().send(proxy_, std::move(out));
+  add(state_->counters.connector_sweep, n);
 }
 
 void Connector::ping() {

@@ -253,6 +253,21 @@ TEST_P(ZenBlackBoxTest, ThreeMonitorsOnOnePidGiveThreeDowns) {
   for (Ref ref : refs) EXPECT_FALSE(has_zen_down(ref));
 }
 
+// settle() means the monitor is in place: a death after it reads as its
+// reason, never as noproc. (A sweep used to be counted while its
+// instructions still waited for the end of the Connector's turn, and a ping
+// sent after the count could reach the Proxy first.)
+TEST_P(ZenBlackBoxTest, ADeathAfterSettleIsNeverNoproc) {
+  for (int round = 0; round < 300; ++round) {
+    Pid t = target();
+    Ref ref = zmon(t);
+    settle();
+    rt().exit(t, ExitReason::kill());
+    zen::Down d = must_receive_zen_down(ref);
+    ASSERT_EQ(d.reason, ExitReason::killed()) << "round " << round;
+  }
+}
+
 TEST_P(ZenBlackBoxTest, AnAlreadyDeadPidGivesNoproc) {
   Pid t = target();
   Ref plain = inbox().context().monitor(t);
