@@ -1,5 +1,8 @@
 #include "plexus/context.h"
 
+#include <optional>
+
+#include "plexus/detail/init_ack.h"
 #include "plexus/runtime.h"
 #include "runtime_impl.h"
 
@@ -17,6 +20,42 @@ void finish_receive(Process* p) {
 }
 
 void set_pending_call(Process* p, Ref ref) { p->pending_call = ref; }
+
+void set_parent(Process* child, Pid parent) { child->parent = parent; }
+
+void ack_init(Context self, const Status& status) {
+  Process* p = RuntimeAccess::process(self);
+  impl_of(p).ack_init(p, status);
+}
+
+Task<Result<Pid>> start_and_await_init(Context self, Process* child, bool link) {
+  if (!child) {
+    co_return Status(StatusCode::kResourceExhausted, "process table full or shutting down");
+  }
+  Ref ref = self.runtime().make_ref();
+  child->parent = self.self();
+  child->init_ack = ref;
+  Pid pid = start_related(RuntimeAccess::process(self), child, link, ref);
+  std::optional<Result<Pid>> result;
+  co_await self.receive(
+      match([ref](const InitAck& a) { return a.ref == ref; },
+            [&](InitAck& a) {
+              if (a.status.ok()) {
+                result.emplace(pid);
+              } else if (a.status.code() == StatusCode::kIgnored) {
+                result.emplace(Pid{});
+              } else {
+                result.emplace(std::move(a.status));
+              }
+            }),
+      match([ref](const Down& d) { return d.ref == ref; },
+            [&](const Down& d) {
+              result.emplace(Status(StatusCode::kExited,
+                                    "exited before its init was done: " + d.reason.to_string()));
+            }));
+  self.demonitor(ref, Flush::kYes);
+  co_return std::move(*result);
+}
 
 ExitReason calling_self(Pid self) {
   return ExitReason::error(

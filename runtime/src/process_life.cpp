@@ -100,22 +100,44 @@ bool RuntimeImpl::server_callback(Process* p, F&& callback) {
   return true;
 }
 
+bool RuntimeImpl::init_server(Process* p) {
+  Server* s = p->server;
+  s->process_ = p;
+  ExitReason failure;
+  Status status;
+  try {
+    status = s->init();
+    if (!status.ok() && status.code() != StatusCode::kIgnored) {
+      failure = ExitReason::error(status.to_string());
+    }
+  } catch (...) {
+    failure = reason_from_current_exception();
+    status = Status(StatusCode::kExited, "init() threw: " + failure.to_string());
+  }
+  ack_init(p, status);
+  if (status.ok()) return true;
+  terminate(p, status.code() == StatusCode::kIgnored ? ExitReason::normal() : failure,
+            /*call_server_terminate=*/false);
+  return false;
+}
+
+void RuntimeImpl::ack_init(Process* p, const Status& status) {
+  if (!p->init_ack) return;
+  // A start that failed or declined unlinks first, so that the starter gets
+  // an answer, not an exit signal (as OTP's proc_lib:init_fail).
+  if (!status.ok() && p->extras && p->extras->links.erase(p->parent)) {
+    send_signal<NoPayload>(p->parent, EnvelopeKind::kUnlink, p->pid(), Ref{});
+  }
+  send_signal<InitAck>(p->parent, EnvelopeKind::kMessage, p->pid(), Ref{},
+                       InitAck{p->init_ack, status});
+  p->init_ack = Ref{};
+}
+
 void RuntimeImpl::run_server(Process* p) {
   Server* s = p->server;
   if (!p->started) {
     p->started = true;
-    s->process_ = p;
-    Status status;
-    try {
-      status = s->init();
-    } catch (...) {
-      terminate(p, reason_from_current_exception(), /*call_server_terminate=*/false);
-      return;
-    }
-    if (!status.ok()) {
-      terminate(p, ExitReason::error(status.to_string()), /*call_server_terminate=*/false);
-      return;
-    }
+    if (!init_server(p)) return;
   }
   bool turn_start = true;
   for (;;) {
@@ -147,6 +169,15 @@ void RuntimeImpl::run_server(Process* p) {
     --p->budget;
     p->remove_private(nullptr, env);
     if (p->timer_id != 0) cancel_timeout(p);
+    if (env->kind == EnvelopeKind::kMessage && env->type == type_id<Exit>() &&
+        payload<Exit>(env).from == p->parent) {
+      // A trapping Server stops with its parent's exit, running terminate(),
+      // as gen_server does.
+      ExitReason reason = payload<Exit>(env).reason;
+      delete env;
+      terminate(p, reason);
+      return;
+    }
     Message msg(env);
     bool alive = server_callback(p, [&](Server* server) {
       switch (env->kind) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "flat_map.h"
+#include "plexus/detail/init_ack.h"
 #include "plexus/runtime.h"
 #include "plexus/server.h"
 #include "plexus/spi/distribution.h"
@@ -168,6 +169,15 @@ class RuntimeImpl {
   void handle_signal(Process* p, Envelope* env);
   void run_coroutine(Process* p);
   void run_server(Process* p);
+  // Runs a Server's init() and acks its starter; false if it ended the process.
+  bool init_server(Process* p);
+
+ public:
+  // Sends the waiting starter of `p` (if any) its InitAck (see ack_init in
+  // plexus/detail/init_ack.h). Owner only.
+  void ack_init(Process* p, const Status& status);
+
+ private:
   void finish_body(Process* p);
   // Runs one Server callback; false if it ended the process.
   template <class F>

@@ -24,6 +24,8 @@ const char* status_code_name(StatusCode code) {
       return "resource_exhausted";
     case StatusCode::kShutdown:
       return "shutdown";
+    case StatusCode::kIgnored:
+      return "ignored";
     case StatusCode::kUnavailable:
       return "unavailable";
   }

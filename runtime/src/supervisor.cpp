@@ -4,9 +4,13 @@
 #include <deque>
 #include <optional>
 
+#include "plexus/detail/init_ack.h"
 #include "plexus/runtime.h"
+#include "runtime_impl.h"
 
 namespace plexus {
+
+Task<Result<Pid>> ChildStart::operator()(Context sup) const { return fn_(sup); }
 
 namespace req = supervisor_requests;
 
@@ -19,7 +23,7 @@ struct Child {
 
 // A supervisor's whole state; the process body below owns it.
 struct SupervisorState {
-  Pid parent;
+  Pid parent;  // null: started from outside any process (Runtime::exit is its parent's signal)
   bool dynamic = false;
   RestartStrategy strategy = RestartStrategy::kOneForOne;
   int max_restarts = 3;
@@ -86,9 +90,22 @@ Task<> shutdown_range(Context self, SupervisorState& st, size_t from) {
     co_await shutdown_child(self, st.children[i - 1]);
 }
 
+// Starts one child: its pid, an OK null pid if it declined (ignore), or why it
+// failed (a start that throws has failed too, as OTP catches it).
+Task<Result<Pid>> start_one(Context self, const ChildSpec& spec) {
+  if (!spec.start) co_return Status(StatusCode::kInvalidArgument, "child spec without a start");
+  try {
+    co_return co_await spec.start(self);
+  } catch (...) {
+    co_return Status(StatusCode::kExited, "start of '" + spec.id + "' threw: " +
+                                              detail::reason_from_current_exception().to_string());
+  }
+}
+
 // Starts children [from, end) in order, dropping temporary ones that are not
-// running. Returns false if the restart intensity was exceeded.
-bool restart_range(Context self, SupervisorState& st, size_t from, size_t failed) {
+// running. A start that fails is retried, each failure counted as a restart.
+// Returns false if the restart intensity was exceeded.
+Task<bool> restart_range(Context self, SupervisorState& st, size_t from, size_t failed) {
   for (size_t i = from; i < st.children.size();) {
     Child& c = st.children[i];
     if (c.pid) {
@@ -99,16 +116,26 @@ bool restart_range(Context self, SupervisorState& st, size_t from, size_t failed
       st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(i));
       continue;
     }
-    c.pid = c.spec.start(self);
-    if (!c.pid) {
-      self.runtime().log(LogLevel::kError, "supervisor " + self.self().to_string() + ": child '" +
-                                               c.spec.id + "' failed to restart");
-      if (intensity_exceeded(self, st)) return false;
+    Result<Pid> started = co_await start_one(self, c.spec);
+    if (!started.ok()) {
+      self.runtime().log(LogLevel::kError,
+                         "supervisor " + self.self().to_string() + ": child '" + c.spec.id +
+                             "' failed to restart: " + started.status().message());
+      if (intensity_exceeded(self, st)) co_return false;
       continue;  // try again
     }
+    st.children[i].pid = *started;  // (a null pid: it declined)
     ++i;
   }
-  return true;
+  co_return true;
+}
+
+// {failed_to_start_child,Id,Reason}, the detail of the shutdown a supervisor
+// exits with when a child does not start.
+std::string failed_to_start(const std::string& id, const Status& why) {
+  return Term::tuple(
+             {Term::atom("failed_to_start_child"), Term::binary(id), Term::binary(why.message())})
+      .to_string();
 }
 
 ChildCounts count(const SupervisorState& st) {
@@ -134,7 +161,10 @@ std::vector<ChildInfo> infos(const SupervisorState& st) {
   return out;
 }
 
+// The running child with `pid` (never a child that is not running: the null
+// pid names no child).
 std::optional<size_t> find_by_pid(const SupervisorState& st, Pid pid) {
+  if (!pid) return std::nullopt;
   for (size_t i = 0; i < st.children.size(); ++i) {
     if (st.children[i].pid == pid) return i;
   }
@@ -150,15 +180,23 @@ std::optional<size_t> find_by_id(const SupervisorState& st, const std::string& i
 
 Task<> supervisor_body(Context self, SupervisorState st) {
   self.trap_exit(true);
-  for (size_t i = 0; i < st.children.size(); ++i) {
+  for (size_t i = 0; i < st.children.size();) {
     Child& c = st.children[i];
-    c.pid = c.spec.start(self);
-    if (!c.pid) {
-      std::string id = c.spec.id;
+    Result<Pid> started = co_await start_one(self, c.spec);
+    if (!started.ok()) {
+      std::string detail = failed_to_start(c.spec.id, started.status());
       co_await shutdown_range(self, st, 0);
-      self.exit(ExitReason::shutdown("failed_to_start_child " + id));
+      detail::ack_init(self, Status(StatusCode::kShutdown, detail));
+      self.exit(ExitReason::shutdown(detail));
     }
+    if (!*started && !st.dynamic && c.spec.restart == Restart::kTemporary) {
+      st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(i));  // ignored, gone
+      continue;
+    }
+    st.children[i].pid = *started;
+    ++i;
   }
+  detail::ack_init(self, Status::OK());
 
   for (;;) {
     // What the handlers decided; acted on after the receive, where we may wait.
@@ -166,15 +204,16 @@ Task<> supervisor_body(Context self, SupervisorState st) {
     std::optional<size_t> failed;
     std::optional<std::pair<From, size_t>> terminate;
     std::optional<std::pair<From, size_t>> restart;
+    std::optional<std::pair<From, ChildSpec>> start;
 
     co_await self.receive(
         [&](Exit& e) {
-          if (st.parent && e.from == st.parent) {
+          if (e.from == st.parent) {
             stop = e.reason;
             return;
           }
           std::optional<size_t> i = find_by_pid(st, e.from);
-          if (!i) return;  // an old child we already stopped
+          if (!i) return;  // an old child we already stopped, or a stranger
           Child& c = st.children[*i];
           c.pid = Pid{};
           if (!should_restart(c.spec, e.reason)) {
@@ -195,11 +234,6 @@ Task<> supervisor_body(Context self, SupervisorState st) {
         [&](Call<req::CountChildren>& c) { self.reply(c.from, count(st)); },
         [&](Call<req::StartChild>& c) {
           ChildSpec& spec = c.request.spec;
-          if (!spec.start) {
-            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument,
-                                                  "child spec without a start function")));
-            return;
-          }
           if (!st.dynamic && find_by_id(st, spec.id)) {
             self.reply(c.from, Result<Pid>(Status(StatusCode::kAlreadyExists,
                                                   "child '" + spec.id + "' exists")));
@@ -211,19 +245,12 @@ Task<> supervisor_body(Context self, SupervisorState st) {
                        Result<Pid>(Status(StatusCode::kResourceExhausted, "max_children reached")));
             return;
           }
-          Pid pid = spec.start(self);
-          if (!pid) {
-            self.reply(c.from, Result<Pid>(Status(StatusCode::kInvalidArgument,
-                                                  "child '" + spec.id + "' failed to start")));
-            return;
-          }
-          st.children.push_back(Child{std::move(spec), pid});
-          self.reply(c.from, Result<Pid>(pid));
+          start.emplace(c.from, std::move(spec));
         },
         [&](Call<req::TerminateChild>& c) {
           std::optional<size_t> i =
               st.dynamic ? find_by_pid(st, c.request.pid) : find_by_id(st, c.request.id);
-          if (!i || (st.dynamic && !c.request.pid)) {
+          if (!i) {
             self.reply(c.from, Result<bool>(Status(StatusCode::kNotFound, "no such child")));
             return;
           }
@@ -256,18 +283,30 @@ Task<> supervisor_body(Context self, SupervisorState st) {
       co_await shutdown_range(self, st, 0);
       self.exit(*stop);
     }
+    if (start) {
+      auto& [from, spec] = *start;
+      Result<Pid> started = co_await start_one(self, spec);
+      // A spec whose start failed is not kept; one that declined is kept
+      // (not running) by a static supervisor, as OTP does.
+      if (started.ok() && (*started || !st.dynamic)) {
+        st.children.push_back(Child{std::move(spec), *started});
+      }
+      self.reply(from, std::move(started));
+    }
     if (terminate) {
       auto [from, i] = *terminate;
       co_await shutdown_child(self, st.children[i]);
-      if (st.dynamic) st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(i));
+      // A temporary child's spec goes with it (restart_child then finds none).
+      if (st.dynamic || st.children[i].spec.restart == Restart::kTemporary) {
+        st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(i));
+      }
       self.reply(from, Result<bool>(true));
     }
     if (restart) {
       auto [from, i] = *restart;
-      Child& c = st.children[i];
-      c.pid = c.spec.start(self);
-      self.reply(from, c.pid ? Result<Pid>(c.pid)
-                             : Result<Pid>(Status(StatusCode::kInvalidArgument, "start failed")));
+      Result<Pid> started = co_await start_one(self, st.children[i].spec);
+      if (started.ok()) st.children[i].pid = *started;
+      self.reply(from, std::move(started));
     }
     if (failed) {
       size_t i = *failed;
@@ -283,7 +322,7 @@ Task<> supervisor_body(Context self, SupervisorState st) {
           co_await shutdown_range(self, st, i + 1);
           break;
       }
-      if (!restart_range(self, st, first, i)) {
+      if (!co_await restart_range(self, st, first, i)) {
         co_await shutdown_range(self, st, 0);
         self.exit(ExitReason::shutdown());
       }
@@ -341,6 +380,31 @@ Pid start_dynamic_supervisor(Runtime& runtime, DynamicSupervisorFlags flags) {
 }
 
 namespace supervisor {
+
+Task<Result<Pid>> start_link(Context parent, SupervisorFlags flags,
+                             std::vector<ChildSpec> children) {
+  return detail::start_and_await_init(
+      parent,
+      detail::RuntimeAccess::make_process(parent.runtime(), supervisor_body,
+                                          make_state(parent.self(), flags, std::move(children))),
+      true);
+}
+
+Task<Result<Pid>> start_dynamic_link(Context parent, DynamicSupervisorFlags flags) {
+  return detail::start_and_await_init(
+      parent,
+      detail::RuntimeAccess::make_process(parent.runtime(), supervisor_body,
+                                          make_dynamic_state(parent.self(), flags)),
+      true);
+}
+
+ChildStart child(SupervisorFlags flags, std::vector<ChildSpec> children) {
+  return ChildStart([flags, children](Context sup) { return start_link(sup, flags, children); });
+}
+
+ChildStart dynamic_child(DynamicSupervisorFlags flags) {
+  return ChildStart([flags](Context sup) { return start_dynamic_link(sup, flags); });
+}
 
 Task<Result<Pid>> start_child(Context self, Pid sup, ChildSpec spec) {
   return call_unwrapped<Pid>(self, sup, req::StartChild{std::move(spec)});

@@ -105,9 +105,19 @@ class Context {
   // Spawns and monitors atomically.
   template <class F, class... Args>
   std::pair<Pid, Ref> spawn_monitor(F&& body, Args&&... args) const;
-  // Starts a Server of type S, linked to this process.
+  // Starts a Server of type S, linked to this process, without waiting for
+  // its init() (a failure there reaches this process as an exit signal).
   template <class S, class... Args>
   Pid spawn_server_link(Args&&... args) const;
+  // Starts a Server of type S linked to this process and waits for its
+  // init(), as gen_server:start_link: its pid; an OK result with the null pid
+  // if it declined (Server::ignore); or why it failed (init's error, or kExited
+  // if it died first), with no exit signal from it.
+  template <class S, class... Args>
+  Task<Result<Pid>> start_server_link(Args... args) const;
+  // The same, not linked (gen_server:start).
+  template <class S, class... Args>
+  Task<Result<Pid>> start_server(Args... args) const;
 
   // Links to `pid` (idempotent). If `pid` is not alive: a trapping process
   // gets Exit{pid, noproc}; otherwise kNoProc is returned.

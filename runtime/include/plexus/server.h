@@ -16,21 +16,37 @@ namespace detail {
 class RuntimeImpl;
 }
 
-// Subclass and override what you need; start with Runtime::spawn_server<S>()
-// or Context::spawn_server_link<S>(). Callbacks run one at a time in the
-// server's process; messages arrive in order:
+// Subclass and override what you need. Start one as gen_server does: with
+// Context::start_server_link<S>() (linked; waits for init(), as
+// gen_server:start_link) or Context::start_server<S>() (unlinked, as
+// gen_server:start); or without waiting with Context::spawn_server_link<S>()
+// or Runtime::spawn_server<S>(). Callbacks run one at a time in the server's
+// process; messages arrive in order:
 //   a call()   -> handle_call(request, from); reply now or later with reply()
 //   a cast()   -> handle_cast(msg)
 //   any other  -> handle_info(msg) (Exit and Down too, see trap_exit)
 // An exception thrown by a callback ends the process with that exception as
 // its reason, after terminate().
+//
+// Its parent is the process that started it (the outside world for
+// Runtime::spawn_server). A server that traps exits stops when an exit
+// signal from its parent arrives: terminate() runs with the parent's reason,
+// and the server exits with it (a supervisor's shutdown reaches it this
+// way). One that does not trap is ended by the signal at once, without
+// terminate(), as in OTP.
 class Server {
  public:
   virtual ~Server() = default;
 
-  // Runs first, in the new process. A non-OK status ends the process with an
-  // error reason made of the status text (terminate is not called).
+  // Runs first, in the new process; a starter that waits
+  // (start_server_link) waits for it. An error ends the process with an error
+  // reason made of the status text, as a throw ends it with the exception
+  // (terminate is not called; a waiting starter gets the error and no exit
+  // signal). ignore() declines to start: the process ends with reason
+  // normal, and a waiting starter gets an OK result with the null pid.
   virtual Status init() { return Status::OK(); }
+  // What init() returns to decline to start (OTP's `ignore`).
+  static Status ignore() { return Status(StatusCode::kIgnored, "ignore"); }
   // Default: ends the server with an "unexpected call" error, as gen_server.
   virtual void handle_call(Message& request, const From& from);
   // Default: ends the server with an "unexpected cast" error.

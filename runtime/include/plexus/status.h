@@ -22,6 +22,7 @@ enum class StatusCode {
   kResourceExhausted,
   kShutdown,     // the runtime (or the callee) is shutting down
   kUnavailable,  // a node that cannot be reached
+  kIgnored,      // a start that declined: nothing runs (OTP's `ignore`; see Server::init)
 };
 
 const char* status_code_name(StatusCode code);

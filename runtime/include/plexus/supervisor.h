@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "plexus/context.h"
@@ -36,12 +37,40 @@ struct Shutdown {
   static Shutdown infinity() { return {Kind::kInfinity, std::chrono::milliseconds(0)}; }
 };
 
+// How a supervisor starts a child, called in the supervisor's process, which
+// the child must be linked to. Any callable of the supervisor's Context that
+// returns
+//   - a Pid: `[](Context sup) { return sup.spawn_link(worker); }` (a null pid:
+//     the start failed);
+//   - a Result<Pid>: an error is a failed start with its reason, an OK null
+//     pid a child that declined to start (OTP's `ignore`);
+//   - a Task<Result<Pid>>, the same awaited: a start that waits, as
+//     Context::start_server_link does (see server_child below).
+// A start that throws has failed, with the exception as its reason.
+class ChildStart {
+ public:
+  ChildStart() = default;
+  template <class F>
+  requires std::is_invocable_v<F&, Context> ChildStart(F f);  // NOLINT: implicit by design
+
+  explicit operator bool() const { return static_cast<bool>(fn_); }
+  // The child's pid, an OK null pid for `ignore`, or why it did not start.
+  Task<Result<Pid>> operator()(Context sup) const;
+
+ private:
+  std::function<Task<Result<Pid>>(Context)> fn_;
+};
+
+// A child that is a Server of type S made from `args` (copied for each
+// start), started with start_server_link: the supervisor waits for its
+// init(), whose error is a failed start and whose ignore() an ignored one.
+template <class S, class... Args>
+ChildStart server_child(Args... args);
+
 struct ChildSpec {
   std::string id;
-  // Starts the child linked to the supervisor, in the supervisor's process:
-  // `[](Context sup) { return sup.spawn_link(worker); }`. A null pid means the
-  // start failed.
-  std::function<Pid(Context)> start;
+  // Starts the child linked to the supervisor (see ChildStart).
+  ChildStart start;
   Restart restart = Restart::kPermanent;
   Shutdown shutdown = Shutdown::after(std::chrono::milliseconds(5000));
   bool supervisor = false;  // the child is itself a supervisor (for count_children)
@@ -88,7 +117,10 @@ struct DeleteChild {
 }  // namespace supervisor_requests
 
 // Starts a supervisor with `children`, started in order; linked to `parent`.
-// If a child's start fails, the supervisor stops the ones started and exits.
+// If a child's start fails, the supervisor stops the ones started and exits
+// with {shutdown,{failed_to_start_child,Id,Reason}}. An exit signal from its
+// parent (for a top-level one, from outside any process: Runtime::exit)
+// stops its children in reverse order, then it exits with that reason.
 Pid start_supervisor(Context parent, SupervisorFlags flags, std::vector<ChildSpec> children);
 // The same, not linked to anything (a top-level supervisor).
 Pid start_supervisor(Runtime& runtime, SupervisorFlags flags, std::vector<ChildSpec> children);
@@ -107,6 +139,18 @@ Pid start_dynamic_supervisor(Runtime& runtime, DynamicSupervisorFlags flags);
 // Client calls, from a process body. (From a thread, use Inbox::call with the
 // requests above.)
 namespace supervisor {
+// Starts a supervisor linked to `parent` and waits until its children have
+// started, as supervisor:start_link: its pid, or why it did not start.
+Task<Result<Pid>> start_link(Context parent, SupervisorFlags flags,
+                             std::vector<ChildSpec> children);
+Task<Result<Pid>> start_dynamic_link(Context parent, DynamicSupervisorFlags flags);
+
+// A child that is a supervisor, started with start_link (for trees).
+ChildStart child(SupervisorFlags flags, std::vector<ChildSpec> children);
+ChildStart dynamic_child(DynamicSupervisorFlags flags);
+
+// The new child's pid; an OK null pid if it declined (ignore); or why it
+// failed, as supervisor:start_child.
 Task<Result<Pid>> start_child(Context self, Pid sup, ChildSpec spec);
 Task<Result<bool>> terminate_child(Context self, Pid sup, std::string id);
 Task<Result<bool>> terminate_child(Context self, Pid sup, Pid child);
@@ -117,3 +161,5 @@ Task<Result<ChildCounts>> count_children(Context self, Pid sup);
 }  // namespace supervisor
 
 }  // namespace plexus
+
+#include "plexus/detail/supervisor_templates.h"

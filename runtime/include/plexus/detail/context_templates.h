@@ -26,6 +26,12 @@ Pid start_related(Process* parent, Process* child, bool link, Ref monitor_ref);
 // The reason a call to oneself exits with: {calling_self,{call,<<"<0.5.1>">>}}.
 ExitReason calling_self(Pid self);
 
+// Starts `child` (null: the table was full) with `parent` as its parent,
+// linked to it or not, and waits for its InitAck (see Context::start_server).
+Task<Result<Pid>> start_and_await_init(Context parent, Process* child, bool link);
+// Makes `parent` the parent of a child not yet started.
+void set_parent(Process* child, Pid parent);
+
 // Marks `ref` as the call this process waits for (replies with other refs are
 // dropped on arrival, as stale), or clears it.
 void set_pending_call(Process* p, Ref ref);
@@ -135,9 +141,22 @@ std::pair<Pid, Ref> Context::spawn_monitor(F&& body, Args&&... args) const {
 
 template <class S, class... Args>
 Pid Context::spawn_server_link(Args&&... args) const {
-  return detail::start_related(
-      p_, detail::RuntimeAccess::make_server<S>(runtime(), std::forward<Args>(args)...), true,
-      Ref{});
+  detail::Process* child =
+      detail::RuntimeAccess::make_server<S>(runtime(), std::forward<Args>(args)...);
+  if (child) detail::set_parent(child, self());
+  return detail::start_related(p_, child, true, Ref{});
+}
+
+template <class S, class... Args>
+Task<Result<Pid>> Context::start_server_link(Args... args) const {
+  return detail::start_and_await_init(
+      *this, detail::RuntimeAccess::make_server<S>(runtime(), std::move(args)...), true);
+}
+
+template <class S, class... Args>
+Task<Result<Pid>> Context::start_server(Args... args) const {
+  return detail::start_and_await_init(
+      *this, detail::RuntimeAccess::make_server<S>(runtime(), std::move(args)...), false);
 }
 
 template <class R, class Req>

@@ -72,6 +72,12 @@ struct Process {
   uint64_t timeout_token = 0;  // identifies the armed receive/idle timeout
   uint64_t timer_id = 0;       // the armed timer (0: none)
   Ref pending_call;            // the call whose reply this process waits for
+  // The process that started it (null: the outside world), set before it
+  // runs. A Server that traps exits stops with its parent's exit reason.
+  Pid parent;
+  // A Server whose starter waits for its init(): the starter's monitor of
+  // it, under which the InitAck goes back (null: nobody waits).
+  Ref init_ack;
   ExitReason exit_reason;
   Runtime* runtime = nullptr;
   void* inbox = nullptr;  // the Inbox's waiter for kInbox processes
