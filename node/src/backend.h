@@ -42,8 +42,10 @@ class ConnectionHost {
   // One frame of an up connection; false (with *error) if it must close.
   virtual bool on_frame(Connection& conn, const wire::Frame& frame, std::string* error) = 0;
   virtual void on_closed(Connection& conn, const std::string& reason) = 0;
-  // Frames above this size close the connection.
+  // Frames above this size close an up connection.
   virtual size_t max_frame_size() const = 0;
+  // How long a connection may take to finish its handshake.
+  virtual std::chrono::milliseconds handshake_timeout() const = 0;
 
  protected:
   ~ConnectionHost() = default;

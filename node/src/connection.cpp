@@ -5,6 +5,7 @@
 namespace plexus::detail {
 
 namespace {
+// A read takes at most this much: the reader's buffer grows with what arrives.
 constexpr size_t kReadChunk = 64 * 1024;
 }
 
@@ -13,12 +14,20 @@ Connection::Connection(ConnectionHost& host, Backend& backend, Handshake handsha
       host_(host),
       handshake_(std::move(handshake)),
       peer_(peer),
-      reader_(host.max_frame_size()),
+      reader_(kHandshakeFrameLimit),
       started_(backend.now()),
       last_read_(started_),
       last_write_(started_) {}
 
-void Connection::start() { open_stream(); }
+void Connection::start() {
+  // The handshake must be done in time, whatever the peer sends (or not).
+  backend_.post_after(host_.handshake_timeout(),
+                      [weak = std::weak_ptr<Connection>(shared_from_this())] {
+                        auto self = weak.lock();
+                        if (self && !self->up_ && !self->closed_) self->close("handshake timed out");
+                      });
+  open_stream();
+}
 
 void Connection::stream_ready() {
   if (closed_) return;
@@ -30,7 +39,7 @@ void Connection::stream_ready() {
 
 void Connection::read_more() {
   size_t available = 0;
-  uint8_t* space = reader_.space(std::max(kReadChunk, reader_.missing()), &available);
+  uint8_t* space = reader_.space(kReadChunk, &available);
   read_some(space, available);
 }
 
@@ -50,12 +59,12 @@ void Connection::on_read(size_t n, const std::string& error) {
     if (up_) ++frames;
     if (next == FrameReader::Next::kTooLarge) {
       close("frame of " + std::to_string(reader_.announced()) + " bytes is above the limit of " +
-            std::to_string(host_.max_frame_size()));
+            std::to_string(reader_.max_frame_size()) + (up_ ? "" : " before the handshake"));
       return;
     }
     if (!on_frame(bytes)) return;
   }
-  if (up_ && frames > 0) {
+  if (up_) {
     // Once per read, not per frame: the peer's lock is the senders' too.
     MutexLock lock(peer_->mu);
     peer_->frames_in += frames;
@@ -87,6 +96,7 @@ bool Connection::on_frame(std::string_view bytes) {
       return false;
     }
     up_ = true;
+    reader_.set_max_frame_size(host_.max_frame_size());
     if (!out.empty()) write(std::move(out));
     flush();
     return true;

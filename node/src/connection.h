@@ -18,6 +18,10 @@ namespace plexus::detail {
 class Peer;
 struct WireType;
 
+// Frames before the handshake is done are small (a Hello, a proof): a
+// stranger may not make this node buffer more.
+inline constexpr size_t kHandshakeFrameLimit = 4096;
+
 // The protocol of a connection over a byte stream that a backend subclass
 // carries (TcpConnection, LoopbackConnection): the handshake first; then the
 // frames the peer sends go to the host, and what its Peer queued is written.
@@ -29,7 +33,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(ConnectionHost& host, Backend& backend, Handshake handshake, Peer* peer);
   virtual ~Connection() = default;
 
-  // Starts the handshake (after the stream's own, such as TLS).
+  // Starts the handshake (after the stream's own, such as TLS), to be done
+  // within the host's handshake timeout.
   void start();
   // Closes the stream once; the host hears of it with `reason`.
   void close(const std::string& reason);

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -199,14 +200,6 @@ void to_wire(const ExitReason& reason, wire::Reason* out) { to_proto(reason, out
 
 ExitReason from_wire(const wire::Reason& reason) { return from_proto(reason); }
 
-size_t FrameReader::missing() const {
-  size_t have = end_ - begin_;
-  if (have < kFrameHeaderSize) return kFrameHeaderSize - have;
-  const uint8_t* p = buf_.data() + begin_;
-  size_t n = size_t{p[0]} << 24 | size_t{p[1]} << 16 | size_t{p[2]} << 8 | size_t{p[3]};
-  return n > max_frame_size_ ? 0 : kFrameHeaderSize + n - have;
-}
-
 uint8_t* FrameReader::space(size_t min, size_t* available) {
   if (begin_ == end_) {
     begin_ = end_ = 0;
@@ -220,7 +213,8 @@ uint8_t* FrameReader::space(size_t min, size_t* available) {
       end_ -= begin_;
       begin_ = 0;
     }
-    if (buf_.size() - end_ < min) buf_.resize(end_ + min);
+    // Geometric growth: a buffer is never more than twice what arrived.
+    if (buf_.size() - end_ < min) buf_.resize(std::max(end_ + min, buf_.size() * 2));
   }
   *available = buf_.size() - end_;
   return buf_.data() + end_;

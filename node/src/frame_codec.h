@@ -72,10 +72,17 @@ void to_wire(const ExitReason& reason, wire::Reason* out);
 ExitReason from_wire(const wire::Reason& reason);
 
 // Splits a byte stream into frames. The connection reads straight into
-// space(); complete frames are then taken in place, without a copy.
+// space(); complete frames are then taken in place, without a copy. The
+// buffer grows with the bytes that arrive, not with the length a frame
+// announces: four bytes from a stranger allocate nothing.
 class FrameReader {
  public:
   explicit FrameReader(size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+
+  // Frames above `max` are refused from now on (a connection raises its limit
+  // once its handshake is done).
+  void set_max_frame_size(size_t max) { max_frame_size_ = max; }
+  size_t max_frame_size() const { return max_frame_size_; }
 
   // Room for at least `min` more bytes at the end of what was read.
   uint8_t* space(size_t min, size_t* available);
@@ -85,8 +92,6 @@ class FrameReader {
   // The next complete frame's bytes (without the length prefix), valid until
   // the next call to space().
   Next next(std::string_view* frame);
-  // Bytes still missing from the frame being read (at least a header's worth).
-  size_t missing() const;
   // The length the last kTooLarge frame announced.
   size_t announced() const { return announced_; }
 

@@ -350,10 +350,7 @@ void Membership::tick() {
   auto conns = connections_;
   for (auto& [raw, conn] : conns) {
     if (conn->is_closed()) continue;
-    if (!conn->is_up()) {
-      if (now - conn->started() > options_.connect_timeout) conn->close("handshake timed out");
-      continue;
-    }
+    if (!conn->is_up()) continue;  // its own timer bounds its handshake
     if (now - conn->last_read() > options_.tick_timeout) {
       conn->close("tick timeout: nothing heard for " +
                   std::to_string(options_.tick_timeout.count()) + " ms");

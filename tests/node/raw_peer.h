@@ -97,6 +97,14 @@ class RawSocket {
   }
 
   // False once the peer has closed (or the write timed out).
+  // The port this end is bound to (what the node's log lines name).
+  uint16_t local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+    return ntohs(addr.sin_port);
+  }
+
   bool write(std::string_view bytes) {
     while (!bytes.empty()) {
       ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
