@@ -56,13 +56,11 @@ Handshake Handshake::accept(Identity self, Admit admit) {
 
 void Handshake::start(std::string* out) {
   if (role_ != Role::kConnect || step_ != Step::kStart) return;
-  my_challenge_ = random_bytes(kChallengeSize);
   wire::Frame frame;
   wire::Hello* hello = frame.mutable_hello();
   hello->set_version(kProtocolVersion);
   hello->mutable_node()->set_name(self_.name);
   hello->mutable_node()->set_creation(self_.creation);
-  hello->set_challenge(my_challenge_);
   hello->set_expected_name(expected_peer_);
   append_frame(frame, out);
   step_ = Step::kAwaitReply;
@@ -88,8 +86,7 @@ Handshake::State Handshake::on_frame(const wire::Frame& frame, std::string* out)
       return on_proof(frame.proof(), out);
     case Step::kAwaitWelcome:
       if (!frame.has_welcome()) return fail("expected a Welcome frame");
-      step_ = Step::kEnd;
-      return state_ = State::kDone;
+      return on_welcome(frame.welcome());
     default:
       return fail("handshake frame out of order");
   }
@@ -113,7 +110,6 @@ Handshake::State Handshake::on_hello(const wire::Hello& hello, std::string* out)
   const std::string& name = hello.node().name();
   if (!parse_node_name(name).ok()) return fail("peer sent an invalid node name");
   if (hello.node().creation() == 0) return fail("peer sent creation 0");
-  if (hello.challenge().size() != kChallengeSize) return fail("bad challenge size");
   if (name == self_.name) return fail("peer claims this node's own name " + name);
   if (hello.expected_name() != self_.name) {
     return refuse(wire::HelloReply::WRONG_NODE,
@@ -126,10 +122,10 @@ Handshake::State Handshake::on_hello(const wire::Hello& hello, std::string* out)
   }
   peer_name_ = name;
   peer_creation_ = hello.node().creation();
+  // Nothing that depends on the cookie: the peer has proved nothing yet.
   my_challenge_ = random_bytes(kChallengeSize);
   reply->set_status(wire::HelloReply::OK);
   reply->set_challenge(my_challenge_);
-  reply->set_digest(handshake_digest(self_.cookie, kAcceptLabel, hello.challenge(), self_.name));
   append_frame(frame, out);
   step_ = Step::kAwaitProof;
   return state_;
@@ -152,16 +148,13 @@ Handshake::State Handshake::on_reply(const wire::HelloReply& reply, std::string*
   }
   if (reply.node().creation() == 0) return fail("peer sent creation 0");
   if (reply.challenge().size() != kChallengeSize) return fail("bad challenge size");
-  std::string expected =
-      handshake_digest(self_.cookie, kAcceptLabel, my_challenge_, reply.node().name());
-  if (!same_digest(expected, reply.digest())) {
-    return fail("wrong cookie: " + expected_peer_ + "'s digest does not match");
-  }
   peer_name_ = reply.node().name();
   peer_creation_ = reply.node().creation();
+  my_challenge_ = random_bytes(kChallengeSize);
   wire::Frame frame;
   frame.mutable_proof()->set_digest(
       handshake_digest(self_.cookie, kConnectLabel, reply.challenge(), self_.name));
+  frame.mutable_proof()->set_challenge(my_challenge_);
   append_frame(frame, out);
   step_ = Step::kAwaitWelcome;
   return state_;
@@ -172,9 +165,21 @@ Handshake::State Handshake::on_proof(const wire::Proof& proof, std::string* out)
   if (!same_digest(expected, proof.digest())) {
     return fail("wrong cookie: " + peer_name_ + "'s proof does not match");
   }
+  if (proof.challenge().size() != kChallengeSize) return fail("bad challenge size");
+  // The peer knows the cookie: now this side proves it does too.
   wire::Frame frame;
-  frame.mutable_welcome();
+  frame.mutable_welcome()->set_digest(
+      handshake_digest(self_.cookie, kAcceptLabel, proof.challenge(), self_.name));
   append_frame(frame, out);
+  step_ = Step::kEnd;
+  return state_ = State::kDone;
+}
+
+Handshake::State Handshake::on_welcome(const wire::Welcome& welcome) {
+  std::string expected = handshake_digest(self_.cookie, kAcceptLabel, my_challenge_, peer_name_);
+  if (!same_digest(expected, welcome.digest())) {
+    return fail("wrong cookie: " + expected_peer_ + "'s digest does not match");
+  }
   step_ = Step::kEnd;
   return state_ = State::kDone;
 }

@@ -10,7 +10,7 @@
 
 namespace plexus::detail {
 
-constexpr uint32_t kProtocolVersion = wire::VERSION_1;
+constexpr uint32_t kProtocolVersion = wire::VERSION_2;
 constexpr size_t kChallengeSize = 32;
 
 // HMAC-SHA256(cookie, label | challenge | name). The labels differ per
@@ -23,11 +23,19 @@ std::string random_bytes(size_t n);
 // One side of a handshake, as a state machine over frames, with no I/O:
 // the connection feeds it the frames it reads and writes what it appends.
 //
-//   connector                      acceptor
-//   Hello{version, id, challenge} ->
-//                                <- HelloReply{status, id, challenge, digest}
-//   Proof{digest}                 ->
-//                                <- Welcome
+//   connector                           acceptor
+//   Hello{version, id, expected}     ->
+//                                    <- HelloReply{status, id, challenge A}
+//   Proof{HMAC(A, connector), chal. C} ->
+//                                       checks the proof: done, then
+//                                    <- Welcome{HMAC(C, acceptor)}
+//   checks the digest: done
+//
+// The acceptor reveals nothing that depends on the cookie until the
+// connector has proved it knows the cookie (as Erlang's distribution
+// handshake): a stranger learns no digest to attack offline. The connector
+// proves itself to whoever it dials, so it dials only names it trusts (its
+// seeds, and members its peers name); TLS authenticates the acceptor first.
 class Handshake {
  public:
   enum class Role { kConnect, kAccept };
@@ -66,6 +74,7 @@ class Handshake {
   State on_hello(const wire::Hello& hello, std::string* out);
   State on_reply(const wire::HelloReply& reply, std::string* out);
   State on_proof(const wire::Proof& proof, std::string* out);
+  State on_welcome(const wire::Welcome& welcome);
 
   Role role_;
   Identity self_;

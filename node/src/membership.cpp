@@ -36,8 +36,9 @@ void Membership::outgoing_failed(Peer& peer, const std::string& reason) {
   {
     MutexLock lock(peer.mu);
     peer.connecting = false;
-    idle = !peer.up && peer.accepting == 0;
+    idle = !peer.up;
   }
+  idle = idle && accepting(peer.name) == 0;
   log(LogLevel::kInfo, "connect to " + peer.name + " failed: " + reason);
   if (idle) lose(peer, "connect failed: " + reason, /*was_up=*/false);
 }
@@ -55,8 +56,9 @@ void Membership::awaiting_winner(Peer& peer) {
     bool idle;
     {
       MutexLock lock(peer.mu);
-      idle = !peer.up && !peer.connecting && peer.accepting == 0;
+      idle = !peer.up && !peer.connecting;
     }
+    idle = idle && accepting(peer.name) == 0;
     if (idle) lose(peer, "the connection from " + peer.name + " never came up", false);
   });
 }
@@ -113,21 +115,34 @@ void Membership::disconnect(const std::string& node_name) {
 
 // ---------------------------------------------------------------- up
 
+int Membership::accepting(const std::string& name) const {
+  auto it = accepting_.find(name);
+  return it == accepting_.end() ? 0 : it->second;
+}
+
 wire::HelloReply::Status Membership::admit(const std::string& peer_name, uint64_t peer_creation) {
-  Peer* peer = peers_.get(peer_name);
-  if (!peer) return wire::HelloReply::WRONG_NODE;
-  MutexLock lock(peer->mu);
-  if (peer->up && peer->creation == peer_creation) return wire::HelloReply::ALREADY_CONNECTED;
-  // Both sides connecting at once: the connection made by the node with the
-  // smaller name wins, on both sides.
-  if (peer->connecting && self_.name < peer_name) return wire::HelloReply::ALREADY_CONNECTED;
-  ++peer->accepting;
+  // The peer has proved nothing yet: look, but make no Peer for it.
+  if (Peer* peer = peers_.find(peer_name)) {
+    MutexLock lock(peer->mu);
+    if (peer->up && peer->creation == peer_creation) return wire::HelloReply::ALREADY_CONNECTED;
+    // Both sides connecting at once: the connection made by the node with the
+    // smaller name wins, on both sides.
+    if (peer->connecting && self_.name < peer_name) return wire::HelloReply::ALREADY_CONNECTED;
+  }
+  ++accepting_[peer_name];
   return wire::HelloReply::OK;
+}
+
+void Membership::admitted_done(const std::string& peer_name) {
+  auto it = accepting_.find(peer_name);
+  if (it != accepting_.end() && --it->second == 0) accepting_.erase(it);
 }
 
 bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
   const std::string& peer_name = conn->handshake().peer_name();
   uint64_t peer_creation = conn->handshake().peer_creation();
+  // The peer proved the cookie: from now on it has a Peer. (On `false` the
+  // connection closes, and on_closed settles its count.)
   Peer* peer = peers_.get(peer_name);
   if (!peer) return false;
   std::shared_ptr<Connection> replaced;
@@ -144,10 +159,10 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
       log(LogLevel::kError, "node table full: refusing " + peer_name);
       return false;
     }
-    if (conn->handshake().role() == Handshake::Role::kAccept) {
-      --peer->accepting;
-    } else {
+    if (conn->handshake().role() == Handshake::Role::kConnect) {
       peer->connecting = false;
+    } else {
+      admitted_done(peer_name);
     }
     // What was queued or tied for another incarnation is lost with it.
     // (Creation 0: only frames for any incarnation were queued, such as a
@@ -220,11 +235,17 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
   }
   if (stopping_ && connections_.empty()) backend_.end_loop();
   const Handshake& hs = conn.handshake();
+  // An incoming connection admitted at its Hello that did not come up.
+  if (!conn.is_up() && hs.role() == Handshake::Role::kAccept && !hs.peer_name().empty()) {
+    admitted_done(hs.peer_name());
+  }
   Peer* peer = conn.peer();
-  if (!peer && !hs.peer_name().empty()) peer = peers_.get(hs.peer_name());
+  if (!peer && !hs.peer_name().empty()) peer = peers_.find(hs.peer_name());
   if (!conn.is_up()) {
     LogLevel level = hs.refused_as_duplicate() ? LogLevel::kDebug : LogLevel::kWarning;
-    log(level, "connection " + conn.remote_address() + (peer ? " (" + peer->name + ")" : "") +
+    // The name a Hello gave is said, proved or not.
+    const std::string& name = peer ? peer->name : hs.peer_name();
+    log(level, "connection " + conn.remote_address() + (name.empty() ? "" : " (" + name + ")") +
                    " closed during handshake: " + reason);
   }
   if (!peer) return;
@@ -244,8 +265,7 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
       was_current = peer->up.get() == &conn;
       if (was_current) peer->up.reset();
     } else {
-      --peer->accepting;  // an admitted incoming connection failed its handshake
-      idle = !peer->up && !peer->connecting && peer->accepting == 0;
+      idle = !peer->up && !peer->connecting;  // an admitted one failed its handshake
     }
   }
   if (conn.is_up()) {
@@ -255,7 +275,7 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
     } else {
       notify_nodes(peer->name, false, reason, {});  // an old incarnation, replaced
     }
-  } else if (idle) {
+  } else if (idle && accepting(peer->name) == 0) {
     lose(*peer, reason, /*was_up=*/false);
   }
 }

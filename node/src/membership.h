@@ -107,9 +107,17 @@ class Membership final : public ConnectionHost {
   Inbound& inbound_;
   RemoteSpawn& spawn_;
 
+  // Incoming connections admitted and still in their handshake, by the name
+  // their Hello gave (loop only). Kept here, not in a Peer: a stranger who
+  // never proves the cookie makes no Peer, and leaves nothing when it goes.
+  int accepting(const std::string& name) const;
+  // One admitted connection of `name` came up or closed.
+  void admitted_done(const std::string& name);
+
   std::atomic<bool> stopping_{false};
   // Loop only:
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, int> accepting_;
   uint64_t gossip_round_ = 0;
 
   Mutex subscribers_mu_;

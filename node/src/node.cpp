@@ -155,7 +155,7 @@ std::string Node::node_name(Pid pid) const {
 }
 
 NodeStats Node::stats(const std::string& node) const {
-  detail::Peer* peer = impl_->peers.get(node);
+  detail::Peer* peer = impl_->peers.find(node);  // a query makes no peer
   if (!peer) return {};
   detail::MutexLock lock(peer->mu);
   return NodeStats{.frames_in = peer->frames_in,

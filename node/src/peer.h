@@ -38,7 +38,6 @@ class Peer {
   // The connection in use, once its handshake is done.
   std::shared_ptr<Connection> up PLEXUS_GUARDED_BY(mu);
   bool connecting PLEXUS_GUARDED_BY(mu) = false;  // an outgoing connection is being made
-  int accepting PLEXUS_GUARDED_BY(mu) = 0;        // incoming connections in their handshake
   // The incarnation that `out` and `tables` are for (0: none yet) and its
   // NodeTable index.
   uint64_t creation PLEXUS_GUARDED_BY(mu) = 0;

@@ -19,6 +19,12 @@ Peer* PeerDirectory::get(const std::string& name) {
   return raw;
 }
 
+Peer* PeerDirectory::find(const std::string& name) {
+  MutexLock lock(mu_);
+  auto it = peers_.find(name);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
 std::vector<std::string> PeerDirectory::connected() {
   std::vector<std::string> out;
   for_each([&](Peer& peer) {

@@ -22,6 +22,9 @@ class PeerDirectory {
   // The peer of `name` (made on first use); null for an invalid name or for
   // this node's own.
   Peer* get(const std::string& name) PLEXUS_EXCLUDES(mu_);
+  // The peer of `name` if there is one; makes none (for what a node that has
+  // proved nothing says about itself).
+  Peer* find(const std::string& name) PLEXUS_EXCLUDES(mu_);
   // Calls f(peer) for every peer, in name order, with the directory's lock
   // held (f may take the peer's lock).
   template <class F>

@@ -77,8 +77,15 @@ TEST_F(BadInputTest, HalfAFrameThenEndOfStream) {
 }
 
 TEST_F(BadInputTest, AHelloWithAnUnknownVersionGetsBadVersion) {
-  expect_refused(bytes_of(hello("fake" + std::string(kFakeAddress), 5, target_->name(), 2)),
-                 wire::HelloReply::BAD_VERSION, "unknown protocol version 2");
+  expect_refused(bytes_of(hello("fake" + std::string(kFakeAddress), 5, target_->name(), 7)),
+                 wire::HelloReply::BAD_VERSION, "unknown protocol version 7");
+}
+
+// Version 1 had the acceptor prove itself first (to anyone): it is refused.
+TEST_F(BadInputTest, AHelloOfVersion1GetsBadVersion) {
+  expect_refused(
+      bytes_of(hello("fake" + std::string(kFakeAddress), 5, target_->name(), wire::VERSION_1)),
+      wire::HelloReply::BAD_VERSION, "unknown protocol version 1");
 }
 
 TEST_F(BadInputTest, AHelloForAnotherNodeGetsWrongNode) {
@@ -92,14 +99,31 @@ TEST_F(BadInputTest, AHelloClaimingTheNodesOwnName) {
                  "peer claims this node's own name " + target_->name());
 }
 
-TEST_F(BadInputTest, AHelloWithAnInvalidNameCreationOrChallenge) {
+TEST_F(BadInputTest, AHelloWithAnInvalidNameOrCreation) {
   std::string fake = "fake" + std::string(kFakeAddress);
   expect_refused(bytes_of(hello("no-at-sign", 5, target_->name())), std::nullopt,
                  "invalid node name");
   expect_refused(bytes_of(hello(fake, 0, target_->name())), std::nullopt, "creation 0");
-  wire::Frame short_challenge = hello(fake, 5, target_->name());
-  short_challenge.mutable_hello()->set_challenge("short");
-  expect_refused(bytes_of(short_challenge), std::nullopt, "bad challenge size");
+}
+
+// A connector that proves the cookie but sends no proper challenge of its own
+// gets no proof from the node.
+TEST_F(BadInputTest, AProofWithABadChallenge) {
+  std::string fake = "fake" + std::string(kFakeAddress);
+  auto sock = connect_raw();
+  ASSERT_TRUE(sock->write_frame(hello(fake, 5, target_->name())));
+  wire::Frame reply;
+  ASSERT_EQ(sock->read_frame(&reply), RawSocket::Got::kFrame);
+  wire::Frame proof;
+  proof.mutable_proof()->set_digest(
+      handshake_digest(kCookie, "plexus-connect", reply.hello_reply().challenge(), fake));
+  proof.mutable_proof()->set_challenge("short");
+  ASSERT_TRUE(sock->write_frame(proof));
+  wire::Frame welcome;
+  EXPECT_EQ(sock->read_frame(&welcome), RawSocket::Got::kClosed) << welcome.DebugString();
+  EXPECT_TRUE(
+      logs_.wait_for(LogLevel::kWarning, {"closed during handshake", "bad challenge size"}));
+  expect_still_serving();
 }
 
 TEST_F(BadInputTest, ADataFrameBeforeTheHandshake) {
@@ -161,17 +185,22 @@ TEST_F(BadInputTest, AnImpostorOfAConnectedNodeWithoutTheCookieDoesNotDisturbIt)
 }
 
 TEST_F(BadInputTest, AnAcceptorWithTheWrongCookieFailsConnect) {
-  plexus::Status status = connect_to_fake(
-      "fake", [](RawSocket& sock, const wire::Hello& hello, const std::string& name) {
-        // The fake's own handshake, with another cookie: its digest is wrong.
-        Handshake hs =
-            Handshake::accept(Handshake::Identity{name, 77, "wrong-cookie"},
-                              [](const std::string&, uint64_t) { return wire::HelloReply::OK; });
-        wire::Frame frame;
-        *frame.mutable_hello() = hello;
-        std::string out;
-        hs.on_frame(frame, &out);
-        sock.write(out);
+  plexus::Status status =
+      connect_to_fake("fake", [](RawSocket& sock, const wire::Hello&, const std::string& name) {
+        // A fake that takes any proof and proves itself with another cookie.
+        wire::Frame reply;
+        reply.mutable_hello_reply()->set_status(wire::HelloReply::OK);
+        reply.mutable_hello_reply()->set_version(kProtocolVersion);
+        reply.mutable_hello_reply()->mutable_node()->set_name(name);
+        reply.mutable_hello_reply()->mutable_node()->set_creation(77);
+        reply.mutable_hello_reply()->set_challenge(std::string(kChallengeSize, 'f'));
+        sock.write_frame(reply);
+        wire::Frame proof;
+        if (sock.read_frame(&proof) != RawSocket::Got::kFrame) return;
+        wire::Frame welcome;
+        welcome.mutable_welcome()->set_digest(
+            handshake_digest("wrong-cookie", "plexus-accept", proof.proof().challenge(), name));
+        sock.write_frame(welcome);
       });
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status;
   EXPECT_NE(status.message().find("wrong cookie"), std::string::npos) << status;
@@ -183,7 +212,7 @@ TEST_F(BadInputTest, AnAcceptorWithTheWrongCookieFailsConnect) {
 TEST_F(BadInputTest, AnAcceptorClaimingAnotherNameFailsConnect) {
   std::string impostor = "impostor" + std::string(kFakeAddress);
   plexus::Status status =
-      connect_to_fake("fake", [&](RawSocket& sock, const wire::Hello& hello, const std::string&) {
+      connect_to_fake("fake", [&](RawSocket& sock, const wire::Hello&, const std::string&) {
         // Knows the cookie, but is not the node that was dialed.
         wire::Frame frame;
         wire::HelloReply* reply = frame.mutable_hello_reply();
@@ -192,7 +221,6 @@ TEST_F(BadInputTest, AnAcceptorClaimingAnotherNameFailsConnect) {
         reply->mutable_node()->set_name(impostor);
         reply->mutable_node()->set_creation(9);
         reply->set_challenge(std::string(kChallengeSize, 'i'));
-        reply->set_digest(handshake_digest(kCookie, "plexus-accept", hello.challenge(), impostor));
         sock.write_frame(frame);
       });
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status;

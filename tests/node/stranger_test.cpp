@@ -83,5 +83,58 @@ TEST(StrangerTest, AnAnnouncedFrameCostsOnlyWhatArrives) {
                                 << " MiB -> " << after << " MiB";
 }
 
+// The acceptor proves itself only to a node that has proved the cookie: a
+// stranger's Hello gets a challenge and nothing that depends on the cookie,
+// and a wrong proof gets no Welcome (nor its digest).
+TEST_F(BadInputTest, AStrangerLearnsNothingThatDependsOnTheCookie) {
+  std::string fake = "stranger" + std::string(kFakeAddress);
+  auto sock = connect_raw();
+  ASSERT_TRUE(sock->write_frame(hello(fake, 5, target_->name())));
+  wire::Frame reply;
+  ASSERT_EQ(sock->read_frame(&reply), RawSocket::Got::kFrame);
+  ASSERT_EQ(reply.hello_reply().status(), wire::HelloReply::OK);
+  wire::HelloReply bare;
+  bare.set_status(reply.hello_reply().status());
+  bare.set_version(reply.hello_reply().version());
+  *bare.mutable_node() = reply.hello_reply().node();
+  bare.set_challenge(reply.hello_reply().challenge());
+  EXPECT_EQ(bare.SerializeAsString(), reply.hello_reply().SerializeAsString())
+      << "the HelloReply carries more than a challenge: " << reply.DebugString();
+  wire::Frame proof;
+  proof.mutable_proof()->set_digest(std::string(32, 'x'));
+  proof.mutable_proof()->set_challenge(std::string(kChallengeSize, 'c'));
+  ASSERT_TRUE(sock->write_frame(proof));
+  wire::Frame welcome;
+  EXPECT_EQ(sock->read_frame(&welcome), RawSocket::Got::kClosed) << welcome.DebugString();
+  EXPECT_TRUE(logs_.wait_for(LogLevel::kWarning, {"wrong cookie"}));
+  expect_still_serving();
+}
+
+// A stranger who says Hello under a new name each time, and never proves the
+// cookie, leaves nothing behind (it used to leave a peer entry of about 1 KB).
+TEST(StrangerTest, StrangersLeaveNoState) {
+  NodeOptions options = node_options("target");
+  options.connect_timeout = 500ms;  // the handshake timers of closed connections go soon
+  auto node = start_node(options);
+  auto hello_once = [&](int i) {
+    auto sock = RawSocket::connect(port_of(node->name()));
+    sock->write_frame(hello("s" + std::to_string(i) + kFakeAddress, 5, node->name()));
+    wire::Frame reply;
+    sock->read_frame(&reply);
+  };
+  for (int i = 0; i < 2000; ++i) hello_once(i);  // warm up the allocator
+  ASSERT_TRUE(poll_until([&] { return node->nodes().empty(); }));
+  int64_t before = heap_bytes();
+  for (int i = 2000; i < 22000; ++i) hello_once(i);
+  // Once their handshake timers are gone, the heap is what it was (20,000
+  // peer entries would be some 20 MB).
+  int64_t after = 0;
+  bool settled = poll_until([&] {
+    after = heap_bytes();
+    return after < before + (2 << 20);
+  });
+  EXPECT_TRUE(settled) << "20,000 strangers left " << (after - before) / 1024 << " KiB";
+}
+
 }  // namespace
 }  // namespace plexus_test

@@ -8,9 +8,10 @@
 //   - the reader splits a stream into the same frames however it arrives;
 //   - append_frame, append_send and append_signal write frames that read back
 //     as what was encoded; to_wire and from_wire agree;
-//   - a handshake writes only whole frames, answers a refusal without a
-//     digest, proves the cookie correctly, never goes on after it ended, and
-//     ends up done only with a valid peer.
+//   - a handshake writes only whole frames, proves the cookie correctly,
+//     never goes on after it ended, and ends up done only with a valid peer;
+//     an acceptor writes nothing that depends on the cookie (a digest) before
+//     the connector has proved it.
 //
 // scripts/fuzz.sh builds and runs it; the seeds are in corpus/frame/ (written
 // by make_corpus).
@@ -263,8 +264,6 @@ class Handshakes {
     FUZZ_CHECK(hello.hello().version() == pd::kProtocolVersion);
     FUZZ_CHECK(hello.hello().node().name() == kSelf);
     FUZZ_CHECK(hello.hello().expected_name() == kPeer);
-    FUZZ_CHECK(hello.hello().challenge().size() == pd::kChallengeSize);
-    connector_challenge_ = hello.hello().challenge();
   }
 
   // Hello and Proof go to the acceptor, HelloReply and Welcome to the
@@ -314,17 +313,23 @@ class Handshakes {
       FUZZ_CHECK(reply.version() == pd::kProtocolVersion);
       FUZZ_CHECK(reply.node().name() == kSelf);
       FUZZ_CHECK(reply.node().creation() == kSelfCreation);
+      // Nothing but status, version, identity and a challenge: no field that
+      // depends on the cookie, to a peer that has proved nothing.
+      wire::HelloReply bare;
+      bare.set_status(reply.status());
+      bare.set_version(reply.version());
+      *bare.mutable_node() = reply.node();
+      bare.set_challenge(reply.challenge());
+      FUZZ_CHECK(bare.SerializeAsString() == reply.SerializeAsString());
       if (reply.status() == wire::HelloReply::OK) {
         FUZZ_CHECK(state == State::kInProgress);
         FUZZ_CHECK(reply.challenge().size() == pd::kChallengeSize);
-        FUZZ_CHECK(reply.digest() == pd::handshake_digest(kCookie, "plexus-accept",
-                                                          frame.hello().challenge(), kSelf));
         FUZZ_CHECK(acceptor_.peer_name() == frame.hello().node().name());
         FUZZ_CHECK(acceptor_.peer_creation() == frame.hello().node().creation());
         acceptor_challenge_ = reply.challenge();
       } else {
         FUZZ_CHECK(state == State::kFailed);
-        FUZZ_CHECK(reply.digest().empty() && reply.challenge().empty());
+        FUZZ_CHECK(reply.challenge().empty());
         FUZZ_CHECK(acceptor_.refused_as_duplicate() ==
                    (reply.status() == wire::HelloReply::ALREADY_CONNECTED));
       }
@@ -332,10 +337,14 @@ class Handshakes {
       FUZZ_CHECK(answer.has_welcome());
       FUZZ_CHECK(frame.has_proof());
       FUZZ_CHECK(state == State::kDone);
-      // Done only with the right proof, from a valid peer.
+      // Done only with the right proof, from a valid peer; then, and only
+      // then, this side proves itself over the peer's challenge.
       FUZZ_CHECK(frame.proof().digest() == pd::handshake_digest(kCookie, "plexus-connect",
                                                                 acceptor_challenge_,
                                                                 acceptor_.peer_name()));
+      FUZZ_CHECK(frame.proof().challenge().size() == pd::kChallengeSize);
+      FUZZ_CHECK(answer.welcome().digest() ==
+                 pd::handshake_digest(kCookie, "plexus-accept", frame.proof().challenge(), kSelf));
       FUZZ_CHECK(pd::parse_node_name(acceptor_.peer_name()).ok());
       FUZZ_CHECK(acceptor_.peer_name() != kSelf);
       FUZZ_CHECK(acceptor_.peer_creation() != 0);
@@ -343,9 +352,10 @@ class Handshakes {
   }
 
   void to_connector(wire::Frame& frame) {
-    if (frame.has_hello_reply() && frame.hello_reply().digest() == kFixDigest) {
-      frame.mutable_hello_reply()->set_digest(pd::handshake_digest(
-          kCookie, "plexus-accept", connector_challenge_, frame.hello_reply().node().name()));
+    if (frame.has_welcome() && frame.welcome().digest() == kFixDigest &&
+        !connector_challenge_.empty()) {
+      frame.mutable_welcome()->set_digest(
+          pd::handshake_digest(kCookie, "plexus-accept", connector_challenge_, kPeer));
     }
     State before = connector_.state();
     std::string out;
@@ -374,17 +384,19 @@ class Handshakes {
       FUZZ_CHECK(reply.status() == wire::HelloReply::OK);
       FUZZ_CHECK(reply.node().name() == kPeer);
       FUZZ_CHECK(reply.node().creation() != 0);
-      FUZZ_CHECK(reply.digest() ==
-                 pd::handshake_digest(kCookie, "plexus-accept", connector_challenge_, kPeer));
       FUZZ_CHECK(frames[0].proof().digest() ==
                  pd::handshake_digest(kCookie, "plexus-connect", reply.challenge(), kSelf));
+      FUZZ_CHECK(frames[0].proof().challenge().size() == pd::kChallengeSize);
       FUZZ_CHECK(connector_.peer_name() == kPeer);
-      proved_ = true;
+      connector_challenge_ = frames[0].proof().challenge();
       return;
     }
     if (state == State::kDone) {
+      // Done only once the acceptor proved the cookie over our challenge.
       FUZZ_CHECK(frame.has_welcome());
-      FUZZ_CHECK(proved_);
+      FUZZ_CHECK(!connector_challenge_.empty());
+      FUZZ_CHECK(frame.welcome().digest() ==
+                 pd::handshake_digest(kCookie, "plexus-accept", connector_challenge_, kPeer));
       FUZZ_CHECK(connector_.peer_name() == kPeer);
       FUZZ_CHECK(connector_.peer_creation() != 0);
     }
@@ -392,9 +404,8 @@ class Handshakes {
 
   pd::Handshake acceptor_;
   pd::Handshake connector_;
-  std::string connector_challenge_;  // in the connector's Hello
+  std::string connector_challenge_;  // in the connector's Proof
   std::string acceptor_challenge_;   // in the acceptor's HelloReply
-  bool proved_ = false;              // the connector sent its Proof
 };
 
 }  // namespace

@@ -34,32 +34,31 @@ std::string hello(uint32_t version, std::string_view from, uint64_t creation, st
     h->set_version(version);
     h->mutable_node()->set_name(std::string(from));
     h->mutable_node()->set_creation(creation);
-    h->set_challenge(std::string(32, 'h'));
     h->set_expected_name(std::string(to));
   });
 }
 
-std::string hello_reply(wire::HelloReply::Status status, std::string_view from,
-                        std::string_view digest) {
+std::string hello_reply(wire::HelloReply::Status status, std::string_view from) {
   return frame_bytes([&](wire::Frame& f) {
     wire::HelloReply* r = f.mutable_hello_reply();
     r->set_status(status);
-    r->set_version(wire::VERSION_1);
+    r->set_version(wire::VERSION_2);
     r->mutable_node()->set_name(std::string(from));
     r->mutable_node()->set_creation(kPeerCreation);
-    if (status == wire::HelloReply::OK) {
-      r->set_challenge(std::string(32, 'r'));
-      r->set_digest(std::string(digest));
-    }
+    if (status == wire::HelloReply::OK) r->set_challenge(std::string(32, 'r'));
   });
 }
 
+// The digest kFixDigest is replaced by the fuzzer with the right one.
 std::string proof(std::string_view digest) {
-  return frame_bytes([&](wire::Frame& f) { f.mutable_proof()->set_digest(std::string(digest)); });
+  return frame_bytes([&](wire::Frame& f) {
+    f.mutable_proof()->set_digest(std::string(digest));
+    f.mutable_proof()->set_challenge(std::string(32, 'p'));
+  });
 }
 
-std::string welcome() {
-  return frame_bytes([](wire::Frame& f) { f.mutable_welcome(); });
+std::string welcome(std::string_view digest) {
+  return frame_bytes([&](wire::Frame& f) { f.mutable_welcome()->set_digest(std::string(digest)); });
 }
 
 std::string tick() {
@@ -195,8 +194,8 @@ int main(int argc, char** argv) {
        Term::list({Term::integer(-1), Term::floating(2.5), Term::binary("b\"\n"), Term(),
                    Term::map({{Term::atom("k"), Term::tuple({Term::atom("Quoted atom")})}})})}));
 
-  const std::string good_hello = hello(wire::VERSION_1, kPeer, kPeerCreation, kSelf);
-  const std::string good_reply = hello_reply(wire::HelloReply::OK, kPeer, kFixDigest);
+  const std::string good_hello = hello(wire::VERSION_2, kPeer, kPeerCreation, kSelf);
+  const std::string good_reply = hello_reply(wire::HelloReply::OK, kPeer);
   const std::string data = send_call() + send_by_name() +
                            signal(wire::Signal::LINK_EXIT, &exception) +
                            signal(wire::Signal::DOWN, &noconnection) + tick() + gossip();
@@ -206,7 +205,7 @@ int main(int argc, char** argv) {
       {"hello", good_hello},
       {"hello_reply", good_reply},
       {"proof", proof(kFixDigest)},
-      {"welcome", welcome()},
+      {"welcome", welcome(kFixDigest)},
       {"send_call", send_call()},
       {"send_by_name", send_by_name()},
       {"signal_link", signal(wire::Signal::LINK, nullptr)},
@@ -224,15 +223,16 @@ int main(int argc, char** argv) {
       {"gossip", gossip()},
       // Whole conversations: each handshake to its end, then traffic.
       {"accept_then_data", good_hello + proof(kFixDigest) + data},
-      {"connect_then_data", good_reply + welcome() + data},
-      {"both_then_data", good_hello + good_reply + proof(kFixDigest) + welcome() + data},
+      {"connect_then_data", good_reply + welcome(kFixDigest) + data},
+      {"both_then_data", good_hello + good_reply + proof(kFixDigest) + welcome(kFixDigest) + data},
       // Refusals and mistakes.
       {"hello_bad_version", hello(7, kPeer, kPeerCreation, kSelf)},
-      {"hello_wrong_node", hello(wire::VERSION_1, kPeer, kPeerCreation, "other@127.0.0.1:9")},
-      {"hello_own_name", hello(wire::VERSION_1, kSelf, kPeerCreation, kSelf)},
-      {"hello_duplicate", hello(wire::VERSION_1, kPeer, kPeerCreation + 1, kSelf)},
-      {"reply_already_connected", hello_reply(wire::HelloReply::ALREADY_CONNECTED, kPeer, "")},
-      {"reply_impostor", hello_reply(wire::HelloReply::OK, "impostor@127.0.0.1:2", kFixDigest)},
+      {"hello_wrong_node", hello(wire::VERSION_2, kPeer, kPeerCreation, "other@127.0.0.1:9")},
+      {"hello_own_name", hello(wire::VERSION_2, kSelf, kPeerCreation, kSelf)},
+      {"hello_duplicate", hello(wire::VERSION_2, kPeer, kPeerCreation + 1, kSelf)},
+      {"reply_already_connected", hello_reply(wire::HelloReply::ALREADY_CONNECTED, kPeer)},
+      {"reply_impostor", hello_reply(wire::HelloReply::OK, "impostor@127.0.0.1:2")},
+      {"welcome_wrong_digest", good_reply + welcome(std::string(32, 'w'))},
       {"wrong_proof", good_hello + proof(std::string(32, 'w'))},
       {"data_before_hello", send_call() + good_hello},
       {"empty_frame", header(0)},
