@@ -75,6 +75,31 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     std::optional<long> ms = parse_number(value);
     if (!ms || *ms < 40) return bad("--tick-ms: '" + value + "' is not a number of ms >= 40");
     flags.tick_timeout = std::chrono::milliseconds(*ms);
+  } else if (flag == "--max-frame-size") {
+    std::optional<long> n = parse_number(value);
+    if (!n || *n < 1024 || *n > (long{1} << 31)) {
+      return bad("--max-frame-size: '" + value + "' is not a number of bytes from 1024 to 2^31");
+    }
+    flags.max_frame_size = static_cast<size_t>(*n);
+  } else if (flag == "--max-send-buffer") {
+    std::optional<long> n = parse_number(value);
+    if (!n || *n < 1024) return bad("--max-send-buffer: '" + value + "' is not a number >= 1024");
+    flags.max_send_buffer = static_cast<size_t>(*n);
+  } else if (flag == "--handshake-timeout-ms") {
+    std::optional<long> ms = parse_number(value);
+    if (!ms || *ms < 1) return bad("--handshake-timeout-ms: '" + value + "' is not a number >= 1");
+    flags.handshake_timeout = std::chrono::milliseconds(*ms);
+  } else if (flag == "--max-pending-handshakes" || flag == "--max-pending-handshakes-per-host") {
+    std::optional<long> n = parse_number(value);
+    if (!n || *n < 1) return bad(std::string(flag) + ": '" + value + "' is not a number >= 1");
+    (flag == "--max-pending-handshakes" ? flags.max_pending_handshakes
+                                        : flags.max_pending_handshakes_per_host) =
+        static_cast<size_t>(*n);
+  } else if (flag == "--tls-ca" || flag == "--tls-cert" || flag == "--tls-key") {
+    if (value.empty()) return bad(std::string(flag) + ": empty");
+    (flag == "--tls-ca"     ? flags.tls_ca
+     : flag == "--tls-cert" ? flags.tls_cert
+                            : flags.tls_key) = value;
   } else if (flag == "--zen") {
     if (value != "on" && value != "off") return bad("--zen: '" + value + "' is not on or off");
     flags.zen = value == "on";
@@ -119,6 +144,9 @@ Result<Flags> parse_flags(int argc, const char* const* argv, const char* env_coo
   if (flags.name.empty()) return bad("--name is required");
   if (flags.cookie.empty() && env_cookie != nullptr) flags.cookie = env_cookie;
   if (flags.cookie.empty()) return bad("no cookie: pass --cookie or set PLEXUS_COOKIE");
+  bool some_tls = !flags.tls_ca.empty() || !flags.tls_cert.empty() || !flags.tls_key.empty();
+  bool all_tls = !flags.tls_ca.empty() && !flags.tls_cert.empty() && !flags.tls_key.empty();
+  if (some_tls && !all_tls) return bad("TLS needs all of --tls-ca, --tls-cert and --tls-key");
   return flags;
 }
 
@@ -135,6 +163,12 @@ std::string usage() {
          "  --cookie SECRET         the cluster's cookie (default: $PLEXUS_COOKIE)\n"
          "  --log-level LEVEL       debug, info, warning or error (default: info)\n"
          "  --tick-ms N             a peer silent for N ms is down (default: 60000)\n"
+         "  --handshake-timeout-ms N  a connection's handshake must be done in N ms (5000)\n"
+         "  --max-frame-size BYTES  frames above it close the connection (67108864)\n"
+         "  --max-send-buffer BYTES bytes queued for one peer at most (67108864)\n"
+         "  --max-pending-handshakes N           incoming handshakes at once (128)\n"
+         "  --max-pending-handshakes-per-host N  from one host (32)\n"
+         "  --tls-ca FILE --tls-cert FILE --tls-key FILE   mutual TLS (PEM)\n"
          "  --zen on|off            run the zen monitor (default: on)\n"
          "  --zen-sweep-ms N        its connector and batcher sweep interval (default: 100)\n"
          "  --version               print the version and exit\n"

@@ -16,6 +16,12 @@ struct Flags {
   std::string cookie;              // --cookie, else $PLEXUS_COOKIE
   plexus::LogLevel log_level = plexus::LogLevel::kInfo;  // --log-level
   std::chrono::milliseconds tick_timeout{60'000};        // --tick-ms
+  size_t max_frame_size = size_t{64} << 20;              // --max-frame-size BYTES
+  size_t max_send_buffer = size_t{64} << 20;             // --max-send-buffer BYTES
+  std::chrono::milliseconds handshake_timeout{5'000};    // --handshake-timeout-ms
+  size_t max_pending_handshakes = 128;                   // --max-pending-handshakes
+  size_t max_pending_handshakes_per_host = 32;           // --max-pending-handshakes-per-host
+  std::string tls_ca, tls_cert, tls_key;                 // --tls-ca, --tls-cert, --tls-key
   bool zen = true;                                       // --zen on|off
   std::chrono::milliseconds zen_sweep{100};              // --zen-sweep-ms
   bool help = false;                                     // --help

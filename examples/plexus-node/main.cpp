@@ -57,6 +57,14 @@ int main(int argc, char** argv) {
   options.cookie = flags->cookie;
   options.seeds = flags->seeds;
   options.tick_timeout = flags->tick_timeout;
+  options.connect_timeout = flags->handshake_timeout;
+  options.max_frame_size = flags->max_frame_size;
+  options.max_send_buffer = flags->max_send_buffer;
+  options.max_pending_handshakes = flags->max_pending_handshakes;
+  options.max_pending_handshakes_per_host = flags->max_pending_handshakes_per_host;
+  if (!flags->tls_ca.empty()) {
+    options.tls = plexus::TlsOptions{flags->tls_ca, flags->tls_cert, flags->tls_key};
+  }
   options.runtime.log_level = flags->log_level;
   plexus::Result<std::unique_ptr<plexus::Node>> node = plexus::Node::start(std::move(options));
   if (!node.ok()) {

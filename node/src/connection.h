@@ -57,8 +57,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point started() const { return started_; }
   Clock::time_point last_read() const { return last_read_; }
   Clock::time_point last_write() const { return last_write_; }
-  // "host:port" of the other end, for log lines ("?" once unknown).
+  // "host:port" of the other end, for log lines ("?" if unknown).
   virtual std::string remote_address() const = 0;
+  // The other end's host alone, for limits per source.
+  virtual std::string remote_host() const = 0;
 
   // Received types: number on the wire -> codec (null: unknown here, named).
   struct ReceivedType {

@@ -65,6 +65,9 @@ class Handshake {
   // The acceptor said a connection to it exists already (not an error).
   bool refused_as_duplicate() const { return duplicate_; }
   const std::string& peer_name() const { return peer_name_; }
+  // The peer has named itself: an acceptor accepted its Hello, a connector
+  // its HelloReply.
+  bool introduced() const { return !peer_name_.empty(); }
   uint64_t peer_creation() const { return peer_creation_; }
 
  private:

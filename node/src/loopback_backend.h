@@ -60,6 +60,7 @@ class LoopbackConnection final : public Connection {
 
   void pair_with(const std::shared_ptr<LoopbackConnection>& other) { other_ = other; }
   std::string remote_address() const override { return remote_; }
+  std::string remote_host() const override { return remote_; }
 
   // ---- From the other side (run as this side's work)
   void receive(const std::string& bytes);

@@ -28,7 +28,50 @@ Handshake Membership::accepting_handshake() {
 
 void Membership::adopt(std::shared_ptr<Connection> conn) {
   connections_.emplace(conn.get(), conn);
+  if (conn->handshake().role() == Handshake::Role::kAccept) {
+    if (!make_room_for(*conn)) {
+      conn->close("refused: too many pending handshakes from " + conn->remote_host());
+      return;
+    }
+    pending_at_.emplace(conn.get(), pending_in_.insert(pending_in_.end(), conn.get()));
+    ++pending_per_host_[conn->remote_host()];
+  }
   conn->start();
+}
+
+bool Membership::make_room_for(const Connection& conn) {
+  const std::string host = conn.remote_host();
+  auto count_of = [&](const std::string& h) {
+    auto it = pending_per_host_.find(h);
+    return it == pending_per_host_.end() ? size_t{0} : it->second;
+  };
+  for (;;) {
+    bool host_full = count_of(host) >= options_.max_pending_handshakes_per_host;
+    bool all_full = pending_in_.size() >= options_.max_pending_handshakes;
+    if (!host_full && !all_full) return true;
+    // The oldest that has not said Hello (from that host, if that host is
+    // what is full) makes room; one that has is left to finish.
+    Connection* victim = nullptr;
+    for (Connection* c : pending_in_) {
+      if (c->handshake().introduced()) continue;
+      if (host_full && c->remote_host() != host) continue;
+      victim = c;
+      break;
+    }
+    if (!victim) return false;
+    log(LogLevel::kDebug, "connection " + victim->remote_address() +
+                              " closed to make room: too many pending handshakes");
+    victim->close("too many pending handshakes");  // pending_done via on_closed
+  }
+}
+
+void Membership::pending_done(const Connection& conn) {
+  auto it = pending_at_.find(&conn);
+  if (it == pending_at_.end()) return;
+  pending_in_.erase(it->second);
+  pending_at_.erase(it);
+  auto count = pending_per_host_.find(conn.remote_host());
+  if (count != pending_per_host_.end() && --count->second == 0) pending_per_host_.erase(count);
 }
 
 void Membership::outgoing_failed(Peer& peer, const std::string& reason) {
@@ -163,6 +206,7 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
       peer->connecting = false;
     } else {
       admitted_done(peer_name);
+      pending_done(*conn);
     }
     // What was queued or tied for another incarnation is lost with it.
     // (Creation 0: only frames for any incarnation were queued, such as a
@@ -235,6 +279,7 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
   }
   if (stopping_ && connections_.empty()) backend_.end_loop();
   const Handshake& hs = conn.handshake();
+  pending_done(conn);
   // An incoming connection admitted at its Hello that did not come up.
   if (!conn.is_up() && hs.role() == Handshake::Role::kAccept && !hs.peer_name().empty()) {
     admitted_done(hs.peer_name());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -113,11 +114,19 @@ class Membership final : public ConnectionHost {
   int accepting(const std::string& name) const;
   // One admitted connection of `name` came up or closed.
   void admitted_done(const std::string& name);
+  // Makes room under the caps on pending incoming handshakes for `conn`, a
+  // new one: false if it must be refused.
+  bool make_room_for(const Connection& conn);
+  void pending_done(const Connection& conn);
 
   std::atomic<bool> stopping_{false};
   // Loop only:
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, int> accepting_;
+  // Incoming connections not up yet, oldest first, and how many per host.
+  std::list<Connection*> pending_in_;
+  std::unordered_map<const Connection*, std::list<Connection*>::iterator> pending_at_;
+  std::unordered_map<std::string, size_t> pending_per_host_;
   uint64_t gossip_round_ = 0;
 
   Mutex subscribers_mu_;

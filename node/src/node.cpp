@@ -113,6 +113,10 @@ Result<std::unique_ptr<Node>> Node::start(NodeOptions options) {
   if (options.max_send_buffer < 1024) {
     return Status(StatusCode::kInvalidArgument, "max_send_buffer below 1 KiB");
   }
+  if (options.max_pending_handshakes == 0 || options.max_pending_handshakes_per_host == 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the caps on pending handshakes must be at least 1");
+  }
   for (const std::string& seed : options.seeds) {
     if (!detail::parse_node_name(seed).ok()) {
       return Status(StatusCode::kInvalidArgument, "bad seed node name '" + seed + "'");

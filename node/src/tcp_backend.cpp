@@ -1,5 +1,6 @@
 #include "tcp_backend.h"
 
+#include <algorithm>
 #include <future>
 
 #include "peer.h"
@@ -17,6 +18,9 @@ thread_local bool t_on_io_thread = false;
 
 // How long a stopping node waits for its last bytes to be taken.
 constexpr auto kStopGrace = std::chrono::seconds(2);
+
+constexpr std::chrono::milliseconds kMinAcceptBackoff{100};
+constexpr std::chrono::milliseconds kMaxAcceptBackoff{2000};
 
 }  // namespace
 
@@ -113,12 +117,18 @@ void TcpBackend::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      // Out of file descriptors, most likely: try again a little later.
-      // (Log through a connection-less path: the host's runtime.)
-      post_after(std::chrono::milliseconds(100), [this] { accept_next(); });
-      host_->accept_failed(ec.message());
+      // Out of file descriptors, most likely: try again later, backing off
+      // from 100 ms to 2 s, and say so once per step of the backoff.
+      bool longer = accept_backoff_ < kMaxAcceptBackoff;
+      accept_backoff_ = std::clamp(accept_backoff_ * 2, kMinAcceptBackoff, kMaxAcceptBackoff);
+      if (longer) {
+        host_->accept_failed(ec.message() + " (trying again in " +
+                             std::to_string(accept_backoff_.count()) + " ms)");
+      }
+      post_after(accept_backoff_, [this] { accept_next(); });
       return;
     }
+    accept_backoff_ = std::chrono::milliseconds(0);
     auto conn =
         std::make_shared<TcpConnection>(*host_, *this, host_->accepting_handshake(), nullptr,
                                         std::move(socket), tls_ ? &*tls_ : nullptr);

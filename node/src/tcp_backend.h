@@ -44,7 +44,8 @@ class TcpBackend final : public Backend {
   std::optional<boost::asio::ssl::context> tls_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
-  ConnectionHost* host_ = nullptr;  // set before the thread starts
+  ConnectionHost* host_ = nullptr;               // set before the thread starts
+  std::chrono::milliseconds accept_backoff_{0};  // loop only: 0 while accepts succeed
 };
 
 }  // namespace plexus::detail

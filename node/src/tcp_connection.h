@@ -17,6 +17,9 @@ class TcpConnection final : public Connection {
                 boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls);
 
   std::string remote_address() const override { return remote_address_; }
+  std::string remote_host() const override {
+    return remote_address_.substr(0, remote_address_.rfind(':'));
+  }
 
  private:
   void open_stream() override;

@@ -97,7 +97,6 @@ class RawSocket {
     return std::make_unique<RawSocket>(fd);
   }
 
-  // False once the peer has closed (or the write timed out).
   // The port this end is bound to (what the node's log lines name).
   uint16_t local_port() const {
     sockaddr_in addr{};
@@ -106,6 +105,7 @@ class RawSocket {
     return ntohs(addr.sin_port);
   }
 
+  // False once the peer has closed (or the write timed out).
   bool write(std::string_view bytes) {
     while (!bytes.empty()) {
       ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -163,14 +163,15 @@ class RawSocket {
   }
 
  private:
-  // Appends what arrives (kFrame), or says why nothing will.
+  // Appends what arrives (kFrame), or says why nothing will. Looks at least
+  // once, even with a deadline that has passed.
   Got fill(Clock::time_point deadline) {
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return Got::kTimeout;
       pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+      int r = ::poll(&p, 1, left.count() > 0 ? static_cast<int>(left.count()) + 1 : 0);
       if (r < 0 && errno != EINTR) return Got::kClosed;
+      if (r == 0 && left.count() <= 0) return Got::kTimeout;
       if (r <= 0) continue;
       char chunk[64 * 1024];
       ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);

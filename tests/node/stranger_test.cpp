@@ -4,10 +4,12 @@
 // behind, learns nothing that depends on the cookie, and every line the node
 // logs about it names where it came from.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <string>
 #include <vector>
 
+#include "node_process_support.h"
 #include "raw_peer.h"
 
 namespace plexus_test {
@@ -134,6 +136,83 @@ TEST(StrangerTest, StrangersLeaveNoState) {
     return after < before + (2 << 20);
   });
   EXPECT_TRUE(settled) << "20,000 strangers left " << (after - before) / 1024 << " KiB";
+}
+
+// Strangers that connect and never say Hello cannot hold the node's pending
+// handshakes: past the cap, the oldest of them is closed for each new one.
+TEST(StrangerTest, IdleStrangersAreClosedToMakeRoom) {
+  NodeOptions options = node_options("target");
+  options.max_pending_handshakes = 16;
+  options.max_pending_handshakes_per_host = 8;
+  auto node = start_node(options);
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < 100; ++i) idle.push_back(RawSocket::connect(port_of(node->name())));
+  // A peer that says Hello gets in, however many strangers wait.
+  auto peer = start_node(node_options("peer"));
+  ASSERT_TRUE(peer->connect(node->name()).ok());
+  std::vector<bool> closed(idle.size());
+  size_t open = idle.size();
+  bool made_room = poll_until([&] {
+    for (size_t i = 0; i < idle.size(); ++i) {
+      if (!closed[i] && idle[i]->wait_closed(0ms)) {
+        closed[i] = true;
+        --open;
+      }
+    }
+    return open <= 8;
+  });
+  EXPECT_TRUE(made_room) << open << " idle strangers are still connected; the cap is 8 a host";
+}
+
+// The report's scenario: a daemon with 1,024 descriptors, a stranger that
+// keeps 1,100 idle connections open to it, and a peer that connects again
+// and again. Every connect gets in, and the daemon never runs out of
+// descriptors (no accept fails).
+TEST(StrangerTest, AFullPoolOfStrangersDoesNotShutPeersOut) {
+  if (kNodeBinary == nullptr) GTEST_SKIP() << "built without examples/plexus-node";
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < 1300) GTEST_SKIP() << "cannot open 1,100 sockets here";
+  auto daemon = Daemon::start(Daemon::Options{.name = "d@127.0.0.1:0", .max_open_files = 1024});
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < 1100; ++i) idle.push_back(RawSocket::connect(port_of(daemon->name())));
+  int connected = 0;
+  for (int round = 0; round < 16; ++round) {
+    auto peer = start_node(node_options("p" + std::to_string(round)));
+    if (peer->connect(daemon->name()).ok()) ++connected;
+    // Keep the pool full between rounds.
+    for (auto& sock : idle) {
+      if (sock->wait_closed(0ms)) sock = RawSocket::connect(port_of(daemon->name()));
+    }
+  }
+  EXPECT_EQ(connected, 16);
+  EXPECT_EQ(daemon->log().find("accept failed"), std::string::npos) << daemon->log();
+}
+
+// When accepting does fail (out of descriptors), the node backs off, and says
+// so once per step of the backoff, not ten times a second.
+TEST(StrangerTest, AcceptFailuresBackOff) {
+  if (kNodeBinary == nullptr) GTEST_SKIP() << "built without examples/plexus-node";
+  auto daemon =
+      Daemon::start(Daemon::Options{.name = "d@127.0.0.1:0",
+                                    .extra_args = {"--max-pending-handshakes", "1000",
+                                                   "--max-pending-handshakes-per-host", "1000"},
+                                    .max_open_files = 64});
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < 100; ++i) idle.push_back(RawSocket::connect(port_of(daemon->name())));
+  ASSERT_TRUE(poll_until([&] { return daemon->log().find("accept failed") != std::string::npos; }));
+  // Watch a few seconds: the backoff goes 100, 200, ..., 2000 ms.
+  auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(100ms);
+  size_t lines = 0;
+  for (size_t at = daemon->log().find("accept failed"); at != std::string::npos;
+       at = daemon->log().find("accept failed", at + 1)) {
+    ++lines;
+  }
+  EXPECT_LE(lines, 6u) << daemon->log();
+  EXPECT_NE(daemon->log().find("trying again in 2000 ms"), std::string::npos) << daemon->log();
 }
 
 }  // namespace

@@ -220,6 +220,7 @@ class Daemon {
     std::chrono::milliseconds tick_timeout{1000};
     bool cookie_from_environment = false;  // PLEXUS_COOKIE instead of --cookie
     std::vector<std::string> extra_args;   // more flags, e.g. {"--zen", "off"}
+    int max_open_files = 0;                // its descriptor limit (0: as inherited)
   };
 
   // Starts it and waits for its READY line; throws (failing the test) with
@@ -233,6 +234,11 @@ class Daemon {
                                   "--log-level",
                                   "info"};
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+    if (options.max_open_files > 0) {
+      // prlimit sets the limit and executes the daemon in its place.
+      std::string limit = std::to_string(options.max_open_files);
+      argv.insert(argv.begin(), {"/usr/bin/prlimit", "--nofile=" + limit + ":" + limit});
+    }
     std::vector<std::string> extra_env;
     if (options.cookie_from_environment) {
       extra_env.push_back(std::string("PLEXUS_COOKIE=") + kCookie);

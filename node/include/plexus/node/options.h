@@ -44,6 +44,12 @@ struct NodeOptions {
   // with noconnection), which releases the waiting senders. The transport's
   // own thread never waits: past the limit it disconnects the peer at once.
   size_t max_send_buffer = size_t{64} << 20;
+  // Incoming connections whose handshake is not done yet, in all and from
+  // one host. Past either cap the oldest one that has not even said Hello is
+  // closed to make room (or, if all have, the new one is refused): strangers
+  // cannot hold the node's descriptors, and members that reconnect get in.
+  size_t max_pending_handshakes = 128;
+  size_t max_pending_handshakes_per_host = 32;
   // Off by default. TCP only.
   std::optional<TlsOptions> tls;
   // Null: TCP. Otherwise the node joins this in-process network instead of
