@@ -7,10 +7,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "handshake.h"
 #include "node_name.h"
 #include "plexus/detail/mutex.h"
+#include "plexus/pid.h"
 #include "plexus/status.h"
 #include "plexus/wire.pb.h"
 
@@ -42,6 +44,8 @@ class ConnectionHost {
   // One frame of an up connection; false (with *error) if it must close.
   virtual bool on_frame(Connection& conn, const wire::Frame& frame, std::string* error) = 0;
   virtual void on_closed(Connection& conn, const std::string& reason) = 0;
+  // A peer's queue was taken for writing: the senders suspended on it go on.
+  virtual void drained(std::vector<Pid> senders) = 0;
   // Frames above this size close an up connection.
   virtual size_t max_frame_size() const = 0;
   // How long a connection may take to finish its handshake.

@@ -7,7 +7,7 @@ namespace plexus::detail {
 namespace {
 // A read takes at most this much: the reader's buffer grows with what arrives.
 constexpr size_t kReadChunk = 64 * 1024;
-}
+}  // namespace
 
 Connection::Connection(ConnectionHost& host, Backend& backend, Handshake handshake, Peer* peer)
     : backend_(backend),
@@ -24,7 +24,8 @@ void Connection::start() {
   backend_.post_after(host_.handshake_timeout(),
                       [weak = std::weak_ptr<Connection>(shared_from_this())] {
                         auto self = weak.lock();
-                        if (self && !self->up_ && !self->closed_) self->close("handshake timed out");
+                        if (self && !self->up_ && !self->closed_)
+                          self->close("handshake timed out");
                       });
   open_stream();
 }
@@ -130,6 +131,7 @@ void Connection::write(std::string bytes) {
 void Connection::flush() {
   if (closed_ || write_in_flight_ || !up_) return;
   std::string batch;
+  std::vector<Pid> drained;
   {
     MutexLock lock(peer_->mu);
     OutQueue& out = peer_->out;
@@ -140,8 +142,10 @@ void Connection::flush() {
       if (!close_when_flushed_ && direct_fd() >= 0) out.open_direct(direct_fd());
     } else {
       batch = out.take(std::move(writing_));
+      drained = peer_->take_suspended();
     }
   }
+  if (!drained.empty()) host_.drained(std::move(drained));
   if (!batch.empty()) {
     write(std::move(batch));
   } else if (close_when_flushed_) {

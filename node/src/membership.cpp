@@ -328,9 +328,11 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
 void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
   CrossNodeTables tables;
   std::vector<Pid> watchers;
+  std::vector<Pid> suspended;
   {
     MutexLock lock(peer.mu);
     tables = peer.forget_incarnation();
+    suspended = peer.take_suspended();
     watchers.swap(peer.node_watchers);
     if (!was_up) ++peer.attempts_failed;
     peer.last_error = reason;
@@ -338,6 +340,7 @@ void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
     peer.changed.notify_all();
   }
   fire(runtime_, std::move(tables), "node " + peer.name + " down: " + reason);
+  outbound_.resume_senders(std::move(suspended));  // what they send now is answered dead
   if (was_up) {
     notify_nodes(peer.name, false, reason, std::move(watchers));
   } else {
@@ -427,6 +430,13 @@ void Membership::tick() {
       continue;
     }
     MutexLock lock(peer.mu);
+    // A peer that took nothing of a full queue for a tick timeout is gone,
+    // and so are the senders it holds.
+    if (peer.out.full_since && now - *peer.out.full_since >= options_.tick_timeout) {
+      outbound_.disconnect_full(
+          peer, "send buffer stalled for " + std::to_string(options_.tick_timeout.count()) + " ms");
+      continue;
+    }
     auto last_write = std::max(conn->last_write(), peer.out.last_direct_write());
     if (now - last_write >= interval && peer.out.empty()) {
       wire::Frame frame;

@@ -82,6 +82,7 @@ class Membership final : public ConnectionHost {
   bool on_up(const std::shared_ptr<Connection>& conn) override;
   bool on_frame(Connection& conn, const wire::Frame& frame, std::string* error) override;
   void on_closed(Connection& conn, const std::string& reason) override;
+  void drained(std::vector<Pid> senders) override { outbound_.resume_senders(std::move(senders)); }
   size_t max_frame_size() const override { return options_.max_frame_size; }
   std::chrono::milliseconds handshake_timeout() const override { return options_.connect_timeout; }
 

@@ -10,6 +10,7 @@ void OutQueue::append(const wire::Frame& frame) { append_frame(frame, frame_buff
 
 std::string OutQueue::take(std::string spare) {
   direct_fd_ = -1;
+  full_since.reset();
   std::string batch;
   batch.swap(bytes_);
   bytes_.swap(spare);  // reuse the last batch's buffer
@@ -28,7 +29,10 @@ bool OutQueue::write_direct() {
     last_direct_write_ = Clock::now();
     bytes_.erase(0, static_cast<size_t>(n));
     drained.notify_all();
-    if (bytes_.empty()) return true;
+    if (bytes_.empty()) {
+      full_since.reset();
+      return true;
+    }
   }
   direct_fd_ = -1;
   return false;

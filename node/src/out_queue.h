@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "plexus/detail/mutex.h"
@@ -60,6 +61,17 @@ class OutQueue {
   // socket is full or failed: the loop writes the rest, or sees the error).
   bool write_direct();
   Clock::time_point last_direct_write() const { return last_direct_write_; }
+
+  // Since when the queue has been at or over `limit` (none while it is
+  // under): a peer that takes nothing for a tick timeout is disconnected.
+  std::optional<Clock::time_point> full_since;
+  void note_size(size_t limit, Clock::time_point now) {
+    if (bytes_.size() < limit) {
+      full_since.reset();
+    } else if (!full_since) {
+      full_since = now;
+    }
+  }
 
   // A flush of this queue is posted to the loop and has not run yet.
   bool flush_posted = false;

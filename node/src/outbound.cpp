@@ -79,7 +79,7 @@ bool Outbound::send_frame(Peer& peer, const wire::Frame& frame) {
 
 bool Outbound::queue(Peer& peer, const Outgoing& what) {
   if (!peer.up && !peer.connecting) dial(peer);
-  if (!wait_for_room(peer)) return false;
+  if (!make_room(peer)) return false;
   if (what.frame) {
     peer.out.append(*what.frame);
   } else {
@@ -188,11 +188,18 @@ void Outbound::post_flush(Peer& peer) {
 }
 
 void Outbound::write_now(Peer& peer) {
-  MutexLock lock(peer.mu);
-  if (peer.out.empty()) return;
-  if (peer.out.direct_open() && peer.out.write_direct()) return;
-  // Full, failed or not open: the loop writes the rest (and handles the error).
-  post_flush(peer);
+  std::vector<Pid> drained;
+  {
+    MutexLock lock(peer.mu);
+    if (peer.out.empty()) return;
+    if (peer.out.direct_open() && peer.out.write_direct()) {
+      drained = peer.take_suspended();
+    } else {
+      // Full, failed or not open: the loop writes the rest (and handles the error).
+      post_flush(peer);
+    }
+  }
+  resume_senders(std::move(drained));
 }
 
 void Outbound::disconnect_full(Peer& peer, const std::string& why) {
@@ -202,15 +209,35 @@ void Outbound::disconnect_full(Peer& peer, const std::string& why) {
   backend_.post([conn = peer.up, why] { conn->close(why); });
 }
 
-bool Outbound::wait_for_room(Peer& peer) {
-  if (peer.out.size() < options_.max_send_buffer) return true;
+bool Outbound::make_room(Peer& peer) {
+  const size_t limit = options_.max_send_buffer;
+  if (peer.out.size() < limit) return true;
+  peer.out.note_size(limit, backend_.now());
   if (backend_.on_loop()) {
-    disconnect_full(peer,
-                    "send buffer full (" + std::to_string(options_.max_send_buffer) + " bytes)");
+    disconnect_full(peer, "send buffer full (" + std::to_string(limit) + " bytes)");
     return false;
   }
+  if (spi::in_turn() && peer.out.size() < 2 * limit) {
+    // Only the sender waits, suspended from the end of its turn.
+    if (Pid me = spi::suspend_current()) {
+      if (std::find(peer.suspended_senders.begin(), peer.suspended_senders.end(), me) ==
+          peer.suspended_senders.end()) {
+        peer.suspended_senders.push_back(me);
+      }
+    }
+    return peer.up || peer.connecting;
+  }
+  return wait_for_room(peer);
+}
+
+void Outbound::resume_senders(std::vector<Pid> senders) {
+  for (Pid p : senders) spi::resume(runtime_, p);
+}
+
+bool Outbound::wait_for_room(Peer& peer) {
   if (spi::in_turn()) {
-    // What this turn put off for other peers leaves before we wait.
+    // A turn past twice the limit (it sends without end): its thread waits,
+    // as the last resort. What it put off for other peers leaves first.
     peer.mu.unlock();
     spi::before_blocking();
     peer.mu.lock();

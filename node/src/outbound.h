@@ -61,9 +61,18 @@ class Outbound {
     peer.out.append(frame);
     kick(peer);
   }
-  // Waits while the peer's queue is full; false if the peer was lost or, on
-  // the loop (which never waits), is full: it is then disconnected.
-  bool wait_for_room(Peer& peer) PLEXUS_REQUIRES(peer.mu);
+  // Room for one more frame in the peer's queue. Under the limit: yes. Over
+  // it: a process's turn goes on and the process is suspended when the turn
+  // ends, until the queue drains (its thread never waits, up to twice the
+  // limit); a thread outside any process waits; the loop, which never waits,
+  // disconnects the peer. False if the frame must be dropped (the peer is
+  // lost, or disconnected for it).
+  bool make_room(Peer& peer) PLEXUS_REQUIRES(peer.mu);
+  // Resumes the senders suspended on `peer`'s queue (it drained, or the peer
+  // is gone).
+  void resume_senders(std::vector<Pid> senders);
+  // Closes the peer's connection from the loop, once, for a full queue.
+  void disconnect_full(Peer& peer, const std::string& why) PLEXUS_REQUIRES(peer.mu);
   // Marks the peer connecting and starts an outgoing connection.
   void dial(Peer& peer) PLEXUS_REQUIRES(peer.mu);
 
@@ -79,8 +88,9 @@ class Outbound {
   // Writes the peer's queue to its socket from this thread if the loop is not
   // writing, else leaves it to the loop.
   void write_now(Peer& peer) PLEXUS_EXCLUDES(peer.mu);
-  // Closes the peer's connection from the loop, once, for a full queue.
-  void disconnect_full(Peer& peer, const std::string& why) PLEXUS_REQUIRES(peer.mu);
+  // Waits (a thread outside any process) while the queue is full; false if
+  // the peer was lost or did not drain within tick_timeout.
+  bool wait_for_room(Peer& peer) PLEXUS_REQUIRES(peer.mu);
 
   Runtime& runtime_;
   spi::Distribution& distribution_;

@@ -53,6 +53,9 @@ class Peer {
   CrossNodeTables tables PLEXUS_GUARDED_BY(mu);
   // Types sent on the current connection: TypeId -> number on the wire.
   std::unordered_map<TypeId, std::pair<uint32_t, const WireType*>> sent_types PLEXUS_GUARDED_BY(mu);
+  // Processes suspended because `out` was full when they sent (see
+  // Outbound::make_room): resumed when it drains, or when the peer is lost.
+  std::vector<Pid> suspended_senders PLEXUS_GUARDED_BY(mu);
   uint64_t frames_in PLEXUS_GUARDED_BY(mu) = 0;
   uint64_t bytes_in PLEXUS_GUARDED_BY(mu) = 0;
 
@@ -68,6 +71,8 @@ class Peer {
     sent_types.clear();
     return lost;
   }
+  // The suspended senders, to resume (outside the lock).
+  std::vector<Pid> take_suspended() PLEXUS_REQUIRES(mu) { return std::move(suspended_senders); }
 };
 
 }  // namespace plexus::detail

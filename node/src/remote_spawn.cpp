@@ -107,7 +107,7 @@ void RemoteSpawn::on_request(Connection& conn, const wire::SpawnRequest& request
     // A peer that asks but never reads its replies is disconnected, not
     // served without bound.
     MutexLock lock(peer.mu);
-    if (!outbound_.wait_for_room(peer)) return;
+    if (!outbound_.make_room(peer)) return;
   }
   Pid requester = ids_.decode(conn.peer_index(), request.requester());
   Status error;

@@ -74,10 +74,17 @@ void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
     // owner wrote before parking (the park CAS releases it).
   } while (!p->head.compare_exchange_weak(old, env, std::memory_order_acq_rel,
                                           std::memory_order_acquire));
-  if (old == kWaiting) schedule_woken(p);
+  if (old == kWaiting) {
+    schedule_woken(p);
+  } else if ((env->kind == EnvelopeKind::kExit || env->kind == EnvelopeKind::kLinkExit) &&
+             p->suspend.load(std::memory_order_acquire) == kSuspended) {
+    // A process suspended on a full peer still answers to exit signals.
+    resume(p, to.serial);
+  }
 }
 
 thread_local constinit bool TurnSends::in_turn = false;
+thread_local constinit Process* TurnSends::current = nullptr;
 thread_local constinit TurnSends::LocalRun TurnSends::local_run;
 thread_local constinit spi::Distribution* TurnSends::deferred = nullptr;
 

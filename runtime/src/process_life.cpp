@@ -29,11 +29,13 @@ void RuntimeImpl::start(Process* p) {
 void RuntimeImpl::run_turn(Process* p) {
   p->budget = options.deterministic ? 1 : options.messages_per_turn;
   TurnSends::in_turn = true;
+  TurnSends::current = p;
   if (p->kind == ProcessKind::kServer) {
     run_server(p);
   } else {
     run_coroutine(p);
   }
+  TurnSends::current = nullptr;
   TurnSends::in_turn = false;
   TurnSends::flush();
 }
@@ -52,6 +54,7 @@ void RuntimeImpl::run_coroutine(Process* p) {
       terminate(p, p->exit_reason);
       return;
     }
+    if (suspend_if_asked(p)) return;  // from here on another thread may own p
     if (p->budget <= 0) {
       scheduler.enqueue(p);
       return;
@@ -121,6 +124,17 @@ bool RuntimeImpl::init_server(Process* p) {
   return false;
 }
 
+void RuntimeImpl::resume(Process* p, uint32_t serial) {
+  if (p->serial.load(std::memory_order_acquire) != serial) return;  // it exited
+  uint8_t state = p->suspend.load(std::memory_order_acquire);
+  while (state != kNotSuspended) {
+    if (p->suspend.compare_exchange_weak(state, kNotSuspended, std::memory_order_acq_rel)) {
+      if (state == kSuspended) scheduler.enqueue(p);  // else its turn goes on as usual
+      return;
+    }
+  }
+}
+
 void RuntimeImpl::ack_init(Process* p, const Status& status) {
   if (!p->init_ack) return;
   // A start that failed or declined unlinks first, so that the starter gets
@@ -150,6 +164,7 @@ void RuntimeImpl::run_server(Process* p) {
       terminate(p, p->exit_reason, /*call_server_terminate=*/false);
       return;
     }
+    if (suspend_if_asked(p)) return;  // from here on another thread may own p
     if (p->budget <= 0) {
       scheduler.enqueue(p);
       return;
@@ -268,6 +283,7 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
     });
   }
 
+  p->suspend.store(kNotSuspended, std::memory_order_relaxed);
   p->started = false;
   p->trap_exit = false;
   p->exit_pending = false;

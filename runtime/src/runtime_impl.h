@@ -58,6 +58,8 @@ struct TurnSends {
   };
 
   static thread_local constinit bool in_turn;
+  // The process whose turn this thread runs (null outside a turn).
+  static thread_local constinit Process* current;
   static thread_local constinit LocalRun local_run;
   // The distribution whose end_of_turn() is due (null: none).
   static thread_local constinit spi::Distribution* deferred;
@@ -148,6 +150,17 @@ class RuntimeImpl {
     if (!p->extras) p->extras = new ProcessExtras;
     return *p->extras;
   }
+  // At the end of a turn (or wherever the run loop would go on): true if a
+  // transport asked to suspend `p` and no resume came first; `p` is then in
+  // no queue, and another thread may own it.
+  bool suspend_if_asked(Process* p) {
+    uint8_t asked = kSuspendAsked;
+    if (p->suspend.load(std::memory_order_relaxed) == kNotSuspended) return false;
+    return p->suspend.compare_exchange_strong(asked, kSuspended, std::memory_order_acq_rel);
+  }
+  // Ends a suspension of incarnation `serial` of `p` (spi::resume).
+  void resume(Process* p, uint32_t serial);
+
   // Records the child's side of `ties` in a child not started yet: the one
   // place that seeds a new process's links and monitors (a local spawn_link
   // or spawn_monitor, and a spawn for another node).

@@ -26,6 +26,19 @@ void defer_to_end_of_turn(Distribution* d) {
 
 void before_blocking() { TurnSends::before_blocking(); }
 
+Pid suspend_current() {
+  detail::Process* p = TurnSends::current;
+  if (!p) return Pid{};
+  p->suspend.store(detail::kSuspendAsked, std::memory_order_release);
+  return p->pid();
+}
+
+void resume(Runtime& rt, Pid pid) {
+  if (pid.node != 0 || !pid.valid()) return;
+  RuntimeImpl& impl = RuntimeAccess::impl(rt);
+  if (detail::Process* p = impl.table.get(pid.index)) impl.resume(p, pid.serial);
+}
+
 void deliver(Runtime& rt, Pid to, Envelope* env) { RuntimeAccess::impl(rt).deliver(to, env); }
 
 void exit_signal(Runtime& rt, Pid from, Pid to, ExitReason reason) {

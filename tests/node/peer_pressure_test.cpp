@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "node_control.pb.h"
+#include "node_process_support.h"
 #include "raw_peer.h"
 
 namespace plexus_test {
@@ -127,7 +129,8 @@ class StalledPeerTest : public BadInputTest {
 
 struct SenderReport {
   uint64_t bytes = 0;
-  std::chrono::milliseconds longest_send{0};
+  std::chrono::milliseconds longest_send{0};  // one send call
+  std::chrono::milliseconds longest_gap{0};   // between two rounds of sends
   ExitReason reason;
 };
 
@@ -166,9 +169,13 @@ TEST_F(StalledPeerTest, AProcessSendingToAPeerThatNeverReadsIsHeldThenReleased) 
         sent->fetch_add(payload.ByteSizeLong());
       }
       std::optional<Down> down;
+      auto round_end = Clock::now();
       co_await self.receive(match([mine](const Down& d) { return d.ref == mine; },
                                   [&](Down& d) { down = std::move(d); }),
                             after(0ms, [] {}));
+      r.longest_gap =
+          std::max(r.longest_gap,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - round_end));
       if (down) {
         r.bytes = sent->load();
         r.reason = down->reason;
@@ -187,10 +194,13 @@ TEST_F(StalledPeerTest, AProcessSendingToAPeerThatNeverReadsIsHeldThenReleased) 
   EXPECT_EQ(e.reason, ExitReason::noconnection());
   SenderReport r = must_receive<SenderReport>(report);
   EXPECT_EQ(r.reason, ExitReason::noconnection());
+
   // The sender was held while the buffer was full, for about tick_timeout,
-  // then released by the disconnect.
-  EXPECT_GE(r.longest_send, options_.tick_timeout - 50ms);
-  EXPECT_LE(r.longest_send, options_.tick_timeout + 1500ms);
+  // then released by the disconnect: suspended between its rounds, never
+  // inside a send (its thread went on with other processes).
+  EXPECT_GE(r.longest_gap, options_.tick_timeout - 50ms);
+  EXPECT_LE(r.longest_gap, options_.tick_timeout + 1500ms);
+  EXPECT_LT(r.longest_send, 100ms) << "a send blocked its scheduler thread";
   // What it got to send is what the buffers hold, not what it could produce
   // in that time (about a gigabyte a second).
   EXPECT_LT(at_disconnect, kernel_and_node_buffers()) << "the node kept queueing for the peer";
@@ -199,6 +209,143 @@ TEST_F(StalledPeerTest, AProcessSendingToAPeerThatNeverReadsIsHeldThenReleased) 
   ticker.join();
   EXPECT_TRUE(sock->wait_closed());
   expect_still_serving();
+}
+
+// Sends 16 KiB rounds to `remote` and polls its mailbox between rounds, as a
+// busy process does, counting what it sent, until `stop`.
+Task<> flood_sender(Context self, Pid remote, std::shared_ptr<std::atomic<uint64_t>> sent,
+                    std::shared_ptr<std::atomic<bool>> stop) {
+  Text payload = text(std::string(1024, 'x'));
+  while (!stop->load()) {
+    for (int i = 0; i < 16; ++i) {
+      (void)self.send(remote, payload);
+      sent->fetch_add(payload.ByteSizeLong());
+    }
+    co_await self.receive_any(0ms);
+  }
+}
+
+// A round trip to the node's echo process, in ms.
+int64_t echo_ms(Node& node, Inbox& inbox) {
+  auto start = Clock::now();
+  Counter c;
+  c.set_seq(1);
+  node.to_proto(inbox.pid(), c.mutable_reply_to());
+  (void)node.runtime().send("echo", c);
+  if (!inbox.receive<Counter>(kWait)) return -1;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+// A peer that drains nothing stays up for ten seconds here: long enough to
+// watch what the node does meanwhile.
+class BusyPeerTest : public StalledPeerTest {
+ protected:
+  NodeOptions target_options() override {
+    NodeOptions options = StalledPeerTest::target_options();
+    options.tick_timeout = 10s;
+    return options;
+  }
+};
+
+// A process that sends to a peer whose buffer is full is suspended; its
+// scheduler thread goes on with others. With as many such senders as there
+// are schedulers (two), the node still answers at once, though the peer
+// drains nothing until its tick timeout.
+TEST_F(BusyPeerTest, SendersToAFullPeerDoNotStopTheirSchedulers) {
+  const std::string fake = "stalled" + std::string(kFakeAddress);
+  auto sock = connect_raw(kReceiveBuffer);
+  ASSERT_TRUE(shake_hands(*sock, target_->name(), fake, 5));
+  std::atomic<bool> stop_ticks{false};
+  std::thread ticker([&] {
+    wire::Frame tick;
+    tick.mutable_tick();
+    std::string bytes = bytes_of(tick);
+    while (!stop_ticks.load() && sock->write(bytes)) std::this_thread::sleep_for(100ms);
+  });
+  Pid remote = fake_pid(*target_, fake, 5);
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  std::vector<std::shared_ptr<std::atomic<uint64_t>>> sent;
+  for (int i = 0; i < 2; ++i) {
+    sent.push_back(std::make_shared<std::atomic<uint64_t>>(0));
+    target_->runtime().spawn(flood_sender, remote, sent.back(), stop);
+  }
+  // Both senders fill the buffers and are held...
+  ASSERT_TRUE(poll_until([&] { return sent[0]->load() + sent[1]->load() > 4 * kSendBuffer; }));
+  ASSERT_TRUE(poll_until([&] {
+    uint64_t before = sent[0]->load() + sent[1]->load();
+    std::this_thread::sleep_for(50ms);
+    return sent[0]->load() + sent[1]->load() == before;
+  }));
+  // ...and every other process runs: the echo answers at once, again and again.
+  Inbox inbox(target_->runtime());
+  int64_t worst = 0;
+  for (int i = 0; i < 10; ++i) worst = std::max(worst, echo_ms(*target_, inbox));
+  EXPECT_GE(worst, 0) << "the echo process did not answer";
+  EXPECT_LT(worst, 200) << "a round trip to a local process took " << worst << " ms";
+  EXPECT_FALSE(logs_.count(LogLevel::kWarning, {"disconnecting " + fake}) > 0)
+      << "measured after the disconnect: lengthen tick_timeout";
+  stop->store(true);
+  stop_ticks = true;
+  ticker.join();
+}
+
+// A sender suspended on a full peer still answers to exit signals at once.
+TEST_F(BusyPeerTest, ASuspendedSenderCanBeKilled) {
+  const std::string fake = "stalled" + std::string(kFakeAddress);
+  auto sock = connect_raw(kReceiveBuffer);
+  ASSERT_TRUE(shake_hands(*sock, target_->name(), fake, 5));
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  auto sent = std::make_shared<std::atomic<uint64_t>>(0);
+  Pid sender = target_->runtime().spawn(flood_sender, fake_pid(*target_, fake, 5), sent, stop);
+  ASSERT_TRUE(poll_until([&] {
+    uint64_t before = sent->load();
+    std::this_thread::sleep_for(50ms);
+    return before > 0 && sent->load() == before;
+  })) << "the sender was never held";
+  Inbox inbox(target_->runtime());
+  Ref ref = inbox.context().monitor(sender);
+  auto start = Clock::now();
+  target_->runtime().exit(sender, ExitReason::kill());
+  EXPECT_EQ(must_receive_down(inbox, ref).reason, ExitReason::killed());
+  EXPECT_LT(Clock::now() - start, 1s) << "the kill waited for the peer";
+}
+
+// The same with a real peer frozen with SIGSTOP: its sockets stay open and
+// take nothing; the node's schedulers stay free.
+TEST(FrozenPeerTest, SendersToAFrozenPeerDoNotStopTheirSchedulers) {
+  if (kNodeBinary == nullptr) GTEST_SKIP() << "built without examples/plexus-node";
+  LogCapture logs;
+  NodeOptions options = node_options("target", {}, &logs);
+  options.tick_timeout = 10s;
+  options.max_send_buffer = 64 * 1024;
+  auto node = start_node(options);
+  Pid echo_pid = node->runtime().spawn(echo);
+  ASSERT_TRUE(node->runtime().register_name("echo", echo_pid).ok());
+  auto daemon = Daemon::start(
+      Daemon::Options{.name = "frozen@127.0.0.1:0", .seeds = {node->name()}, .tick_timeout = 10s});
+  ASSERT_TRUE(wait_for_nodes(*node, {daemon->name()}));
+  Inbox inbox(node->runtime());
+  node->spawn_request(inbox.pid(), daemon->name(), "echo", plexus_node::EchoArgs{});
+  plexus::SpawnReply reply = must_receive<plexus::SpawnReply>(inbox);
+  ASSERT_TRUE(reply.status.ok()) << reply.status;
+  daemon->process().signal(SIGSTOP);
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  std::vector<std::shared_ptr<std::atomic<uint64_t>>> sent;
+  for (int i = 0; i < 2; ++i) {
+    sent.push_back(std::make_shared<std::atomic<uint64_t>>(0));
+    node->runtime().spawn(flood_sender, reply.pid, sent.back(), stop);
+  }
+  ASSERT_TRUE(poll_until([&] {
+    uint64_t before = sent[0]->load() + sent[1]->load();
+    std::this_thread::sleep_for(50ms);
+    return before > 0 && sent[0]->load() + sent[1]->load() == before;
+  })) << "the senders were never held";
+  int64_t worst = 0;
+  for (int i = 0; i < 10; ++i) worst = std::max(worst, echo_ms(*node, inbox));
+  EXPECT_GE(worst, 0) << "the echo process did not answer";
+  EXPECT_LT(worst, 200) << "a round trip to a local process took " << worst << " ms";
+  stop->store(true);
+  daemon->process().signal(SIGCONT);
 }
 
 // Answers the node makes on its transport thread (Downs for monitors of dead

@@ -182,6 +182,9 @@ class ReceiveBase : public PendingReceive {
   int64_t timeout_ms() const final { return timeout_ms_; }
 
   bool await_ready() {
+    // A receive is where a process a transport asked to suspend (its peer is
+    // full) stops, even one that would complete at once.
+    if (p_->suspend.load(std::memory_order_relaxed) != kNotSuspended) return false;
     if (p_->budget > 0 && try_complete()) {
       --p_->budget;
       return true;

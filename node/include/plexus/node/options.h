@@ -38,11 +38,16 @@ struct NodeOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   // Frames larger than this are refused and the connection closed.
   size_t max_frame_size = size_t{64} << 20;
-  // Bytes queued for one peer and not yet written. A sender that would go
-  // beyond it waits until the peer drains the buffer; a peer that does not
-  // drain it within tick_timeout is disconnected (its links and monitors fire
-  // with noconnection), which releases the waiting senders. The transport's
-  // own thread never waits: past the limit it disconnects the peer at once.
+  // Bytes queued for one peer and not yet written. A process that sends
+  // beyond it is suspended from the end of its turn (or at its next receive)
+  // until the peer drains the buffer, as Erlang suspends a process on a busy
+  // distribution port: only the sender waits, never its scheduler thread
+  // (unless a single turn sends twice the limit without a receive: its thread
+  // then waits, as the last resort). A thread outside any process waits. A
+  // peer that drains nothing for tick_timeout is disconnected (its links and
+  // monitors fire with noconnection), which releases the senders. The
+  // transport's own thread never waits: past the limit it disconnects the
+  // peer at once.
   size_t max_send_buffer = size_t{64} << 20;
   // Incoming connections whose handshake is not done yet, in all and from
   // one host. Past either cap the oldest one that has not even said Hello is

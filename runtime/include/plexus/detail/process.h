@@ -52,6 +52,10 @@ struct Process {
   std::atomic<uint32_t> free_next{0};     // free-list link (index + 1; 0 = end)
   std::atomic<bool> registered{false};    // has a registered name (the registry holds it)
   std::atomic<bool> has_timers{false};    // send_after targeted it: its exit cancels them
+  // Suspension by a transport whose peer is full (spi::suspend_current):
+  // kNotSuspended, kSuspendAsked (during its turn; a resume cancels it), or
+  // kSuspended (its turn ended and it is in no queue: resume enqueues it).
+  std::atomic<uint8_t> suspend{0};
 
   // ---- owned by the process (touched only by the thread running it)
   uint32_t index = 0;
@@ -114,6 +118,8 @@ struct Process {
     env->next = nullptr;
   }
 };
+
+enum : uint8_t { kNotSuspended = 0, kSuspendAsked = 1, kSuspended = 2 };
 
 // Moves what arrived in the in-queue to the private queue, handling signals
 // on the way. Defined in the runtime; called by the owner only.

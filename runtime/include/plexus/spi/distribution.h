@@ -63,6 +63,18 @@ void defer_to_end_of_turn(Distribution* d);
 // next. A no-op outside a turn.
 void before_blocking();
 
+// Suspends the process whose turn the calling thread runs, from the end of
+// this turn until resume(): it is not scheduled meanwhile, whatever arrives,
+// except an exit signal (which resumes it). For a transport whose peer cannot
+// take more: only the sender waits, never its thread, as Erlang suspends a
+// process on a busy distribution port. Returns the process's pid, for resume;
+// the null pid outside a process's turn. A resume that comes before the turn
+// ends cancels the suspension.
+Pid suspend_current();
+// Ends the suspension of `pid`; a no-op for one that is not suspended or has
+// exited. Any thread.
+void resume(Runtime& rt, Pid pid);
+
 // ---- What arrives from other nodes
 
 // Delivers `env` to the local process `to` (to.node == 0) at once, in
@@ -91,7 +103,8 @@ void answer_dead(Runtime& rt, Pid to, Envelope* env, const ExitReason& reason);
 // not started: null if the table is full or the runtime is shutting down.
 template <class F, class... Args>
 detail::Process* make_process(Runtime& rt, F&& body, Args&&... args) {
-  return detail::RuntimeAccess::make_process(rt, std::forward<F>(body), std::forward<Args>(args)...);
+  return detail::RuntimeAccess::make_process(rt, std::forward<F>(body),
+                                             std::forward<Args>(args)...);
 }
 
 // What a child started for another process is tied to before it runs.
