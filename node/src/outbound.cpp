@@ -45,9 +45,11 @@ void Outbound::route(Pid to, Envelope* env) {
   MutexLock lock(peer.mu);
   if (peer.creation != e->creation) {
     if (peer.creation != 0 && peer.in_use()) {
-      // An incarnation other than the one in use: it is gone.
+      // An incarnation other than the one in use: it is gone, and so is the
+      // process (Erlang answers a pid of a node's earlier incarnation with
+      // noproc, not noconnection: the node is there).
       lock.unlock();
-      spi::answer_dead(runtime_, to, env, ExitReason::noconnection());
+      spi::answer_dead(runtime_, to, env, ExitReason::noproc());
       return;
     }
     peer.creation = e->creation;

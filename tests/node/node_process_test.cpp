@@ -554,12 +554,13 @@ TEST_F(NodeProcessTest, ARestartedNodeOnTheSamePortIsANewNode) {
   echo(new_echo, "to the new pid");
   EXPECT_EQ(must_receive<EchoReply>(inbox()).payload(), "to the new pid");
   EXPECT_TRUE(nothing_of_type<EchoReply>(inbox()));
-  // Monitoring or linking an old pid: noconnection.
+  // Monitoring or linking an old pid while the node is connected again:
+  // noproc, as Erlang answers (the node is there; the process is not).
   Ref old_ref = inbox().context().monitor(old_echo);
-  EXPECT_EQ(must_receive_down(inbox(), old_ref).reason, ExitReason::noconnection());
+  EXPECT_EQ(must_receive_down(inbox(), old_ref).reason, ExitReason::noproc());
   inbox().context().trap_exit(true);
   ASSERT_TRUE(inbox().context().link(old_echo).ok());
-  EXPECT_EQ(must_receive_exit(inbox(), old_echo).reason, ExitReason::noconnection());
+  EXPECT_EQ(must_receive_exit(inbox(), old_echo).reason, ExitReason::noproc());
   // The new one works.
   Ref new_ref = inbox().context().monitor(new_echo);
   ASSERT_TRUE(t_->runtime().send(new_echo, command(ExitCommand::ERROR, "bye")).ok());
