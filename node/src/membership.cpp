@@ -197,9 +197,11 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
       if (peer->creation == peer_creation) return false;  // lost a race: one is up already
       replaced = peer->up;                                // a new incarnation replaces the old one
     }
-    uint32_t index = table_.intern(peer_name, peer_creation, peer);
+    std::string why;
+    uint32_t index =
+        table_.intern(peer_name, peer_creation, peer, NodeTable::Use::kConnected, &why);
     if (index == 0) {
-      log(LogLevel::kError, "node table full: refusing " + peer_name);
+      log(LogLevel::kError, "refusing " + peer_name + ": " + why);
       return false;
     }
     if (conn->handshake().role() == Handshake::Role::kConnect) {
@@ -213,7 +215,10 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
     // send to a registered name or a spawn request; they go out.) What was
     // queued while connecting goes out first on this connection, with the
     // type numbers it was encoded with.
-    if (peer->creation != 0 && peer->creation != peer_creation) lost = peer->forget_incarnation();
+    if (peer->creation != 0 && peer->creation != peer_creation) {
+      lost = peer->forget_incarnation();
+      table_.retire(peer_name, peer->creation);  // its slot goes to others in time
+    }
     peer->creation = peer_creation;
     peer->index = index;
     peer->up = conn;
@@ -224,6 +229,7 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
     conn->attach(peer, index);
     peer->changed.notify_all();
   }
+  peers_.came_up(*peer);
   if (replaced) replaced->close("replaced by a new incarnation of " + peer_name);
   if (!lost.empty()) fire(runtime_, std::move(lost), "node " + peer_name + " restarted");
   log(LogLevel::kInfo, "node " + peer_name + " up");
@@ -329,8 +335,10 @@ void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
   CrossNodeTables tables;
   std::vector<Pid> watchers;
   std::vector<Pid> suspended;
+  uint64_t creation = 0;
   {
     MutexLock lock(peer.mu);
+    creation = peer.creation;
     tables = peer.forget_incarnation();
     suspended = peer.take_suspended();
     watchers.swap(peer.node_watchers);
@@ -339,6 +347,8 @@ void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
     peer.out.drained.notify_all();
     peer.changed.notify_all();
   }
+  // Its slot stays while there is room: pids of it are answered noconnection.
+  if (was_up) table_.went_down(peer.name, creation);
   fire(runtime_, std::move(tables), "node " + peer.name + " down: " + reason);
   outbound_.resume_senders(std::move(suspended));  // what they send now is answered dead
   if (was_up) {

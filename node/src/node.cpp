@@ -58,6 +58,7 @@ Status NodeImpl::start() {
   identity.name = bound->name();
   peers.set_self(identity.name);
   ids.set_self(identity.name, identity.creation);
+  table.set_self(&identity.name);
 
   for (const std::string& seed : options.seeds) {
     if (seed == identity.name) continue;
@@ -154,8 +155,8 @@ void Node::monitor_node(Pid watcher, const std::string& node) {
 
 std::string Node::node_name(Pid pid) const {
   if (pid.node == 0) return impl_->identity.name;
-  const detail::NodeEntry* e = impl_->table.get(pid.node);
-  return e ? e->name : std::string();
+  std::optional<detail::NodeEntry> e = impl_->table.get(pid.node);
+  return e ? *e->name : std::string();
 }
 
 NodeStats Node::stats(const std::string& node) const {
@@ -175,8 +176,8 @@ void Node::to_proto(Pid pid, PidProto* out) const {
   if (pid.node == 0) {
     out->set_node(impl_->identity.name);
     out->set_creation(impl_->identity.creation);
-  } else if (const detail::NodeEntry* e = impl_->table.get(pid.node)) {
-    out->set_node(e->name);
+  } else if (std::optional<detail::NodeEntry> e = impl_->table.get(pid.node)) {
+    out->set_node(*e->name);
     out->set_creation(e->creation);
   }
 }
@@ -191,8 +192,10 @@ Result<Pid> Node::from_proto(const PidProto& proto) {
     return Status(StatusCode::kInvalidArgument, "bad node name '" + proto.node() + "' in a pid");
   }
   detail::Peer* peer = proto.node() == self.name ? nullptr : impl_->peers.get(proto.node());
-  uint32_t index = impl_->table.intern(proto.node(), proto.creation(), peer);
-  if (index == 0) return Status(StatusCode::kResourceExhausted, "node table full");
+  std::string why;
+  uint32_t index = impl_->table.intern(proto.node(), proto.creation(), peer,
+                                       detail::NodeTable::Use::kNamed, &why);
+  if (index == 0) return Status(StatusCode::kResourceExhausted, why);
   return Pid{index, proto.index(), proto.serial()};
 }
 

@@ -36,9 +36,11 @@ uint8_t* write_payload(const void* state, uint8_t* to) {
 }  // namespace
 
 void Outbound::route(Pid to, Envelope* env) {
-  const NodeEntry* e = table_.get(to.node);
+  std::optional<NodeEntry> e = table_.get(to.node);
   if (!e || !e->peer) {
-    spi::answer_dead(runtime_, to, env, ExitReason::noconnection());
+    // An incarnation that is gone (its slot was reused), or an earlier one of
+    // this node: the process is not there.
+    spi::answer_dead(runtime_, to, env, ExitReason::noproc());
     return;
   }
   Peer& peer = *e->peer;

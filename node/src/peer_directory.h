@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "peer.h"
@@ -25,6 +26,13 @@ class PeerDirectory {
   // The peer of `name` if there is one; makes none (for what a node that has
   // proved nothing says about itself).
   Peer* find(const std::string& name) PLEXUS_EXCLUDES(mu_);
+  // As get(), for a node only named in a pid a peer sent: null if kMaxNamed
+  // peers have been made that never came up, so that a peer naming made-up
+  // nodes cannot grow the directory without bound.
+  Peer* get_named(const std::string& name) PLEXUS_EXCLUDES(mu_);
+  // `peer`'s connection came up (it no longer counts as only named).
+  void came_up(Peer& peer) PLEXUS_EXCLUDES(mu_);
+  static constexpr size_t kMaxNamed = 16384;
   // Calls f(peer) for every peer, in name order, with the directory's lock
   // held (f may take the peer's lock).
   template <class F>
@@ -39,6 +47,8 @@ class PeerDirectory {
   Mutex mu_;
   std::string self_ PLEXUS_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Peer>> peers_ PLEXUS_GUARDED_BY(mu_);
+  std::unordered_set<const Peer*> never_up_ PLEXUS_GUARDED_BY(mu_);
+  Peer* make(const std::string& name) PLEXUS_REQUIRES(mu_);
 };
 
 }  // namespace plexus::detail

@@ -5,7 +5,9 @@ namespace plexus::detail {
 WireNode WireIds::node_of(uint32_t peer_index, uint32_t node) const {
   if (node == 0) return WireNode{wire::SENDER, nullptr, 0};
   if (node == peer_index) return WireNode{wire::RECEIVER, nullptr, 0};
-  if (const NodeEntry* e = table_.get(node)) return WireNode{wire::OTHER, &e->name, e->creation};
+  if (std::optional<NodeEntry> e = table_.get(node)) {
+    return WireNode{wire::OTHER, e->name, e->creation};
+  }
   return WireNode{};
 }
 
@@ -14,7 +16,15 @@ WirePid WireIds::encode(uint32_t peer_index, Pid pid) const {
 }
 
 WireRef WireIds::encode(uint32_t peer_index, Ref ref) const {
-  return WireRef{ref.counter(), node_of(peer_index, ref.node())};
+  // A ref names only its node's slot: the incarnation in it now.
+  uint32_t slot = ref.node();
+  if (slot == 0) return WireRef{ref.counter(), WireNode{wire::SENDER, nullptr, 0}};
+  if (slot == (peer_index & 0xFFFF))
+    return WireRef{ref.counter(), WireNode{wire::RECEIVER, nullptr, 0}};
+  if (auto e = table_.get_slot(slot)) {
+    return WireRef{ref.counter(), WireNode{wire::OTHER, e->second.name, e->second.creation}};
+  }
+  return WireRef{ref.counter(), WireNode{}};
 }
 
 std::optional<uint32_t> WireIds::node_index(uint32_t peer_index, wire::Side side,
@@ -28,12 +38,14 @@ std::optional<uint32_t> WireIds::node_index(uint32_t peer_index, wire::Side side
       if (node.name() == self_) {
         if (node.creation() == creation_) return 0;
         // An earlier incarnation of this node: a pid that routes nowhere.
-        uint32_t index = table_.intern(node.name(), node.creation(), nullptr);
+        uint32_t index =
+            table_.intern(node.name(), node.creation(), nullptr, NodeTable::Use::kNamed);
         return index ? std::optional<uint32_t>(index) : std::nullopt;
       }
-      Peer* peer = peers_.get(node.name());
+      // A third node, only named: bounded (PeerDirectory::get_named).
+      Peer* peer = peers_.get_named(node.name());
       if (!peer) return std::nullopt;
-      uint32_t index = table_.intern(node.name(), node.creation(), peer);
+      uint32_t index = table_.intern(node.name(), node.creation(), peer, NodeTable::Use::kNamed);
       return index ? std::optional<uint32_t>(index) : std::nullopt;
     }
     default:

@@ -6,7 +6,7 @@ namespace plexus {
 // serial starts at 1 so that 0 can mean "no process".
 std::string Pid::to_string() const {
   if (!valid()) return "<none>";
-  return "<" + std::to_string(node) + "." + std::to_string(index) + "." +
+  return "<" + std::to_string(node & 0xFFFF) + "." + std::to_string(index) + "." +
          std::to_string(serial - 1) + ">";
 }
 

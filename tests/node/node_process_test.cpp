@@ -472,6 +472,10 @@ void NodeProcessTest::every_watch_fires_when_lost(int signal) {
   Pid other_monitorer = watch(other, "monitorer", e2);
   Pid other_dies = watch(other, "linker", e3, /*trap_exit=*/false);
   Ref m3 = inbox().context().monitor(other_dies);
+  // The monitor must reach `other` before `lost` dies: otherwise other_dies
+  // may be gone already and the Down say noproc, as in Erlang. A request on
+  // the same connection is answered only after the monitor is in place.
+  node_info(other);
   Inbox node_watcher(t_->runtime());
   t_->monitor_node(node_watcher.pid(), lost.name());
 

@@ -86,8 +86,10 @@ TEST_F(NodeTest, ConnectedNodesListEachOther) {
 TEST_F(NodeTest, RemotePidsPrintTheirNodeAndNameIt) {
   Pid pid = remote_spawn_on_b(exit_on_text);
   EXPECT_NE(pid.node, 0u);
-  EXPECT_EQ(pid.to_string(), "<" + std::to_string(pid.node) + "." + std::to_string(pid.index) +
-                                 "." + std::to_string(pid.serial - 1) + ">");
+  // The node's slot in this node's table (the low 16 bits of Pid::node).
+  EXPECT_EQ(pid.to_string(), "<" + std::to_string(pid.node & 0xFFFF) + "." +
+                                 std::to_string(pid.index) + "." + std::to_string(pid.serial - 1) +
+                                 ">");
   EXPECT_EQ(a_->node_name(pid), b_->name());
   EXPECT_EQ(a_->node_name(Pid{0, 1, 1}), a_->name());
 }

@@ -138,6 +138,62 @@ TEST(StrangerTest, StrangersLeaveNoState) {
   EXPECT_TRUE(settled) << "20,000 strangers left " << (after - before) / 1024 << " KiB";
 }
 
+// One cookie holder naming 70,000 made-up nodes in the pids it sends (each
+// interns an incarnation) used to fill the node table, after which no new or
+// restarted node could connect. Now such entries are capped, and a real peer
+// still gets in.
+TEST_F(BadInputTest, PidsOfMadeUpNodesCannotFillTheNodeTable) {
+  const std::string fake = "namer" + std::string(kFakeAddress);
+  auto sock = connect_raw();
+  ASSERT_TRUE(shake_hands(*sock, target_->name(), fake, 5));
+  std::string batch;
+  for (int i = 0; i < 70000; ++i) {
+    wire::Frame frame;
+    wire::Send* send = frame.mutable_send();
+    send->set_to_name("nobody");
+    send->set_type(1);
+    if (i == 0) send->set_type_name("plexus_test.Text");
+    wire::Pid* from = send->mutable_from();
+    from->set_index(1);
+    from->set_serial(1);
+    from->set_side(wire::OTHER);
+    from->mutable_node()->set_name("made" + std::to_string(i) + "@10.0.0.1:1");
+    from->mutable_node()->set_creation(1);
+    append_frame(frame, &batch);
+    if (batch.size() > 64 * 1024) {
+      ASSERT_TRUE(sock->write(batch));
+      batch.clear();
+    }
+  }
+  ASSERT_TRUE(sock->write(batch));
+  // Every frame is read ...
+  ASSERT_TRUE(poll_until([&] { return target_->stats(fake).frames_in >= 70000; }))
+      << target_->stats(fake).frames_in << " frames read";
+  // ... and a node that was never heard of connects.
+  auto late = start_node(peer_options("newcomer"));
+  EXPECT_TRUE(late->connect(target_->name()).ok());
+  expect_still_serving();
+  // What the made-up names cost is bounded too: some 16,000 peers, not 70,000.
+  EXPECT_TRUE(logs_.count(LogLevel::kError, {"node table full"}) == 0) << logs_.dump();
+}
+
+// A peer that restarts again and again (a new creation each time) leaves
+// only its live incarnation in the table: pids of the old ones are dead, and
+// the node keeps accepting new incarnations.
+TEST_F(BadInputTest, APeerRestartedManyTimesStillConnects) {
+  const std::string fake = "phoenix" + std::string(kFakeAddress);
+  Pid first;
+  for (uint64_t creation = 1; creation <= 2000; ++creation) {
+    auto sock = connect_raw();
+    ASSERT_TRUE(shake_hands(*sock, target_->name(), fake, creation)) << "incarnation " << creation;
+    if (creation == 1) first = fake_pid(*target_, fake, 1);
+  }
+  Inbox inbox(target_->runtime());
+  Ref ref = inbox.context().monitor(first);
+  EXPECT_EQ(must_receive_down(inbox, ref).reason, ExitReason::noproc())
+      << "a pid of the first incarnation";
+}
+
 // Strangers that connect and never say Hello cannot hold the node's pending
 // handshakes: past the cap, the oldest of them is closed for each new one.
 TEST(StrangerTest, IdleStrangersAreClosedToMakeRoom) {

@@ -10,12 +10,17 @@ namespace plexus {
 
 // Identifies one process for its whole life, and never another one.
 //
-// `node` is 0 for the local node. `index` is the process's slot in the node's
-// process table and `serial` counts the incarnations of that slot, so a pid of
-// an exited process never reaches the process that reuses its slot. A
+// `node` is 0 for the local node; for another node's process, the transport's
+// number for that node's incarnation: its low 16 bits name a slot of the
+// transport's node table (as Ref::node does), its high 16 bits the slot's
+// generation, so a pid of an incarnation that is gone never names the one that
+// took its slot. `index` is the process's slot in its node's process table
+// and `serial` counts the incarnations of that slot, so a pid of an exited
+// process never reaches the process that reuses its slot. A
 // default-constructed Pid is the null pid: it names no process.
 //
-// Printed as Erlang prints pids, `<node.index.serial>`, e.g. `<0.112.0>`.
+// Printed as Erlang prints pids, `<node.index.serial>`, e.g. `<0.112.0>`,
+// with the node's slot.
 struct Pid {
   uint32_t node = 0;
   uint32_t index = 0;
