@@ -181,7 +181,7 @@ void append_signal(const SignalFields& signal, std::string* out) {
   append_frame_with(out, [&](auto& w) {
     w.message(wire::Frame::kSignalFieldNumber, [&](auto& s) {
       s.varint(1, static_cast<uint64_t>(signal.kind));
-      put_pid(s, 2, signal.to);
+      if (signal.to_name.empty()) put_pid(s, 2, signal.to);
       if (signal.from) put_pid(s, 3, *signal.from);
       if (signal.ref) put_ref(s, 4, *signal.ref);
       if (signal.reason) {
@@ -192,6 +192,7 @@ void append_signal(const SignalFields& signal, std::string* out) {
           m.bytes(4, term);
         });
       }
+      if (!signal.to_name.empty()) s.bytes(6, signal.to_name);
     });
   });
 }

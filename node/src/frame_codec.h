@@ -59,7 +59,8 @@ void append_send(const SendFields& send, std::string* out);
 
 struct SignalFields {
   wire::Signal::Kind kind = wire::Signal::LINK;
-  WirePid to;
+  WirePid to;                          // unless to_name is set
+  std::string_view to_name;            // a monitor or demonitor by name
   const WirePid* from = nullptr;       // optional (exit from outside a process)
   const WireRef* ref = nullptr;        // monitors
   const ExitReason* reason = nullptr;  // exits and downs

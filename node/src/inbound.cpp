@@ -51,14 +51,9 @@ bool Inbound::on_send(Connection& conn, const wire::Send& send, std::string* err
 }
 
 bool Inbound::on_signal(Connection& conn, const wire::Signal& signal, std::string* error) {
-  Pid to = ids_.decode(conn.peer_index(), signal.to());
   Pid from = signal.has_from() ? ids_.decode(conn.peer_index(), signal.from()) : Pid{};
   Ref ref = signal.has_ref() ? ids_.decode(conn.peer_index(), signal.ref()) : Ref{};
   ExitReason reason = signal.has_reason() ? from_wire(signal.reason()) : ExitReason();
-  if (!to || to.node != 0) {
-    runtime_.log(LogLevel::kWarning, "dropped a signal for a pid that is not local");
-    return true;
-  }
   const SignalKind* kind = signal_kind(signal.kind());
   if (!kind) {
     *error = "unknown signal kind " + std::to_string(signal.kind());
@@ -68,9 +63,29 @@ bool Inbound::on_signal(Connection& conn, const wire::Signal& signal, std::strin
     *error = "signal without its sender or ref";
     return false;
   }
+  bool by_name = !signal.to_name().empty();
+  if (by_name && kind->envelope != EnvelopeKind::kMonitor &&
+      kind->envelope != EnvelopeKind::kDemonitor) {
+    *error = "a signal by name that is not a monitor or demonitor";
+    return false;
+  }
+  Pid to = by_name ? Pid{} : ids_.decode(conn.peer_index(), signal.to());
+  if (!by_name && (!to || to.node != 0)) {
+    runtime_.log(LogLevel::kWarning, "dropped a signal for a pid that is not local");
+    return true;
+  }
   {
     Peer& peer = *conn.peer();
     MutexLock lock(peer.mu);
+    if (by_name && kind->envelope == EnvelopeKind::kMonitor) {
+      // The name's process now; none: the monitor is answered noproc.
+      to = runtime_.whereis(signal.to_name());
+    } else if (by_name) {
+      // The process the monitor by name found; none: its Down has crossed.
+      auto it = peer.tables.monitors_in.find(ref);
+      if (it == peer.tables.monitors_in.end()) return true;
+      to = it->second.second;
+    }
     peer.tables.apply(kind->effect, Crossing::kIn, from, to, ref);
   }
   switch (kind->payload) {

@@ -33,7 +33,11 @@ class NodeImpl final : public spi::Distribution {
 
   // ---- spi::Distribution
   void route(Pid to, Envelope* env) override { outbound_.route(to, env); }
+  void route_named(const std::string& node, const std::string& name, Envelope* env) override {
+    (void)outbound_.send_named(node, name, env);
+  }
   void end_of_turn() override { Outbound::end_of_turn(); }
+  const std::string& node_name() const override { return identity.name; }
 
   Node& owner;
   const NodeOptions options;

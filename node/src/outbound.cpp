@@ -67,12 +67,15 @@ Status Outbound::send_named(const std::string& node_name, const std::string& to_
                             Envelope* env) {
   Peer* peer = peers_.get(node_name);
   if (!peer) {
-    delete env;
+    spi::answer_dead(runtime_, Pid{}, env, ExitReason::noconnection());
     return Status(StatusCode::kInvalidArgument, "bad node name '" + node_name + "'");
   }
   MutexLock lock(peer->mu);
   // A registered name is any incarnation's: it goes to the one connected.
-  if (!queue(*peer, Outgoing{.env = env, .to_name = to_name})) delete env;
+  if (!queue(*peer, Outgoing{.env = env, .to_name = to_name})) {
+    lock.unlock();
+    spi::answer_dead(runtime_, Pid{}, env, ExitReason::noconnection());
+  }
   return Status::OK();
 }
 
@@ -145,6 +148,7 @@ void Outbound::encode(Peer& peer, Pid to, std::string_view to_name, Envelope* en
   SignalFields signal;
   signal.kind = kind->wire;
   signal.to = wto;
+  signal.to_name = to_name;
   signal.from = has_from ? &wfrom : nullptr;
   signal.ref = has_ref ? &wref : nullptr;
   switch (kind->payload) {

@@ -35,7 +35,9 @@ class Outbound {
   // ---- From senders (any thread)
   // An envelope for a process on another node (spi::Distribution::route).
   void route(Pid to, Envelope* env);
-  // An envelope for the process registered as `to_name` on `node_name`.
+  // An envelope for the process registered as `to_name` on `node_name` (a
+  // message, or a monitor or demonitor by name); one that cannot go is
+  // answered as spi::answer_dead(Pid{}, env, noconnection) does.
   Status send_named(const std::string& node_name, const std::string& to_name, Envelope* env);
   // A control frame (a spawn request); false if it was dropped.
   bool send_frame(Peer& peer, const wire::Frame& frame);

@@ -18,7 +18,8 @@ constexpr SignalKind kSignals[] = {
      true},
     {EnvelopeKind::kDemonitor, wire::Signal::DEMONITOR, TieEffect::kUnwatch, SignalPayload::kNone,
      true, true},
-    {EnvelopeKind::kDown, wire::Signal::DOWN, TieEffect::kWatchEnded, SignalPayload::kDown, true,
+    // A DOWN has no sender when a monitor by name found no process.
+    {EnvelopeKind::kDown, wire::Signal::DOWN, TieEffect::kWatchEnded, SignalPayload::kDown, false,
      true},
 };
 

@@ -38,7 +38,7 @@ struct SignalKind {
   wire::Signal::Kind wire;
   TieEffect effect;
   SignalPayload payload;
-  bool needs_from;  // a signal without a sender is malformed (all but EXIT)
+  bool needs_from;  // a signal without a sender is malformed (all but EXIT and DOWN)
   bool needs_ref;   // a signal without a ref is malformed (monitors and downs)
 };
 

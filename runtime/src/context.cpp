@@ -115,9 +115,27 @@ Ref Context::monitor(Pid pid) const {
   Ref ref = runtime().make_ref();
   // As erlang:monitor(process, self()): a ref, and no monitor.
   if (pid == self()) return ref;
-  RuntimeImpl::extras(p_).monitors_out.insert(ref, pid);
   // To a dead pid this comes straight back as a Down with noproc.
-  rt.send_signal<detail::NoPayload>(pid, EnvelopeKind::kMonitor, self(), ref);
+  rt.send_monitor(p_, ref, pid);
+  return ref;
+}
+
+Ref Context::monitor(const std::string& name) const {
+  RuntimeImpl& rt = impl_of(p_);
+  Ref ref = runtime().make_ref();
+  Pid pid = runtime().whereis(name);
+  if (pid && pid == self()) return ref;  // as monitor(self())
+  detail::MonitoredName by_name{name, rt.node_name(), /*remote=*/false};
+  rt.send_monitor(p_, ref, pid, &by_name);  // a null pid: a Down noproc at once
+  return ref;
+}
+
+Ref Context::monitor(const std::string& name, const std::string& node) const {
+  RuntimeImpl& rt = impl_of(p_);
+  if (node.empty() || node == rt.node_name()) return monitor(name);
+  Ref ref = runtime().make_ref();
+  detail::MonitoredName by_name{name, node, /*remote=*/true};
+  rt.send_monitor(p_, ref, Pid{}, &by_name);
   return ref;
 }
 
@@ -125,7 +143,8 @@ bool Context::demonitor(Ref ref, Flush flush) const {
   bool active = false;
   Pid target;
   if (p_->extras && p_->extras->monitors_out.erase(ref, &target)) {
-    impl_of(p_).send_signal<detail::NoPayload>(target, EnvelopeKind::kDemonitor, self(), ref);
+    impl_of(p_).send_demonitor(p_, ref, target);
+    p_->extras->monitored_names.erase(ref);
     active = true;
   }
   if (flush == Flush::kYes) discard<Down>([ref](const Down& d) { return d.ref == ref; });

@@ -1,6 +1,7 @@
 // Sending: delivery to a mailbox, a turn's runs, signals and what answers for
 // a dead target.
 #include "arrivals.h"
+#include "process_info_reply.h"
 #include "runtime_impl.h"
 
 namespace plexus::detail {
@@ -134,10 +135,61 @@ void RuntimeImpl::on_dead_target(Pid to, Envelope* env, const ExitReason& reason
     case EnvelopeKind::kMonitor:
       send_signal<Down>(env->from, EnvelopeKind::kDown, to, env->ref, Down{env->ref, to, reason});
       break;
+    case EnvelopeKind::kProcessInfo:
+      send_signal<ProcessInfoReply>(env->from, EnvelopeKind::kMessage, to, env->ref,
+                                    ProcessInfoReply{env->ref, std::nullopt});
+      break;
     default:
       break;
   }
   delete env;
+}
+
+void RuntimeImpl::send_monitor(Process* watcher, Ref ref, Pid target, MonitoredName* by_name) {
+  ProcessExtras& ex = extras(watcher);
+  ex.monitors_out.insert(ref, target);
+  Envelope* env = make_envelope<NoPayload>(EnvelopeKind::kMonitor);
+  env->from = watcher->pid();
+  env->ref = ref;
+  if (!by_name || !by_name->remote) {
+    if (by_name) ex.monitored_names.insert(ref, std::move(*by_name));
+    deliver(target, env);
+    return;
+  }
+  std::string node = by_name->node;
+  std::string name = by_name->name;
+  ex.monitored_names.insert(ref, std::move(*by_name));
+  route_named(node, name, env);
+}
+
+void RuntimeImpl::send_demonitor(Process* watcher, Ref ref, Pid target) {
+  if (target) {
+    send_signal<NoPayload>(target, EnvelopeKind::kDemonitor, watcher->pid(), ref);
+    return;
+  }
+  // By a name on another node: the target is known there, by the ref. (By a
+  // local name with no process there is nothing to end.)
+  const MonitoredName* by_name = watcher->extras->monitored_names.find(ref);
+  if (!by_name || !by_name->remote) return;
+  Envelope* env = make_envelope<NoPayload>(EnvelopeKind::kDemonitor);
+  env->from = watcher->pid();
+  env->ref = ref;
+  route_named(by_name->node, by_name->name, env);
+}
+
+void RuntimeImpl::route_named(const std::string& node, const std::string& name, Envelope* env) {
+  TurnSends::flush_local();  // as deliver does for another node
+  if (spi::Distribution* d = distribution.load(std::memory_order_acquire)) {
+    d->route_named(node, name, env);
+  } else {
+    on_dead_target(Pid{}, env, ExitReason::noconnection());
+  }
+}
+
+const std::string& RuntimeImpl::node_name() const {
+  static const std::string kNone;
+  spi::Distribution* d = distribution.load(std::memory_order_acquire);
+  return d ? d->node_name() : kNone;
 }
 
 void RuntimeImpl::send_exit(Pid from, Pid to, ExitReason reason) {
@@ -221,6 +273,12 @@ void RuntimeImpl::handle_signal(Process* p, Envelope* env) {
       break;
     case EnvelopeKind::kDown:
       if (p->extras && p->extras->monitors_out.erase(env->ref)) {
+        MonitoredName by_name;
+        if (p->extras->monitored_names.erase(env->ref, &by_name)) {
+          Down& down = payload<Down>(env);
+          down.name = std::move(by_name.name);
+          down.node = std::move(by_name.node);
+        }
         env->kind = EnvelopeKind::kMessage;
         p->enqueue_private(env);
         return;
@@ -254,6 +312,10 @@ void RuntimeImpl::handle_signal(Process* p, Envelope* env) {
     }
     case EnvelopeKind::kMonitorAdopt:
       extras(p).monitors_out.insert(env->ref, env->from);
+      break;
+    case EnvelopeKind::kProcessInfo:
+      send_signal<ProcessInfoReply>(env->from, EnvelopeKind::kMessage, p->pid(), env->ref,
+                                    ProcessInfoReply{env->ref, info_of(p)});
       break;
     case EnvelopeKind::kTimeout:
       if (payload<TimeoutPayload>(env).token == p->timeout_token && p->timer_id != 0) {

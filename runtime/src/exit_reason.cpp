@@ -50,7 +50,13 @@ std::ostream& operator<<(std::ostream& os, const Exit& exit) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Down& down) {
-  return os << "Down{" << down.ref << ", " << down.pid << ", " << down.reason << "}";
+  os << "Down{" << down.ref << ", ";
+  if (down.name.empty()) {
+    os << down.pid;
+  } else {
+    os << "{" << down.name << ", " << (down.node.empty() ? "nonode" : down.node) << "}";
+  }
+  return os << ", " << down.reason << "}";
 }
 
 }  // namespace plexus

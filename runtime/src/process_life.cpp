@@ -89,8 +89,11 @@ template <class F>
 bool RuntimeImpl::server_callback(Process* p, F&& callback) {
   Server* s = p->server;
   try {
+    p->in_callback = true;
     callback(s);
+    p->in_callback = false;
   } catch (...) {
+    p->in_callback = false;
     ExitReason reason = reason_from_current_exception();
     terminate(p, reason);
     return false;
@@ -109,11 +112,14 @@ bool RuntimeImpl::init_server(Process* p) {
   ExitReason failure;
   Status status;
   try {
+    p->in_callback = true;
     status = s->init();
+    p->in_callback = false;
     if (!status.ok() && status.code() != StatusCode::kIgnored) {
       failure = ExitReason::error(status.to_string());
     }
   } catch (...) {
+    p->in_callback = false;
     failure = reason_from_current_exception();
     status = Status(StatusCode::kExited, "init() threw: " + failure.to_string());
   }
@@ -252,9 +258,8 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
     ex->monitors_in.for_each([&](const Ref& ref, const Pid& watcher) {
       send_signal<Down>(watcher, EnvelopeKind::kDown, self, ref, Down{ref, self, reason});
     });
-    ex->monitors_out.for_each([&](const Ref& ref, const Pid& target) {
-      send_signal<NoPayload>(target, EnvelopeKind::kDemonitor, self, ref);
-    });
+    ex->monitors_out.for_each(
+        [&](const Ref& ref, const Pid& target) { send_demonitor(p, ref, target); });
     delete ex;
     p->extras = nullptr;
   }
@@ -272,8 +277,9 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   p->queue_head = p->queue_tail = nullptr;
   if (arrived != kWaiting && arrived != kClosed) {
     for_each_arrival(arrived, [&](Envelope* env) {
-      bool tie = env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor;
-      if (!tie) {
+      bool answered = env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor ||
+                      env->kind == EnvelopeKind::kProcessInfo;
+      if (!answered) {
         delete env;
       } else if (env->target_serial == self.serial) {
         on_dead_target(self, env, reason);

@@ -40,4 +40,10 @@ Pid Registry::find(const std::string& name) const {
   return it == by_name_.end() ? Pid{} : it->second;
 }
 
+std::string Registry::name_of(Pid pid) const {
+  std::shared_lock lock(mu_);
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? std::string() : it->second;
+}
+
 }  // namespace plexus::detail

@@ -18,6 +18,8 @@ class Registry {
   // Removes whatever name `pid` has (at its exit).
   void remove_pid(Pid pid);
   Pid find(const std::string& name) const;
+  // The name of `pid`; empty if it has none.
+  std::string name_of(Pid pid) const;
 
  private:
   mutable std::shared_mutex mu_;

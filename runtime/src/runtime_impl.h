@@ -6,6 +6,7 @@
 
 #include "flat_map.h"
 #include "plexus/detail/init_ack.h"
+#include "plexus/process_info.h"
 #include "plexus/runtime.h"
 #include "plexus/server.h"
 #include "plexus/spi/distribution.h"
@@ -16,11 +17,19 @@
 
 namespace plexus::detail {
 
+// A monitor made by a registered name (Context::monitor(name[, node])).
+struct MonitoredName {
+  std::string name;
+  std::string node;     // as the Down names it
+  bool remote = false;  // on another node: its target is known only there
+};
+
 // What most processes never need: allocated on the first link or monitor.
 struct ProcessExtras {
   FlatMap<Pid, uint8_t> links;     // the linked pids (the value is unused)
-  FlatMap<Ref, Pid> monitors_out;  // my monitors on others: ref -> target
+  FlatMap<Ref, Pid> monitors_out;  // my monitors on others: ref -> target (null: by remote name)
   FlatMap<Ref, Pid> monitors_in;   // others' monitors on me: ref -> watcher
+  FlatMap<Ref, MonitoredName> monitored_names;  // those of monitors_out made by name
 };
 
 // The waiter of an Inbox process: a sender that finds it parked signals here.
@@ -123,6 +132,13 @@ class RuntimeImpl {
     env->ref = ref;
     deliver(to, env);
   }
+  // Monitors by `watcher` under `ref`: of `target` (a pid), or of the name
+  // in `by_name` (then `target` is the pid it has here, or null).
+  void send_monitor(Process* watcher, Ref ref, Pid target, MonitoredName* by_name = nullptr);
+  // Ends `watcher`'s monitor `ref` of `target`, whether made by pid or by name.
+  void send_demonitor(Process* watcher, Ref ref, Pid target);
+  // A monitor or demonitor for the name on another node (spi::Distribution::route_named).
+  void route_named(const std::string& node, const std::string& name, Envelope* env);
   // exit(to, reason) from `from` (null outside a process), as erlang:exit/2.
   void send_exit(Pid from, Pid to, ExitReason reason);
   // A signal reached a process that does not exist (or cannot be reached): a
@@ -169,6 +185,10 @@ class RuntimeImpl {
     if (ties.monitored_by) extras(child).monitors_in.insert(ties.monitor_ref, ties.monitored_by);
   }
   bool alive(Pid pid) const;
+  // What `p` is doing, as it answers a ProcessInfo request (owner only).
+  ProcessInfo info_of(Process* p) const;
+  // This node's name, from its distribution; empty without one.
+  const std::string& node_name() const;
   void log(LogLevel level, const std::string& text) const {
     if (level >= options.log_level && options.log_sink) options.log_sink(level, text);
   }

@@ -10,6 +10,7 @@
 #include "plexus/exit_reason.h"
 #include "plexus/message.h"
 #include "plexus/pid.h"
+#include "plexus/process_info.h"
 #include "plexus/receive.h"
 #include "plexus/status.h"
 #include "plexus/task.h"
@@ -128,9 +129,29 @@ class Context {
   // `noproc` if `pid` is not alive. Monitoring oneself makes no monitor (the
   // ref names none; no Down comes), as in Erlang.
   Ref monitor(Pid pid) const;
+  // Monitors the process registered as `name` now, as erlang:monitor(process,
+  // Name): as monitor(pid) of its pid, and the Down names the monitor by
+  // `name` and this node (Erlang's {Name, Node}). At once with noproc (and a
+  // null pid) if no process has the name; none if this process has it.
+  Ref monitor(const std::string& name) const;
+  // The same for the name on `node`, as erlang:monitor(process, {Name,
+  // Node}): the name is looked up on `node` when the monitor arrives there.
+  // noconnection if `node` cannot be reached (or this runtime has no node);
+  // `node` empty or this node's: monitor(name).
+  Ref monitor(const std::string& name, const std::string& node) const;
   // Removes the monitor; no Down for it arrives afterwards. With Flush::kYes a
   // Down that already arrived is removed too. True if the monitor was active.
   bool demonitor(Ref ref, Flush flush = Flush::kNo) const;
+
+  // This process's ProcessInfo now (status kRunning).
+  ProcessInfo process_info() const;
+  // Asks the process `pid` of this node about itself and waits for the
+  // answer, as erlang:process_info/1: kNoProc if it is not alive,
+  // kInvalidArgument for a pid of another node, kTimeout without an answer
+  // within `timeout` (a turn that does not end, or a process suspended on a
+  // full peer).
+  Task<Result<ProcessInfo>> process_info(
+      Pid pid, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
   // Turns exit signals into Exit messages (true) or lets them kill (false).
   void trap_exit(bool on) const { p_->trap_exit = on; }

@@ -54,6 +54,12 @@ class Inbox {
   // Any message within `timeout`, in arrival order.
   std::optional<Message> receive_any(std::chrono::milliseconds timeout);
 
+  // A blocking Context::process_info.
+  Result<ProcessInfo> process_info(Pid pid,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    return run_call(context().process_info(pid, timeout));
+  }
+
   // A blocking Context::call.
   template <class R, class Req>
   Result<R> call(Pid to, Req request, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {

@@ -25,8 +25,13 @@ struct Exit {
 // with reason `noproc`, if it did not exist).
 struct Down {
   Ref ref;
-  Pid pid;
+  Pid pid;  // null for a monitor by name whose name had no process
   ExitReason reason;
+  // A monitor of a registered name (Context::monitor(name[, node])): the name
+  // and its node, Erlang's {Name, Node} (node empty in a runtime without
+  // one). Empty for a monitor of a pid.
+  std::string name = {};
+  std::string node = {};
 };
 
 // A message from another node whose protobuf type this program does not

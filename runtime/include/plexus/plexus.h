@@ -7,6 +7,7 @@
 #include "plexus/log.h"
 #include "plexus/message.h"
 #include "plexus/pid.h"
+#include "plexus/process_info.h"
 #include "plexus/receive.h"
 #include "plexus/runtime.h"
 #include "plexus/server.h"

@@ -107,6 +107,10 @@ class Runtime {
 
   // True while `pid` runs: false once it exited or was sent `kill`.
   bool alive(Pid pid) const;
+  // Context::process_info from outside any process: blocks the calling
+  // thread (never call it in a process's turn).
+  Result<ProcessInfo> process_info(Pid pid,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   // Registered names, as erlang:register/2, unregister/1, whereis/1.
   [[nodiscard]] Status register_name(const std::string& name, Pid pid);

@@ -69,6 +69,7 @@ enum class EnvelopeKind : uint8_t {
   kDown,     // a monitored process's exit; payload Down; becomes a message if the monitor is active
   kTimeout,  // a receive or idle timeout armed by the process itself
   kMonitorAdopt,  // the receiver now monitors `from` under `ref` (a remote spawn with monitor)
+  kProcessInfo,   // `from` asks for the receiver's ProcessInfo under `ref` (never crosses nodes)
   // Not a signal: a node of the in-queue holding a run of envelopes from one
   // sender's turn (runtime internal; never seen outside the runtime).
   kRun,

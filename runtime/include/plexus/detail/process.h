@@ -64,6 +64,7 @@ struct Process {
   bool trap_exit = false;
   bool exit_pending = false;       // a signal decided that the process exits
   bool timeout_fired = false;      // the armed receive/idle timeout fired
+  bool in_callback = false;        // a Server's callback runs (for ProcessInfo::status)
   int budget = 0;                  // receives left in this turn
   Envelope* queue_head = nullptr;  // private queue: arrived, not yet received, in order
   Envelope* queue_tail = nullptr;

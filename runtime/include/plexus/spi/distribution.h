@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "plexus/detail/envelope.h"
@@ -34,6 +35,13 @@ class Distribution {
   // 0). Called from any thread, in a process's turn or outside any. An
   // unreachable target is answered as a dead one: answer_dead(..., noconnection).
   virtual void route(Pid to, Envelope* env) = 0;
+  // Takes ownership of `env`, a monitor or demonitor for the process
+  // registered as `name` on the node `node` (another one): the monitor's
+  // target is looked up there by name, the demonitor's by its ref. An
+  // unreachable node is answered as answer_dead(Pid{}, env, noconnection).
+  virtual void route_named(const std::string& node, const std::string& name, Envelope* env) = 0;
+  // This node's name (the Node of a monitor's {Name, Node}).
+  virtual const std::string& node_name() const = 0;
   // Publishes what defer_to_end_of_turn put off on the calling thread. Called
   // once per deferral: when the turn ends, or before its thread blocks.
   virtual void end_of_turn() = 0;
