@@ -57,8 +57,15 @@ void Connector::handle_info(Message& msg) {
 }
 
 void Connector::monitor(const ConnectorMonitor& m) {
+  if (is_local()) {
+    // monitor() made this Connector's monitor of the target already.
+    local_rows_.emplace(m.native, LocalRow{m.target, m.ref, m.subscriber});
+    native_of_.emplace(m.ref, m.native);
+    return;
+  }
   auto [it, fresh] = targets_.try_emplace(m.target);
   it->second.monitors.emplace_back(m.ref, m.subscriber);
+
   if (gone_) {
     std::vector<Dispatch> downs;
     fire(m.target, it->second, nodedown(), &downs);
@@ -77,6 +84,14 @@ void Connector::monitor(const ConnectorMonitor& m) {
 }
 
 void Connector::demonitor(const ConnectorDemonitor& d) {
+  if (is_local()) {
+    auto native = native_of_.find(d.ref);
+    if (native == native_of_.end()) return;
+    self().demonitor(native->second, Flush::kYes);
+    local_rows_.erase(native->second);
+    native_of_.erase(native);
+    return;
+  }
   auto it = targets_.find(d.target);
   if (it == targets_.end()) return;
   auto& monitors = it->second.monitors;
@@ -221,6 +236,16 @@ void Connector::dead(const Dead& dead) {
 }
 
 void Connector::plain_down(const plexus::Down& down) {
+  if (is_local()) {
+    auto row = local_rows_.find(down.ref);
+    if (row == local_rows_.end()) return;
+    const LocalRow& r = row->second;
+    enqueue({Dispatch{r.subscriber, r.ref, r.target,
+                      truncate(down.reason, state_->truncate_limits())}});
+    native_of_.erase(r.ref);
+    local_rows_.erase(row);
+    return;
+  }
   auto p = plain_.find(down.ref);
   if (p == plain_.end()) return;
   Pid target = p->second;

@@ -20,7 +20,9 @@ namespace plexus::zen::detail {
 // subscribes to each target once at that node's Proxy however many
 // subscribers it has (and unsubscribes when the last one goes), and sends
 // its instructions every connector_sweep_interval, connector_chunk_size at
-// a time.
+// a time. This node's own Connector instead holds one native monitor per
+// monitor of a local target (see local_rows_): nothing crosses a node, so
+// nothing needs batching, and a death is never read as noproc.
 //
 // It learns whether the node runs a zen monitor by pinging its Proxy:
 //   compatible    the Proxy answered: instructions go to it;
@@ -84,6 +86,18 @@ class Connector : public Server {
   int64_t next_ping_ms_ = 0;
   std::unordered_map<Pid, Target> targets_;
   std::unordered_map<Ref, Pid> plain_;  // plain monitor -> target
+  // This node's Connector: one native monitor per monitor of a local target,
+  // made by ZenMonitor::monitor on the subscriber's thread, so that a death
+  // right after monitor() returns still reads as its reason. (One per
+  // target, as for other nodes, would be shared by subscribers whose
+  // monitors reached the target on either side of its death.)
+  struct LocalRow {
+    Pid target;
+    Ref ref;  // the zen monitor's
+    Pid subscriber;
+  };
+  std::unordered_map<Ref, LocalRow> local_rows_;  // native monitor -> row
+  std::unordered_map<Ref, Ref> native_of_;        // zen monitor -> native monitor
   std::deque<std::pair<Op, Pid>> batch_;
   // Tables emptied by fire_all whose Downs are still to be queued.
   std::deque<std::pair<std::unordered_map<Pid, Target>, ExitReason>> doomed_;

@@ -102,6 +102,9 @@ struct ConnectorMonitor {
   Pid target;
   Ref ref;
   Pid subscriber;
+  // For a local target: the Connector's own monitor of it, made by monitor()
+  // on the subscriber's thread before it returned (see ZenMonitor::monitor).
+  Ref native = {};
 };
 struct ConnectorDemonitor {
   Pid target;

@@ -6,6 +6,7 @@
 
 #include "local.h"
 #include "plexus/runtime.h"
+#include "plexus/spi/distribution.h"
 #include "proxy.h"
 #include "state.h"
 
@@ -109,8 +110,22 @@ Ref ZenMonitor::monitor(const Context& self, Pid target) {
   Ref ref = s.runtime.make_ref();
   Pid subscriber = self.self();
   bool first = s.references.insert(subscriber, ref, target);
-  (void)s.runtime.send(s.connector_for(target.node),
-                       detail::ConnectorMonitor{target, ref, subscriber});
+  Pid connector = s.connector_for(target.node);
+  if (target.node != 0) {
+    (void)s.runtime.send(connector, detail::ConnectorMonitor{target, ref, subscriber});
+  } else {
+    // A local target is monitored before this call returns, as
+    // Context::monitor does it: whatever ends the target after this is
+    // seen with its reason, never as noproc. The Connector is made to hold
+    // the monitor (an adoption, then the rows, then the monitor itself, in
+    // this order, so that its Down can only come after both).
+    Ref native = s.runtime.make_ref();
+    spi::signal<plexus::detail::NoPayload>(
+        s.runtime, connector, plexus::detail::EnvelopeKind::kMonitorAdopt, target, native);
+    (void)s.runtime.send(connector, detail::ConnectorMonitor{target, ref, subscriber, native});
+    spi::signal<plexus::detail::NoPayload>(
+        s.runtime, target, plexus::detail::EnvelopeKind::kMonitor, connector, native);
+  }
   if (first) (void)s.runtime.send(s.local, detail::MonitorSubscriber{subscriber});
   return ref;
 }

@@ -166,8 +166,10 @@ class ZenTestBase : public ::testing::Test {
   // Returns once every monitor made so far is in place at the target's
   // Proxy: the Connector sent all its instructions (at least one subscribe
   // per target zmon() saw, plus `more` made elsewhere), and then the Proxy
-  // answered a ping sent after them.
+  // answered a ping sent after them. A monitor of a local target is in place
+  // when zen::monitor returns: there is nothing to wait for.
   void settle(uint64_t more = 0) {
+    if (where_ == Where::kLocal) return;
     ASSERT_TRUE(eventually(rt(), [&] {
       zen::Metrics m = zen_->metrics();
       return m.connector_enqueue >= monitored_.size() + more &&
@@ -256,7 +258,8 @@ TEST_P(ZenBlackBoxTest, ThreeMonitorsOnOnePidGiveThreeDowns) {
 // settle() means the monitor is in place: a death after it reads as its
 // reason, never as noproc. (A sweep used to be counted while its
 // instructions still waited for the end of the Connector's turn, and a ping
-// sent after the count could reach the Proxy first.)
+// sent after the count could reach the Proxy first.) For a local target
+// settle() waits for nothing: the death comes right after zen::monitor.
 TEST_P(ZenBlackBoxTest, ADeathAfterSettleIsNeverNoproc) {
   for (int round = 0; round < 300; ++round) {
     Pid t = target();
@@ -352,7 +355,13 @@ TEST_P(ZenBlackBoxTest, ADeadSubscribersMonitorsAreRemovedEverywhere) {
   // The Connector unsubscribed: its instructions all went out.
   settle(2 * ts.size());
   if (where_ == Where::kLocal) {
-    EXPECT_TRUE(eventually(rt(), [&] { return zen_->metrics().proxy_subscribers_size == 0; }));
+    // The Connector ended its monitor of every target.
+    EXPECT_TRUE(eventually(rt(), [&] {
+      return std::all_of(ts.begin(), ts.end(), [&](Pid t) {
+        auto info = rt().process_info(t);
+        return info.ok() && info->monitored_by.empty();
+      });
+    }));
   }
   // And a death now reaches nobody.
   uint64_t sent_before = zen_->metrics().dispatcher_processed;
@@ -553,33 +562,47 @@ class ZenMetricsTest : public ZenTestBase {
   void SetUp() override { start(Where::kLocal); }
 };
 
+// The counters of both ends of a zen monitor: this node's Local, Connector
+// and Dispatcher, and the Proxy and Batchers of the node its targets are on
+// (a second node in this process, with a zen monitor of its own).
 TEST_F(ZenMetricsTest, CountersFollowWhatHappensAndPrometheusTextHasEveryName) {
-  std::vector<Pid> ts = targets(3);
+  std::unique_ptr<Node> peer = start_node("peer", {t_->name()});
+  ASSERT_TRUE(wait_for_nodes(*t_, {peer->name()}));
+  auto peer_zen = ZenMonitor::start(*peer, fast_options());
+  ASSERT_TRUE(peer_zen.ok()) << peer_zen.status();
+  std::vector<Pid> ts;
+  for (int i = 0; i < 3; ++i) {
+    plexus::PidProto p;
+    peer->to_proto(peer->runtime().spawn(exiter), &p);
+    ts.push_back(*t_->from_proto(p));
+  }
   Ref a = zmon(ts[0]);
   zmon(ts[1]);
   zmon(ts[1]);
   zmon(ts[2]);
   zen_->demonitor(inbox().context(), a);
-  settle(1);  // the unsubscribe
+  // Subscribe to 3 targets, unsubscribe from 1: sent, and applied there.
+  ASSERT_TRUE(eventually(rt(), [&] {
+    zen::Metrics m = zen_->metrics();
+    return m.connector_enqueue == 4 && m.connector_sweep == 4;
+  }));
+  ASSERT_TRUE(eventually(rt(), [&] { return (*peer_zen)->metrics().proxy_subscribers_size == 2; }));
   zen::Metrics m = zen_->metrics();
   EXPECT_EQ(m.local_monitor, 4u);
   EXPECT_EQ(m.local_demonitor, 1u);
   EXPECT_EQ(m.local_references_size, 3u);
-  // Subscribe to 3 targets, unsubscribe from 1.
-  EXPECT_EQ(m.connector_enqueue, 4u);
-  EXPECT_EQ(m.connector_sweep, 4u);
-  EXPECT_EQ(m.proxy_subscribers_size, 2u);
   rt().exit(ts[1], ExitReason::kill());
   rt().exit(ts[2], ExitReason::kill());
   for (int i = 0; i < 3; ++i) must_receive<zen::Down>(inbox());
   // Counters move just after the sends they count.
   ASSERT_TRUE(eventually(rt(), [&] {
-    zen::Metrics now = zen_->metrics();
-    return now.dispatcher_processed == 3 && now.batcher_sweep == 2;
+    return zen_->metrics().dispatcher_processed == 3 && (*peer_zen)->metrics().batcher_sweep == 2;
   }));
   m = zen_->metrics();
-  EXPECT_EQ(m.batcher_enqueue, 2u);
-  EXPECT_EQ(m.batcher_sweep, 2u);
+  zen::Metrics there = (*peer_zen)->metrics();
+  EXPECT_EQ(there.batcher_enqueue, 2u);
+  EXPECT_EQ(there.batcher_sweep, 2u);
+  EXPECT_EQ(there.proxy_subscribers_size, 0u);
   EXPECT_EQ(m.local_enqueue, 3u);
   EXPECT_EQ(m.dispatcher_delivered, 3u);
   EXPECT_EQ(m.dispatcher_processed, 3u);
@@ -594,11 +617,17 @@ TEST_F(ZenMetricsTest, CountersFollowWhatHappensAndPrometheusTextHasEveryName) {
         "zen_monitor_local_connector_enqueue 4", "zen_monitor_local_connector_sweep 4",
         "zen_monitor_local_dispatcher_events_delivered 3",
         "zen_monitor_local_dispatcher_events_processed 3", "zen_monitor_proxy_message_queue_len ",
-        "zen_monitor_proxy_subscribers_size 0", "zen_monitor_proxy_batcher_enqueue 2",
-        "zen_monitor_proxy_batcher_sweep 2", "# TYPE zen_monitor_local_monitor counter",
+        "zen_monitor_proxy_subscribers_size 0", "zen_monitor_proxy_batcher_enqueue 0",
+        "zen_monitor_proxy_batcher_sweep 0", "# TYPE zen_monitor_local_monitor counter",
         "# TYPE zen_monitor_local_batch_length gauge"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name << " not in\n" << text;
   }
+  std::string there_text = there.to_prometheus();
+  for (const char* name :
+       {"zen_monitor_proxy_batcher_enqueue 2", "zen_monitor_proxy_batcher_sweep 2"}) {
+    EXPECT_NE(there_text.find(name), std::string::npos) << name << " not in\n" << there_text;
+  }
+  peer_zen->reset();
 }
 
 // A node that starts its zen monitor late: found incompatible first, then,

@@ -1,7 +1,9 @@
 // The service-provider interface between the runtime and a distribution: a
 // transport that carries envelopes to processes on other nodes (plexus::node
 // is one). The runtime knows nothing of sockets; this header is everything a
-// transport may use of it, and the only way in. Not for applications.
+// transport may use of it, and the only way in. Not for applications. (The
+// zen monitor uses signal() too: it makes its Connector's monitors of local
+// targets on the subscriber's thread.)
 //
 // Who calls what:
 //   runtime -> distribution   Distribution::route (a send, a signal, a call to
