@@ -63,6 +63,9 @@ void RuntimeImpl::add_to_run(Process* p, uint32_t serial, Envelope* env) {
 }
 
 void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
+  // Read before the push: once pushed, env is the receiver's, who may have
+  // taken and freed it before the CAS returns here.
+  const bool exit_signal = env->kind == EnvelopeKind::kExit || env->kind == EnvelopeKind::kLinkExit;
   Envelope* old = p->head.load(std::memory_order_acquire);
   do {
     if (old == kClosed) {
@@ -77,8 +80,7 @@ void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
                                           std::memory_order_acquire));
   if (old == kWaiting) {
     schedule_woken(p);
-  } else if ((env->kind == EnvelopeKind::kExit || env->kind == EnvelopeKind::kLinkExit) &&
-             p->suspend.load(std::memory_order_acquire) == kSuspended) {
+  } else if (exit_signal && p->suspend.load(std::memory_order_acquire) == kSuspended) {
     // A process suspended on a full peer still answers to exit signals.
     resume(p, to.serial);
   }
