@@ -255,7 +255,8 @@ TEST(StrangerTest, AcceptFailuresBackOff) {
       Daemon::start(Daemon::Options{.name = "d@127.0.0.1:0",
                                     .extra_args = {"--max-pending-handshakes", "1000",
                                                    "--max-pending-handshakes-per-host", "1000"},
-                                    .max_open_files = 64});
+                                    .max_open_files = 64,
+                                    .runs_out_of_descriptors = true});
   std::vector<std::unique_ptr<RawSocket>> idle;
   for (int i = 0; i < 100; ++i) idle.push_back(RawSocket::connect(port_of(daemon->name())));
   ASSERT_TRUE(poll_until([&] { return daemon->log().find("accept failed") != std::string::npos; }));

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -36,8 +37,6 @@ inline constexpr const char* kNodeBinary = PLEXUS_NODE_BINARY;
 inline constexpr const char* kNodeBinary = nullptr;
 #endif
 
-// This process's environment without the variable `name`, plus `extra`
-// ("NAME=value" entries).
 // "[a, b, c]", for test messages.
 inline std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -45,12 +44,20 @@ inline std::string join(const std::vector<std::string>& items) {
   return "[" + out + "]";
 }
 
+// This process's environment without the variable `name`, plus `extra`
+// ("NAME=value" entries, which replace any variable of the same name).
 inline std::vector<std::string> environment_without(const std::string& name,
                                                     std::vector<std::string> extra = {}) {
+  auto is = [](const std::string& entry, const std::string& var) {
+    return entry.compare(0, var.size() + 1, var + "=") == 0;
+  };
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
-    if (entry.compare(0, name.size() + 1, name + "=") != 0) env.push_back(std::move(entry));
+    bool replaced = std::any_of(extra.begin(), extra.end(), [&](const std::string& x) {
+      return is(entry, x.substr(0, x.find('=')));
+    });
+    if (!is(entry, name) && !replaced) env.push_back(std::move(entry));
   }
   for (std::string& e : extra) env.push_back(std::move(e));
   return env;
@@ -221,6 +228,9 @@ class Daemon {
     bool cookie_from_environment = false;  // PLEXUS_COOKIE instead of --cookie
     std::vector<std::string> extra_args;   // more flags, e.g. {"--zen", "off"}
     int max_open_files = 0;                // its descriptor limit (0: as inherited)
+    // The test makes it run out of descriptors: under UBSan, its vptr check
+    // (which needs a pipe) is turned off (tests/data/ubsan-out-of-descriptors.supp).
+    bool runs_out_of_descriptors = false;
   };
 
   // Starts it and waits for its READY line; throws (failing the test) with
@@ -240,6 +250,13 @@ class Daemon {
       argv.insert(argv.begin(), {"/usr/bin/prlimit", "--nofile=" + limit + ":" + limit});
     }
     std::vector<std::string> extra_env;
+#ifdef PLEXUS_TEST_DATA_DIR
+    if (options.runs_out_of_descriptors) {
+      const char* ubsan = std::getenv("UBSAN_OPTIONS");
+      extra_env.push_back(std::string("UBSAN_OPTIONS=") + (ubsan ? ubsan : "") +
+                          ":suppressions=" PLEXUS_TEST_DATA_DIR "/ubsan-out-of-descriptors.supp");
+    }
+#endif
     if (options.cookie_from_environment) {
       extra_env.push_back(std::string("PLEXUS_COOKIE=") + kCookie);
     } else {
