@@ -8,7 +8,6 @@
 namespace plexus_test {
 namespace {
 
-using plexus::PidProto;
 using plexus_test::Text;
 
 // Waits for a Text and exits with its text as an error reason ("normal" exits normally).
@@ -18,38 +17,14 @@ Task<> exit_on_text(Context self) {
   self.exit(ExitReason::error(t.text()));
 }
 
-class MonitorNameAcrossNodesTest : public ::testing::Test {
+class MonitorNameAcrossNodesTest : public TwoNodeTest {
  protected:
-  void SetUp() override {
-    a_ = start_node("a", {}, &logs_a_);
-    b_ = start_node("b", {}, &logs_b_);
-    ASSERT_TRUE(a_->connect(b_->name()).ok());
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "--- node a log:\n" << logs_a_.dump() << "--- node b log:\n" << logs_b_.dump();
-    }
-  }
-
   // Spawns exit_on_text on b registered as `name`; its pid as b sees it.
   Pid registered_on_b(const std::string& name) {
     Pid pid = b_->runtime().spawn(exit_on_text);
     EXPECT_TRUE(b_->runtime().register_name(name, pid).ok());
     return pid;
   }
-  // A pid of b, as a sees it.
-  Pid seen_from_a(Pid on_b) {
-    PidProto proto;
-    b_->to_proto(on_b, &proto);
-    auto pid = a_->from_proto(proto);
-    EXPECT_TRUE(pid.ok());
-    return *pid;
-  }
-
-  LogCapture logs_a_;
-  LogCapture logs_b_;
-  std::unique_ptr<Node> a_;
-  std::unique_ptr<Node> b_;
 };
 
 TEST_F(MonitorNameAcrossNodesTest, TheDownNamesTheNameAndTheNode) {

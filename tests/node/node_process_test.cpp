@@ -215,6 +215,24 @@ class NodeProcessTest : public ::testing::Test {
     return watch(d, type, target, trap_exit, inbox());
   }
 
+  // `victim` is linked to `failing` and `survivor` to `quitting`, on either
+  // side of a connection, neither trapping exits; both targets obey an
+  // ExitCommand. An abnormal exit of `failing` kills the victim; a normal
+  // one of `quitting` leaves the survivor, which still obeys afterwards.
+  void expect_only_abnormal_exits_kill(Pid failing, Pid victim, Pid quitting, Pid survivor) {
+    Ref victim_ref = inbox().context().monitor(victim);
+    Ref survivor_ref = inbox().context().monitor(survivor);
+    Ref quitting_ref = inbox().context().monitor(quitting);
+    ASSERT_TRUE(t_->runtime().send(failing, command(ExitCommand::ERROR, "boom")).ok());
+    EXPECT_EQ(must_receive_down(inbox(), victim_ref).reason, ExitReason::error("boom"));
+    ASSERT_TRUE(t_->runtime().send(quitting, command(ExitCommand::NORMAL)).ok());
+    must_receive_down(inbox(), quitting_ref);
+    // Links are signalled before monitors, on the one connection: the
+    // survivor had the normal exit before the command below.
+    ASSERT_TRUE(t_->runtime().send(survivor, command(ExitCommand::ERROR, "still here")).ok());
+    EXPECT_EQ(must_receive_down(inbox(), survivor_ref).reason, ExitReason::error("still here"));
+  }
+
   // The next ExitReport or DownReport from `watcher`.
   template <class Report>
   Report must_receive_report(Pid watcher) {
@@ -364,19 +382,9 @@ TEST_F(NodeProcessTest, LinksAndMonitorsOnADaemonProcessSeeItsReason) {
   Pid quitting = spawn(d, "exiter", ExiterArgs());
   Pid victim = t_->runtime().spawn(link_then_obey, failing, inbox().pid());
   Pid survivor = t_->runtime().spawn(link_then_obey, quitting, inbox().pid());
-  Ref victim_ref = inbox().context().monitor(victim);
-  Ref survivor_ref = inbox().context().monitor(survivor);
-  Ref quitting_ref = inbox().context().monitor(quitting);
   EXPECT_EQ(must_receive<Text>(inbox()).text(), "linked");
   EXPECT_EQ(must_receive<Text>(inbox()).text(), "linked");
-  ASSERT_TRUE(t_->runtime().send(failing, command(ExitCommand::ERROR, "boom")).ok());
-  EXPECT_EQ(must_receive_down(inbox(), victim_ref).reason, ExitReason::error("boom"));
-  ASSERT_TRUE(t_->runtime().send(quitting, command(ExitCommand::NORMAL)).ok());
-  must_receive_down(inbox(), quitting_ref);
-  // The exiter signalled its link before its monitor, on the one connection:
-  // the survivor has the normal exit before the command below.
-  ASSERT_TRUE(t_->runtime().send(survivor, command(ExitCommand::ERROR, "still here")).ok());
-  EXPECT_EQ(must_receive_down(inbox(), survivor_ref).reason, ExitReason::error("still here"));
+  expect_only_abnormal_exits_kill(failing, victim, quitting, survivor);
 }
 
 TEST_F(NodeProcessTest, DaemonProcessesWatchingATestProcessSeeItsReason) {
@@ -437,17 +445,7 @@ TEST_F(NodeProcessTest, DaemonProcessesWatchingATestProcessSeeItsReason) {
   Pid quitting = t_->runtime().spawn(obey_command);
   Pid victim = watch(d, "linker", failing, /*trap_exit=*/false);
   Pid survivor = watch(d, "linker", quitting, /*trap_exit=*/false);
-  Ref victim_ref = inbox().context().monitor(victim);
-  Ref survivor_ref = inbox().context().monitor(survivor);
-  Ref quitting_ref = inbox().context().monitor(quitting);
-  ASSERT_TRUE(t_->runtime().send(failing, command(ExitCommand::ERROR, "boom")).ok());
-  EXPECT_EQ(must_receive_down(inbox(), victim_ref).reason, ExitReason::error("boom"));
-  ASSERT_TRUE(t_->runtime().send(quitting, command(ExitCommand::NORMAL)).ok());
-  must_receive_down(inbox(), quitting_ref);
-  // The normal exit left for the daemon (links are signalled before
-  // monitors) before the command below.
-  ASSERT_TRUE(t_->runtime().send(survivor, command(ExitCommand::ERROR, "still here")).ok());
-  EXPECT_EQ(must_receive_down(inbox(), survivor_ref).reason, ExitReason::error("still here"));
+  expect_only_abnormal_exits_kill(failing, victim, quitting, survivor);
 }
 
 // Every link and monitor that crosses to a daemon fires with noconnection

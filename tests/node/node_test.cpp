@@ -47,33 +47,10 @@ Task<> exit_with_term(Context self) {
   self.exit(ExitReason::error(badmatch_term()));
 }
 
-class NodeTest : public ::testing::Test {
+class NodeTest : public TwoNodeTest {
  protected:
-  void SetUp() override {
-    a_ = start_node("a", {}, &logs_a_);
-    b_ = start_node("b", {}, &logs_b_);
-    ASSERT_TRUE(a_->connect(b_->name()).ok());
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "--- node a log:\n" << logs_a_.dump() << "--- node b log:\n" << logs_b_.dump();
-    }
-  }
-
-  // A pid on node b, as seen from node a.
-  Pid remote_spawn_on_b(Task<> (*body)(Context)) {
-    Pid local = b_->runtime().spawn(body);
-    PidProto proto;
-    b_->to_proto(local, &proto);
-    auto pid = a_->from_proto(proto);
-    EXPECT_TRUE(pid.ok());
-    return *pid;
-  }
-
-  LogCapture logs_a_;
-  LogCapture logs_b_;
-  std::unique_ptr<Node> a_;
-  std::unique_ptr<Node> b_;
+  // A process running `body` on node b, as node a sees it.
+  Pid remote_spawn_on_b(Task<> (*body)(Context)) { return seen_from_a(b_->runtime().spawn(body)); }
 };
 
 TEST_F(NodeTest, ConnectedNodesListEachOther) {

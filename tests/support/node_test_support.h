@@ -1,6 +1,9 @@
 // Helpers for the multi-node tests: nodes on 127.0.0.1 with free ports.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +60,36 @@ inline bool wait_for_nodes(Node& node, std::vector<std::string> expected,
     std::this_thread::sleep_for(5ms);
   }
 }
+
+// Two nodes in this process, a and b, connected; their logs are printed if
+// the test fails.
+class TwoNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = start_node("a", {}, &logs_a_);
+    b_ = start_node("b", {}, &logs_b_);
+    ASSERT_TRUE(a_->connect(b_->name()).ok());
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "--- node a log:\n" << logs_a_.dump() << "--- node b log:\n" << logs_b_.dump();
+    }
+  }
+
+  // A pid of node b, as node a sees it.
+  Pid seen_from_a(Pid on_b) {
+    plexus::PidProto proto;
+    b_->to_proto(on_b, &proto);
+    auto pid = a_->from_proto(proto);
+    EXPECT_TRUE(pid.ok());
+    return *pid;
+  }
+
+  LogCapture logs_a_;
+  LogCapture logs_b_;
+  std::unique_ptr<Node> a_;
+  std::unique_ptr<Node> b_;
+};
 
 inline plexus_test::Text text(const std::string& s) {
   plexus_test::Text t;
