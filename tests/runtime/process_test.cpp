@@ -311,10 +311,10 @@ TEST_P(ProcessTest, ProcessCountTracksLiveProcesses) {
 // only time out.
 TEST_P(ProcessTest, ACallToOneselfExitsAtOnceWithCallingSelf) {
   Inbox inbox(rt());
-  Pid p = rt().spawn([](Context self) -> Task<> {
+  // Monitored from its spawn: it may be dead before a monitor set after it.
+  auto [p, ref] = inbox.context().spawn_monitor([](Context self) -> Task<> {
     (void)co_await self.call<int>(self.self(), 1, std::chrono::hours(1));
   });
-  Ref ref = inbox.context().monitor(p);
   Down d = must_receive_down(inbox, ref);
   ASSERT_NE(d.reason.term(), nullptr) << d.reason;
   EXPECT_EQ(d.reason.term()->elements().at(0), plexus::Term::atom("calling_self")) << d.reason;
