@@ -125,7 +125,9 @@ Ref Context::monitor(const std::string& name) const {
   Ref ref = runtime().make_ref();
   Pid pid = runtime().whereis(name);
   if (pid && pid == self()) return ref;  // as monitor(self())
-  detail::MonitoredName by_name{name, rt.node_name(), /*remote=*/false};
+  detail::MonitoredName by_name{
+      detail::Indirect<RegisteredName>(RegisteredName{name, rt.node_name()}),
+      /*remote=*/false};
   rt.send_monitor(p_, ref, pid, &by_name);  // a null pid: a Down noproc at once
   return ref;
 }
@@ -134,7 +136,8 @@ Ref Context::monitor(const std::string& name, const std::string& node) const {
   RuntimeImpl& rt = impl_of(p_);
   if (node.empty() || node == rt.node_name()) return monitor(name);
   Ref ref = runtime().make_ref();
-  detail::MonitoredName by_name{name, node, /*remote=*/true};
+  detail::MonitoredName by_name{detail::Indirect<RegisteredName>(RegisteredName{name, node}),
+                                /*remote=*/true};
   rt.send_monitor(p_, ref, Pid{}, &by_name);
   return ref;
 }

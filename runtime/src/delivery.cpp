@@ -80,10 +80,15 @@ void RuntimeImpl::push(Process* p, Pid to, Envelope* env) {
                                           std::memory_order_acquire));
   if (old == kWaiting) {
     schedule_woken(p);
-  } else if (exit_signal && p->suspend.load(std::memory_order_acquire) == kSuspended) {
-    // A process suspended on a full peer still answers to exit signals.
-    resume(p, to.serial);
+  } else if (exit_signal) [[unlikely]] {
+    resume_for_exit(p, to.serial);
   }
+}
+
+// Out of push's way, which every message takes.
+[[gnu::noinline]] void RuntimeImpl::resume_for_exit(Process* p, uint32_t serial) {
+  // A process suspended on a full peer still answers to exit signals.
+  if (p->suspend.load(std::memory_order_acquire) == kSuspended) resume(p, serial);
 }
 
 thread_local constinit bool TurnSends::in_turn = false;
@@ -158,10 +163,8 @@ void RuntimeImpl::send_monitor(Process* watcher, Ref ref, Pid target, MonitoredN
     deliver(target, env);
     return;
   }
-  std::string node = by_name->node;
-  std::string name = by_name->name;
-  ex.monitored_names.insert(ref, std::move(*by_name));
-  route_named(node, name, env);
+  ex.monitored_names.insert(ref, *by_name);
+  route_named(by_name->name->node, by_name->name->name, env);
 }
 
 void RuntimeImpl::send_demonitor(Process* watcher, Ref ref, Pid target) {
@@ -176,7 +179,7 @@ void RuntimeImpl::send_demonitor(Process* watcher, Ref ref, Pid target) {
   Envelope* env = make_envelope<NoPayload>(EnvelopeKind::kDemonitor);
   env->from = watcher->pid();
   env->ref = ref;
-  route_named(by_name->node, by_name->name, env);
+  route_named(by_name->name->node, by_name->name->name, env);
 }
 
 void RuntimeImpl::route_named(const std::string& node, const std::string& name, Envelope* env) {
@@ -276,10 +279,9 @@ void RuntimeImpl::handle_signal(Process* p, Envelope* env) {
     case EnvelopeKind::kDown:
       if (p->extras && p->extras->monitors_out.erase(env->ref)) {
         MonitoredName by_name;
-        if (p->extras->monitored_names.erase(env->ref, &by_name)) {
-          Down& down = payload<Down>(env);
-          down.name = std::move(by_name.name);
-          down.node = std::move(by_name.node);
+        if (!p->extras->monitored_names.empty() &&
+            p->extras->monitored_names.erase(env->ref, &by_name)) {
+          payload<Down>(env).by_name = std::move(by_name.name);
         }
         env->kind = EnvelopeKind::kMessage;
         p->enqueue_private(env);

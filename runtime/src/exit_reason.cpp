@@ -49,12 +49,19 @@ std::ostream& operator<<(std::ostream& os, const Exit& exit) {
   return os << "Exit{" << exit.from << ", " << exit.reason << "}";
 }
 
+namespace {
+const std::string kNoName;
+}  // namespace
+
+const std::string& Down::name() const { return by_name ? by_name->name : kNoName; }
+const std::string& Down::node() const { return by_name ? by_name->node : kNoName; }
+
 std::ostream& operator<<(std::ostream& os, const Down& down) {
   os << "Down{" << down.ref << ", ";
-  if (down.name.empty()) {
+  if (!down.by_name) {
     os << down.pid;
   } else {
-    os << "{" << down.name << ", " << (down.node.empty() ? "nonode" : down.node) << "}";
+    os << "{" << down.name() << ", " << (down.node().empty() ? "nonode" : down.node()) << "}";
   }
   return os << ", " << down.reason << "}";
 }

@@ -30,11 +30,11 @@ class FlatMap {
   bool empty() const { return size_ == 0; }
 
   // Inserts or keeps the existing entry; true if inserted.
-  bool insert(const K& key, const V& value) {
+  bool insert(const K& key, V value) {
     if ((size_ + 1) * 2 > capacity_) grow();
     size_t i = find_slot(key);
     if (slots_[i].key.valid()) return false;
-    slots_[i] = Slot{key, value};
+    slots_[i] = Slot{key, std::move(value)};
     ++size_;
     return true;
   }
@@ -51,7 +51,7 @@ class FlatMap {
     if (size_ == 0) return false;
     size_t i = find_slot(key);
     if (!slots_[i].key.valid()) return false;
-    if (out) *out = slots_[i].value;
+    if (out) *out = std::move(slots_[i].value);
     // Backward shift: pull later entries of the probe run into the hole.
     size_t mask = capacity_ - 1;
     size_t hole = i;
@@ -60,7 +60,7 @@ class FlatMap {
       // Move j into the hole unless its home lies cyclically in (hole, j].
       bool home_between = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (!home_between) {
-        slots_[hole] = slots_[j];
+        slots_[hole] = std::move(slots_[j]);
         hole = j;
       }
     }
@@ -95,7 +95,7 @@ class FlatMap {
     size_ = 0;
     for (size_t i = 0; i < old_capacity; ++i) {
       if (old[i].key.valid()) {
-        slots_[find_slot(old[i].key)] = old[i];
+        slots_[find_slot(old[i].key)] = std::move(old[i]);
         ++size_;
       }
     }

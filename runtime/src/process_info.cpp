@@ -34,8 +34,8 @@ ProcessInfo RuntimeImpl::info_of(Process* p) const {
     ex->monitors_out.for_each([&](const Ref& ref, const Pid& target) {
       ProcessInfo::Monitor m{ref, target};
       if (const MonitoredName* by_name = ex->monitored_names.find(ref)) {
-        m.name = by_name->name;
-        m.node = by_name->node;
+        m.name = by_name->name->name;
+        m.node = by_name->name->node;
       }
       info.monitors.push_back(std::move(m));
     });

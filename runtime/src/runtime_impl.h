@@ -19,9 +19,8 @@ namespace plexus::detail {
 
 // A monitor made by a registered name (Context::monitor(name[, node])).
 struct MonitoredName {
-  std::string name;
-  std::string node;     // as the Down names it
-  bool remote = false;  // on another node: its target is known only there
+  Indirect<RegisteredName> name;  // as the Down names it
+  bool remote = false;            // on another node: its target is known only there
 };
 
 // What most processes never need: allocated on the first link or monitor.
@@ -176,6 +175,8 @@ class RuntimeImpl {
   }
   // Ends a suspension of incarnation `serial` of `p` (spi::resume).
   void resume(Process* p, uint32_t serial);
+  // resume(), if an exit signal just pushed to p finds it suspended.
+  void resume_for_exit(Process* p, uint32_t serial);
 
   // Records the child's side of `ties` in a child not started yet: the one
   // place that seeds a new process's links and monitors (a local spawn_link

@@ -34,8 +34,8 @@ TEST_F(MonitorNameAcrossNodesTest, TheDownNamesTheNameAndTheNode) {
   // The monitor and the message cross on one connection, in this order.
   ASSERT_TRUE(a_->send(b_->name(), "room", text("closed")).ok());
   Down down = must_receive_down(watcher, ref);
-  EXPECT_EQ(down.name, "room");
-  EXPECT_EQ(down.node, b_->name());
+  EXPECT_EQ(down.name(), "room");
+  EXPECT_EQ(down.node(), b_->name());
   EXPECT_EQ(down.pid, seen_from_a(room));
   EXPECT_EQ(down.reason, ExitReason::error("closed"));
 }
@@ -44,8 +44,8 @@ TEST_F(MonitorNameAcrossNodesTest, ANameNotRegisteredThereIsNoproc) {
   Inbox watcher(a_->runtime());
   Ref ref = watcher.context().monitor("nobody", b_->name());
   Down down = must_receive_down(watcher, ref);
-  EXPECT_EQ(down.name, "nobody");
-  EXPECT_EQ(down.node, b_->name());
+  EXPECT_EQ(down.name(), "nobody");
+  EXPECT_EQ(down.node(), b_->name());
   EXPECT_FALSE(down.pid.valid());
   EXPECT_EQ(down.reason, ExitReason::noproc());
   EXPECT_FALSE(watcher.context().demonitor(ref));
@@ -82,8 +82,8 @@ TEST_F(MonitorNameAcrossNodesTest, ALostConnectionIsNoconnectionForTheName) {
       b_->runtime(), [&] { return b_->runtime().process_info(room)->monitored_by.size() == 1; }));
   a_->disconnect(b_->name());
   Down down = must_receive_down(watcher, ref);
-  EXPECT_EQ(down.name, "room");
-  EXPECT_EQ(down.node, b_->name());
+  EXPECT_EQ(down.name(), "room");
+  EXPECT_EQ(down.node(), b_->name());
   EXPECT_EQ(down.reason, ExitReason::noconnection());
   // b forgot the monitor too: the watched process keeps no watcher from a.
   EXPECT_TRUE(eventually(b_->runtime(),
@@ -94,8 +94,8 @@ TEST_F(MonitorNameAcrossNodesTest, ANodeThatCannotBeReachedIsNoconnection) {
   Inbox watcher(a_->runtime());
   Ref ref = watcher.context().monitor("room", "c@127.0.0.1:1");
   Down down = must_receive_down(watcher, ref);
-  EXPECT_EQ(down.name, "room");
-  EXPECT_EQ(down.node, "c@127.0.0.1:1");
+  EXPECT_EQ(down.name(), "room");
+  EXPECT_EQ(down.node(), "c@127.0.0.1:1");
   EXPECT_EQ(down.reason, ExitReason::noconnection());
   Ref bad = watcher.context().monitor("room", "not a node name");
   EXPECT_EQ(must_receive_down(watcher, bad).reason, ExitReason::noconnection());
@@ -112,8 +112,8 @@ TEST_F(MonitorNameAcrossNodesTest, ALocalNameIsNamedWithThisNode) {
   ASSERT_TRUE(a_->runtime().send(here, text("normal")).ok());
   for (Ref ref : {by_name, by_name_and_node}) {
     Down down = must_receive_down(watcher, ref);
-    EXPECT_EQ(down.name, "here");
-    EXPECT_EQ(down.node, a_->name());
+    EXPECT_EQ(down.name(), "here");
+    EXPECT_EQ(down.node(), a_->name());
     EXPECT_EQ(down.pid, here);
     EXPECT_TRUE(down.reason.is_normal());
   }

@@ -21,8 +21,8 @@ TEST_P(MonitorNameTest, TheDownOfANameMonitorNamesTheNameAndThePid) {
   Ref ref = inbox.context().monitor("room");
   rt().send(target, Crash{ExitReason::error("x")});
   Down down = must_receive_down(inbox, ref);
-  EXPECT_EQ(down.name, "room");
-  EXPECT_EQ(down.node, "") << "a runtime without a node";
+  EXPECT_EQ(down.name(), "room");
+  EXPECT_EQ(down.node(), "") << "a runtime without a node";
   EXPECT_EQ(down.pid, target);
   EXPECT_EQ(down.reason, ExitReason::error("x"));
 }
@@ -31,7 +31,7 @@ TEST_P(MonitorNameTest, AnUnregisteredNameGivesNoprocAtOnce) {
   Inbox inbox(rt());
   Ref ref = inbox.context().monitor("nobody");
   Down down = must_receive_down(inbox, ref, deterministic() ? 0ms : kWait);
-  EXPECT_EQ(down.name, "nobody");
+  EXPECT_EQ(down.name(), "nobody");
   EXPECT_FALSE(down.pid.valid());
   EXPECT_EQ(down.reason, ExitReason::noproc());
   EXPECT_FALSE(inbox.context().demonitor(ref)) << "a noproc monitor is not active";
@@ -86,8 +86,8 @@ TEST_P(MonitorNameTest, ANameOnAnotherNodeWithoutANodeIsNoconnection) {
   Inbox inbox(rt());
   Ref ref = inbox.context().monitor("room", "b@127.0.0.1:4001");
   Down down = must_receive_down(inbox, ref, deterministic() ? 0ms : kWait);
-  EXPECT_EQ(down.name, "room");
-  EXPECT_EQ(down.node, "b@127.0.0.1:4001");
+  EXPECT_EQ(down.name(), "room");
+  EXPECT_EQ(down.node(), "b@127.0.0.1:4001");
   EXPECT_EQ(down.reason, ExitReason::noconnection());
   // An empty node is this one.
   Pid target = rt().spawn(worker);
@@ -95,12 +95,13 @@ TEST_P(MonitorNameTest, ANameOnAnotherNodeWithoutANodeIsNoconnection) {
   Ref local = inbox.context().monitor("here", "");
   rt().send(target, Stop{});
   Down here = must_receive_down(inbox, local);
-  EXPECT_EQ(here.name, "here");
+  EXPECT_EQ(here.name(), "here");
   EXPECT_TRUE(here.reason.is_normal());
 }
 
 TEST_P(MonitorNameTest, ADownPrintsItsNameAndNode) {
-  Down down{Ref{}, Pid{}, ExitReason::noproc(), "room", "b@h:1"};
+  Down down{Ref{}, Pid{}, ExitReason::noproc(),
+            plexus::detail::Indirect<plexus::RegisteredName>({"room", "b@h:1"})};
   std::ostringstream os;
   os << down;
   EXPECT_NE(os.str().find("{room, b@h:1}"), std::string::npos) << os.str();

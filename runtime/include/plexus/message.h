@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "plexus/detail/envelope.h"
+#include "plexus/detail/indirect.h"
 #include "plexus/exit_reason.h"
 #include "plexus/pid.h"
 
@@ -21,17 +22,26 @@ struct Exit {
   ExitReason reason;
 };
 
+// A registered name and the node it lives on: Erlang's {Name, Node}.
+struct RegisteredName {
+  std::string name;
+  std::string node;  // empty in a runtime without a node
+};
+
 // Delivered once per monitor when the monitored process exits (or at once,
 // with reason `noproc`, if it did not exist).
 struct Down {
   Ref ref;
   Pid pid;  // null for a monitor by name whose name had no process
   ExitReason reason;
-  // A monitor of a registered name (Context::monitor(name[, node])): the name
-  // and its node, Erlang's {Name, Node} (node empty in a runtime without
-  // one). Empty for a monitor of a pid.
-  std::string name = {};
-  std::string node = {};
+  // For a monitor of a registered name (Context::monitor(name[, node])): the
+  // name and its node. Null for a monitor of a pid (most Downs, which one
+  // word keeps as small and as cheap to move as before).
+  detail::Indirect<RegisteredName> by_name = nullptr;
+
+  // by_name's name and node; "" for a monitor of a pid.
+  const std::string& name() const;
+  const std::string& node() const;
 };
 
 // A message from another node whose protobuf type this program does not
