@@ -4,6 +4,7 @@
 // normal) is ignored unless the target traps; links are idempotent sets.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -133,15 +134,24 @@ TEST_P(LinkTest, KillFromOutsideAnyProcessIsUntrappable) {
   EXPECT_EQ(must_receive_down(inbox, ref).reason, ExitReason::killed());
 }
 
-TEST_P(LinkTest, LinkedTrappingProcessSeesKilledNotKill) {
-  Inbox inbox(rt());
-  Pid parent = rt().spawn(trapper, inbox.pid(), true);
+// A trapping parent linked to a child that `end` ends: the Exit it gets
+// names the child and `reason`, and the parent lives on.
+void expect_trapped_exit(plexus::Runtime& rt, const std::function<void(Pid child)>& end,
+                         const ExitReason& reason, const char* why) {
+  Inbox inbox(rt);
+  Pid parent = rt.spawn(trapper, inbox.pid(), true);
   Pid child = must_receive<ChildIs>(inbox).child;
-  rt().exit(child, ExitReason::kill());
+  end(child);
   Forwarded f = must_receive<Forwarded>(inbox);
   EXPECT_EQ(f.exit.from, child);
-  EXPECT_EQ(f.exit.reason, ExitReason::killed());
-  EXPECT_TRUE(answers_ping(inbox, parent)) << "killed is trappable; only kill is not";
+  EXPECT_EQ(f.exit.reason, reason);
+  EXPECT_TRUE(answers_ping(inbox, parent)) << why;
+}
+
+TEST_P(LinkTest, LinkedTrappingProcessSeesKilledNotKill) {
+  expect_trapped_exit(
+      rt(), [&](Pid child) { rt().exit(child, ExitReason::kill()); }, ExitReason::killed(),
+      "killed is trappable; only kill is not");
 }
 
 TEST_P(LinkTest, KilledPropagatesToLinkedNonTrappingProcess) {
@@ -169,14 +179,9 @@ TEST_P(LinkTest, AProcessThatExitsWithKillItselfIsSeenExitingWithKill) {
 }
 
 TEST_P(LinkTest, AKillReasonFromALinkIsTrappable) {
-  Inbox inbox(rt());
-  Pid parent = rt().spawn(trapper, inbox.pid(), true);
-  Pid child = must_receive<ChildIs>(inbox).child;
-  rt().send(child, Crash{ExitReason::kill()});
-  Forwarded f = must_receive<Forwarded>(inbox);
-  EXPECT_EQ(f.exit.from, child);
-  EXPECT_EQ(f.exit.reason, ExitReason::kill());
-  EXPECT_TRUE(answers_ping(inbox, parent)) << "a trapping process survives a linked kill exit";
+  expect_trapped_exit(
+      rt(), [&](Pid child) { rt().send(child, Crash{ExitReason::kill()}); }, ExitReason::kill(),
+      "a trapping process survives a linked kill exit");
 }
 
 TEST_P(LinkTest, ExitNormalFromAnotherProcessIsIgnoredByNonTrappingTarget) {
