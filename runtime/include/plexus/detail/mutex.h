@@ -1,12 +1,13 @@
-// Mutex, MutexLock and CondVar: std::mutex and std::condition_variable with
-// the annotations of clang's thread-safety analysis (-Wthread-safety), so that
-// "guarded by" is checked by the compiler instead of stated in a comment.
-// Internal to Plexus's layers; not for applications.
+// Mutex, MutexLock, CondVar and SharedMutex: std::mutex, std::condition_variable and
+// std::shared_mutex with the annotations of clang's thread-safety analysis (-Wthread-safety), so
+// that "guarded by" is checked by the compiler instead of stated in a comment. Internal to Plexus's
+// layers; not for applications.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 
 #if defined(__clang__)
 #define PLEXUS_THREAD_ANNOTATION(x) __attribute__((x))
@@ -28,6 +29,11 @@
 #define PLEXUS_EXCLUDES(...) PLEXUS_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define PLEXUS_ACQUIRE(...) PLEXUS_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define PLEXUS_RELEASE(...) PLEXUS_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define PLEXUS_ACQUIRE_SHARED(...) PLEXUS_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
+#define PLEXUS_RELEASE_SHARED(...) PLEXUS_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
+// On a function: the caller holds these locks, at least shared.
+#define PLEXUS_REQUIRES_SHARED(...) \
+  PLEXUS_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
 // On a function: returns a reference to this lock.
 #define PLEXUS_RETURN_CAPABILITY(x) PLEXUS_THREAD_ANNOTATION(lock_returned(x))
 // On a function the analysis cannot follow (say why at each use).
@@ -95,6 +101,42 @@ class CondVar {
 
  private:
   std::condition_variable cv_;
+};
+
+// A reader-writer lock: many holders in shared mode, or one exclusive.
+class PLEXUS_CAPABILITY("shared mutex") SharedMutex {
+ public:
+  void lock() PLEXUS_ACQUIRE() { mu_.lock(); }
+  void unlock() PLEXUS_RELEASE() { mu_.unlock(); }
+  void lock_shared() PLEXUS_ACQUIRE_SHARED() { mu_.lock_shared(); }
+  void unlock_shared() PLEXUS_RELEASE_SHARED() { mu_.unlock_shared(); }
+
+ private:
+  std::shared_mutex mu_;
+};
+
+// Holds a SharedMutex exclusively for its scope.
+class PLEXUS_SCOPED_CAPABILITY WriterLock {
+ public:
+  explicit WriterLock(SharedMutex& mu) PLEXUS_ACQUIRE(mu) : mu_(mu) { mu_.lock(); }
+  ~WriterLock() PLEXUS_RELEASE() { mu_.unlock(); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  SharedMutex& mu_;
+};
+
+// Holds a SharedMutex shared for its scope.
+class PLEXUS_SCOPED_CAPABILITY ReaderLock {
+ public:
+  explicit ReaderLock(SharedMutex& mu) PLEXUS_ACQUIRE_SHARED(mu) : mu_(mu) { mu_.lock_shared(); }
+  ~ReaderLock() PLEXUS_RELEASE() { mu_.unlock_shared(); }
+  ReaderLock(const ReaderLock&) = delete;
+  ReaderLock& operator=(const ReaderLock&) = delete;
+
+ private:
+  SharedMutex& mu_;
 };
 
 }  // namespace plexus::detail

@@ -1,0 +1,39 @@
+// ChildRecord: one version of a hub child, as every node's registry keeps it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plexus/hub/child_spec.h"
+#include "plexus/pid.h"
+
+namespace plexus::hub {
+
+// Immutable: a change is a new record with a higher epoch, so a reader that
+// holds one sees it whole. Epochs are issued by the child's segment decider
+// only ((view number << 32) | counter), so two records with the same id and
+// epoch are the same record, and the higher epoch always wins a merge.
+struct ChildRecord {
+  std::string id;
+  uint32_t segment = 0;
+  uint64_t epoch = 0;
+  // Stopped: the record stays, with no pids, until every member has it, so
+  // that no late or duplicated update can bring the child back.
+  bool tombstone = false;
+  // Shared by the children one call started with the same spec fields.
+  std::shared_ptr<const ChildSpec> spec;
+  // Where it runs, the first the primary. Pid::node names the node in this
+  // node's table (0: this node).
+  std::vector<Pid> pids;
+  // The nodes a recording strategy chose (guided, bounded_load); empty for
+  // consistent hashing, which recomputes them.
+  std::vector<std::string> placement;
+
+  // The spec's tag, or "".
+  std::string_view tag() const;
+};
+
+}  // namespace plexus::hub

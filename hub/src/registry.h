@@ -1,0 +1,94 @@
+// Registry: a node's copy of every child of a hub, by id, pid, node, tag and
+// segment, read from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "plexus/detail/mutex.h"
+#include "plexus/hub/child_record.h"
+#include "plexus/pid.h"
+#include "plexus/strategies/segments.h"
+
+namespace plexus::hub::detail {
+
+using RecordPtr = std::shared_ptr<const ChildRecord>;
+
+// What a segment's records add up to: equal digests on two nodes mean (but
+// for a 2^-64 chance) equal records. A sum, not an XOR, so two equal records
+// do not cancel; updated in O(1) by every apply.
+struct SegmentDigest {
+  uint64_t count = 0;
+  uint64_t sum = 0;
+
+  friend bool operator==(const SegmentDigest&, const SegmentDigest&) = default;
+};
+
+// What apply() did with a record.
+enum class Applied {
+  kNew,       // no record of its id was there
+  kReplaced,  // it had a higher epoch than the one there
+  kStale,     // the one there has the same or a higher epoch: nothing changed
+};
+
+// The records live in shards by segment, each a Boost.MultiIndex container
+// behind a reader-writer lock. Records are immutable and shared: a reader
+// takes its shard's lock shared for as long as it takes to copy one pointer
+// (or a few, for a query), and a writer builds the new record before taking
+// the lock exclusively to swap it in. So a lookup never waits for more than
+// one swap in its own shard, and never for a write in another shard.
+//
+// Threads: apply() and erase_tombstone() are called by the hub's own process
+// (one writer at a time per registry; concurrent writers are safe too, as
+// each holds its shard's lock). Every other member is for any thread.
+class Registry {
+ public:
+  explicit Registry(strategies::Segments segments);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  const strategies::Segments& segments() const { return segments_; }
+
+  // The record of `id`, live or tombstone, or null.
+  RecordPtr find(std::string_view id) const;
+  // The record of `id` if it is live (not a tombstone), or null.
+  RecordPtr find_live(std::string_view id) const;
+  // The first pid of live child `id`, or the null pid.
+  Pid first_pid(std::string_view id) const;
+  // The live record one of whose pids is `pid`, or null.
+  RecordPtr find_by_pid(Pid pid) const;
+  // The live records whose spec has tag `tag`.
+  std::vector<RecordPtr> with_tag(std::string_view tag) const;
+  // The live records with a pid on node `node` (Pid::node; 0 is this node).
+  std::vector<RecordPtr> on_node(uint32_t node) const;
+  // The records of `segment`, tombstones too (for anti-entropy).
+  std::vector<RecordPtr> in_segment(uint32_t segment) const;
+  // Every live record.
+  std::vector<RecordPtr> live() const;
+
+  SegmentDigest digest(uint32_t segment) const;
+  size_t live_count() const { return live_.load(std::memory_order_relaxed); }
+  size_t tombstone_count() const { return tombstones_.load(std::memory_order_relaxed); }
+
+  // Keeps `record` if its epoch is higher than that of the record of its id
+  // (or there is none). Its segment must be segments().of(record->id).
+  Applied apply(RecordPtr record);
+  // Drops the tombstone of `id` if it is still the one of `epoch` (a newer
+  // record of the id stays): true if dropped.
+  bool erase_tombstone(std::string_view id, uint64_t epoch);
+
+ private:
+  struct Shard;
+  Shard& shard_of(uint32_t segment) const;
+
+  strategies::Segments segments_;
+  std::unique_ptr<Shard[]> shards_;
+  std::atomic<size_t> live_{0};
+  std::atomic<size_t> tombstones_{0};
+};
+
+}  // namespace plexus::hub::detail
