@@ -1,0 +1,61 @@
+// HubConfig: everything a hub starts from, and the part of it its members
+// must agree on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plexus/hub/child_spec.h"
+#include "plexus/status.h"
+#include "plexus/strategies/consistent_hashing.h"
+#include "plexus/strategies/segments.h"
+#include "plexus/strategies/singularity.h"
+
+namespace plexus::hub {
+
+// The settings of ProcessHub's %ProcessHub{} that have a meaning in Plexus,
+// with ProcessHub's defaults (its code's, where its docs differ). Its
+// deadlock_recovery_timeout has none: a Plexus hub has no event queue to
+// lock (docs/hub.md).
+struct HubConfig {
+  // The hub's name; the nodes running a hub of this id form its cluster.
+  std::string hub_id;
+  // Children every member starts when the hub starts (each once in the
+  // cluster: a start of an id already running is already_started).
+  std::vector<ChildSpec> child_specs;
+
+  std::shared_ptr<const strategies::Distribution> distribution =
+      std::make_shared<strategies::ConsistentHashing>();
+  std::shared_ptr<const strategies::Redundancy> redundancy =
+      std::make_shared<strategies::Singularity>();
+  // How many segments child ids fall into (strategies::Segments).
+  uint32_t segments = strategies::Segments::kDefaultCount;
+
+  // How often a member announces itself to nodes that do not list it yet
+  // (a safety net: joins are also announced when a node connects).
+  std::chrono::milliseconds hubs_discover_interval{10000};
+  // How often expired tombstones and caches are purged.
+  std::chrono::milliseconds storage_purge_interval{15000};
+  // How long a migration may take before it counts as failed.
+  std::chrono::milliseconds migr_base_timeout{15000};
+  // The distributed supervisor's restart intensity: more than
+  // dsup_max_restarts restarts of one child within dsup_max_seconds, and
+  // the child is given up (unregistered everywhere).
+  int dsup_max_restarts = 100;
+  std::chrono::seconds dsup_max_seconds{4};
+  // How long the distributed supervisor waits for its children at shutdown.
+  std::chrono::milliseconds dsup_shutdown_timeout{60000};
+};
+
+// OK, or kInvalidArgument whose message names the first bad setting.
+Status validate(const HubConfig& config);
+
+// What members of one hub must agree on, as text: the segment count and
+// each strategy's describe(). A node refuses to join a hub whose signature
+// differs from its own, and says both.
+std::string signature(const HubConfig& config);
+
+}  // namespace plexus::hub
