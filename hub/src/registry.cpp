@@ -5,10 +5,11 @@
 #include <boost/multi_index/hashed_index.hpp>
 #include <boost/multi_index/mem_fun.hpp>
 #include <boost/multi_index/member.hpp>
-#include <boost/multi_index/ordered_index.hpp>
 #include <boost/multi_index/tag.hpp>
 #include <boost/multi_index_container.hpp>
 #include <cassert>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include "plexus/strategies/stable_hash.h"
@@ -24,36 +25,59 @@ constexpr uint32_t kMaxShards = 64;
 
 struct ById {};
 struct ByTag {};
-struct BySegment {};
 struct ByPid {};
 struct ByNode {};
 
+// A node number no pid has: the key of records without pids (tombstones).
+constexpr uint32_t kNoNode = UINT32_MAX;
+
 std::string_view id_of(const RecordPtr& r) { return r->id; }
-std::string_view tag_of(const RecordPtr& r) { return r->tag(); }
-uint32_t segment_of(const RecordPtr& r) { return r->segment; }
+Pid primary_of(const RecordPtr& r) { return r->pids.front(); }
+uint32_t primary_node_of(const RecordPtr& r) {
+  return r->pids.empty() ? kNoNode : r->pids.front().node;
+}
 
 struct ViewHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
 };
 
+// Every index is hashed (a hashed node costs less than an ordered one, and
+// no query needs an order), and every child pays for each: the tags and the
+// replicas beyond the first have containers of their own, which children
+// without them do not pay for. A segment's records are found by a scan of
+// its shard (anti-entropy only, a 64th of the registry).
 using Records = bmi::multi_index_container<
     RecordPtr,
     bmi::indexed_by<
         bmi::hashed_unique<bmi::tag<ById>,
                            bmi::global_fun<const RecordPtr&, std::string_view, &id_of>, ViewHash>,
-        bmi::hashed_non_unique<bmi::tag<ByTag>,
-                               bmi::global_fun<const RecordPtr&, std::string_view, &tag_of>,
-                               ViewHash>,
-        bmi::ordered_non_unique<bmi::tag<BySegment>,
-                                bmi::global_fun<const RecordPtr&, uint32_t, &segment_of>>>>;
+        bmi::hashed_non_unique<bmi::tag<ByPid>, bmi::global_fun<const RecordPtr&, Pid, &primary_of>,
+                               std::hash<Pid>>,
+        bmi::hashed_non_unique<bmi::tag<ByNode>,
+                               bmi::global_fun<const RecordPtr&, uint32_t, &primary_node_of>>>>;
 
-// One row per pid of a live record; `id` points into the record, which the
-// shard holds for as long as the row exists.
+// The pids after the first (replicas), one row each; `id` points into the
+// record, which the shard holds for as long as the row exists. Empty while
+// every child runs once.
 struct PidRow {
   Pid pid;
   std::string_view id;
   uint32_t node() const { return pid.node; }
 };
+
+// One row per tagged record; `tag` and `id` point into the record.
+struct TagRow {
+  std::string_view tag;
+  std::string_view id;
+};
+
+using TagRows = bmi::multi_index_container<
+    TagRow,
+    bmi::indexed_by<
+        bmi::hashed_unique<bmi::tag<ById>, bmi::member<TagRow, std::string_view, &TagRow::id>,
+                           ViewHash>,
+        bmi::hashed_non_unique<bmi::tag<ByTag>, bmi::member<TagRow, std::string_view, &TagRow::tag>,
+                               ViewHash>>>;
 
 using PidRows = bmi::multi_index_container<
     PidRow,
@@ -74,20 +98,24 @@ uint64_t digest_term(const ChildRecord& r) {
 struct Registry::Shard {
   mutable plexus::detail::SharedMutex mu;
   Records records PLEXUS_GUARDED_BY(mu);
-  PidRows pids PLEXUS_GUARDED_BY(mu);
+  PidRows replicas PLEXUS_GUARDED_BY(mu);  // pids after the first
+  TagRows tags PLEXUS_GUARDED_BY(mu);
   // The digests of this shard's segments: segment s at s / shard count.
   std::vector<SegmentDigest> digests PLEXUS_GUARDED_BY(mu);
 
-  void add_pids(const ChildRecord& r) PLEXUS_REQUIRES(mu) {
-    if (r.tombstone) return;
-    for (Pid pid : r.pids) pids.insert(PidRow{pid, r.id});
+  // The rows that point into `r`: its replicas beyond the first, its tag.
+  void add_rows(const ChildRecord& r) PLEXUS_REQUIRES(mu) {
+    for (size_t i = 1; i < r.pids.size(); ++i) replicas.insert(PidRow{r.pids[i], r.id});
+    if (std::string_view tag = r.tag(); !tag.empty() && !r.tombstone)
+      tags.insert(TagRow{tag, r.id});
   }
-  void remove_pids(const ChildRecord& r) PLEXUS_REQUIRES(mu) {
-    auto& by_pid = pids.get<ByPid>();
-    for (Pid pid : r.pids) {
-      auto it = by_pid.find(pid);
+  void remove_rows(const ChildRecord& r) PLEXUS_REQUIRES(mu) {
+    auto& by_pid = replicas.get<ByPid>();
+    for (size_t i = 1; i < r.pids.size(); ++i) {
+      auto it = by_pid.find(r.pids[i]);
       if (it != by_pid.end() && it->id.data() == r.id.data()) by_pid.erase(it);
     }
+    tags.get<ById>().erase(std::string_view(r.id));
   }
   RecordPtr find(std::string_view id) const PLEXUS_REQUIRES_SHARED(mu) {
     const auto& by_id = records.get<ById>();
@@ -127,18 +155,22 @@ Pid Registry::first_pid(std::string_view id) const {
   plexus::detail::ReaderLock lock(s.mu);
   const auto& by_id = s.records.get<ById>();
   auto it = by_id.find(id);
-  if (it == by_id.end() || (*it)->tombstone || (*it)->pids.empty()) return Pid{};
+  if (it == by_id.end() || (*it)->tombstone) return Pid{};
   return (*it)->pids.front();
 }
 
 RecordPtr Registry::find_by_pid(Pid pid) const {
+  if (!pid) return nullptr;
   uint32_t shards = std::min(kMaxShards, segments_.count());
   for (uint32_t i = 0; i < shards; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
-    const auto& by_pid = s.pids.get<ByPid>();
-    auto row = by_pid.find(pid);
-    if (row != by_pid.end()) return s.find(row->id);
+    const auto& primaries = s.records.get<ByPid>();
+    auto it = primaries.find(pid);
+    if (it != primaries.end() && !(*it)->tombstone) return *it;
+    const auto& rows = s.replicas.get<ByPid>();
+    auto row = rows.find(pid);
+    if (row != rows.end()) return s.find(row->id);
   }
   return nullptr;
 }
@@ -149,9 +181,9 @@ std::vector<RecordPtr> Registry::with_tag(std::string_view tag) const {
   for (uint32_t i = 0; i < shards; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
-    auto [begin, end] = s.records.get<ByTag>().equal_range(tag);
+    auto [begin, end] = s.tags.get<ByTag>().equal_range(tag);
     for (auto it = begin; it != end; ++it) {
-      if (!(*it)->tombstone) out.push_back(*it);
+      if (RecordPtr r = s.find(it->id)) out.push_back(std::move(r));
     }
   }
   return out;
@@ -163,11 +195,17 @@ std::vector<RecordPtr> Registry::on_node(uint32_t node) const {
   for (uint32_t i = 0; i < shards; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
-    auto [begin, end] = s.pids.get<ByNode>().equal_range(node);
-    for (auto it = begin; it != end; ++it) {
+    auto [begin, end] = s.records.get<ByNode>().equal_range(node);
+    size_t primaries = out.size();
+    out.insert(out.end(), begin, end);
+    auto [rbegin, rend] = s.replicas.get<ByNode>().equal_range(node);
+    for (auto it = rbegin; it != rend; ++it) {
       RecordPtr r = s.find(it->id);
       // A record with two pids on one node (two incarnations) is listed once.
-      if (r && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(std::move(r));
+      if (r && std::find(out.begin() + static_cast<std::ptrdiff_t>(primaries), out.end(), r) ==
+                   out.end()) {
+        out.push_back(std::move(r));
+      }
     }
   }
   return out;
@@ -177,8 +215,9 @@ std::vector<RecordPtr> Registry::in_segment(uint32_t segment) const {
   std::vector<RecordPtr> out;
   Shard& s = shard_of(segment);
   plexus::detail::ReaderLock lock(s.mu);
-  auto [begin, end] = s.records.get<BySegment>().equal_range(segment);
-  out.assign(begin, end);
+  for (const RecordPtr& r : s.records) {
+    if (r->segment == segment) out.push_back(r);
+  }
   return out;
 }
 
@@ -213,7 +252,7 @@ Applied Registry::apply(RecordPtr record) {
     ++digest.count;
     digest.sum += digest_term(*record);
     (record->tombstone ? tombstones_ : live_).fetch_add(1, std::memory_order_relaxed);
-    s.add_pids(*record);
+    s.add_rows(*record);
     by_id.insert(std::move(record));
     return Applied::kNew;
   }
@@ -224,8 +263,8 @@ Applied Registry::apply(RecordPtr record) {
     (old.tombstone ? tombstones_ : live_).fetch_sub(1, std::memory_order_relaxed);
     (record->tombstone ? tombstones_ : live_).fetch_add(1, std::memory_order_relaxed);
   }
-  s.remove_pids(old);  // before the old record (whose id they point into) goes
-  s.add_pids(*record);
+  s.remove_rows(old);  // before the old record (whose id they point into) goes
+  s.add_rows(*record);
   by_id.replace(it, std::move(record));
   return Applied::kReplaced;
 }
@@ -240,6 +279,7 @@ bool Registry::erase_tombstone(std::string_view id, uint64_t epoch) {
   --digest.count;
   digest.sum -= digest_term(**it);
   tombstones_.fetch_sub(1, std::memory_order_relaxed);
+  s.remove_rows(**it);
   by_id.erase(it);
   return true;
 }

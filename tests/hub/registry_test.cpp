@@ -38,7 +38,7 @@ RecordPtr record(const std::string& id, uint64_t epoch, std::vector<Pid> pids,
   r->segment = kSegments.of(id);
   r->epoch = epoch;
   r->spec = spec_tagged(tag);
-  r->pids = std::move(pids);
+  r->pids = plexus::hub::PidList(pids);
   return r;
 }
 

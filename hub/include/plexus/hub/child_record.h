@@ -7,8 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "plexus/detail/indirect.h"
 #include "plexus/hub/child_spec.h"
-#include "plexus/pid.h"
+#include "plexus/hub/pid_list.h"
 
 namespace plexus::hub {
 
@@ -18,8 +19,8 @@ namespace plexus::hub {
 // epoch are the same record, and the higher epoch always wins a merge.
 struct ChildRecord {
   std::string id;
-  uint32_t segment = 0;
   uint64_t epoch = 0;
+  uint32_t segment = 0;
   // Stopped: the record stays, with no pids, until every member has it, so
   // that no late or duplicated update can bring the child back.
   bool tombstone = false;
@@ -27,10 +28,10 @@ struct ChildRecord {
   std::shared_ptr<const ChildSpec> spec;
   // Where it runs, the first the primary. Pid::node names the node in this
   // node's table (0: this node).
-  std::vector<Pid> pids;
-  // The nodes a recording strategy chose (guided, bounded_load); empty for
+  PidList pids;
+  // The nodes a recording strategy chose (guided, bounded_load); null for
   // consistent hashing, which recomputes them.
-  std::vector<std::string> placement;
+  plexus::detail::Indirect<std::vector<std::string>> placement;
 
   // The spec's tag, or "".
   std::string_view tag() const;
