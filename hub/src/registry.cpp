@@ -125,18 +125,19 @@ struct Registry::Shard {
 };
 
 Registry::Registry(strategies::Segments segments)
-    : segments_(segments), shards_(new Shard[std::min(kMaxShards, segments.count())]) {
-  uint32_t shards = std::min(kMaxShards, segments_.count());
-  for (uint32_t i = 0; i < shards; ++i) {
+    : segments_(segments),
+      shard_count_(std::min(kMaxShards, segments.count())),
+      shards_(new Shard[shard_count_]) {
+  for (uint32_t i = 0; i < shard_count_; ++i) {
     plexus::detail::WriterLock lock(shards_[i].mu);
-    shards_[i].digests.resize(segments_.count() / shards);
+    shards_[i].digests.resize(segments_.count() / shard_count_);
   }
 }
 
 Registry::~Registry() = default;
 
 Registry::Shard& Registry::shard_of(uint32_t segment) const {
-  return shards_[segment % std::min(kMaxShards, segments_.count())];
+  return shards_[segment % shard_count_];
 }
 
 RecordPtr Registry::find(std::string_view id) const {
@@ -161,8 +162,7 @@ Pid Registry::first_pid(std::string_view id) const {
 
 RecordPtr Registry::find_by_pid(Pid pid) const {
   if (!pid) return nullptr;
-  uint32_t shards = std::min(kMaxShards, segments_.count());
-  for (uint32_t i = 0; i < shards; ++i) {
+  for (uint32_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
     const auto& primaries = s.records.get<ByPid>();
@@ -177,8 +177,7 @@ RecordPtr Registry::find_by_pid(Pid pid) const {
 
 std::vector<RecordPtr> Registry::with_tag(std::string_view tag) const {
   std::vector<RecordPtr> out;
-  uint32_t shards = std::min(kMaxShards, segments_.count());
-  for (uint32_t i = 0; i < shards; ++i) {
+  for (uint32_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
     auto [begin, end] = s.tags.get<ByTag>().equal_range(tag);
@@ -191,8 +190,7 @@ std::vector<RecordPtr> Registry::with_tag(std::string_view tag) const {
 
 std::vector<RecordPtr> Registry::on_node(uint32_t node) const {
   std::vector<RecordPtr> out;
-  uint32_t shards = std::min(kMaxShards, segments_.count());
-  for (uint32_t i = 0; i < shards; ++i) {
+  for (uint32_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
     auto [begin, end] = s.records.get<ByNode>().equal_range(node);
@@ -224,8 +222,7 @@ std::vector<RecordPtr> Registry::in_segment(uint32_t segment) const {
 std::vector<RecordPtr> Registry::live() const {
   std::vector<RecordPtr> out;
   out.reserve(live_count());
-  uint32_t shards = std::min(kMaxShards, segments_.count());
-  for (uint32_t i = 0; i < shards; ++i) {
+  for (uint32_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     plexus::detail::ReaderLock lock(s.mu);
     for (const RecordPtr& r : s.records) {
@@ -238,14 +235,14 @@ std::vector<RecordPtr> Registry::live() const {
 SegmentDigest Registry::digest(uint32_t segment) const {
   Shard& s = shard_of(segment);
   plexus::detail::ReaderLock lock(s.mu);
-  return s.digests.at(segment / std::min(kMaxShards, segments_.count()));
+  return s.digests.at(segment / shard_count_);
 }
 
 Applied Registry::apply(RecordPtr record) {
   assert(record->segment == segments_.of(record->id) && "a record's segment is its id's");
   Shard& s = shard_of(record->segment);
   plexus::detail::WriterLock lock(s.mu);
-  SegmentDigest& digest = s.digests.at(record->segment / std::min(kMaxShards, segments_.count()));
+  SegmentDigest& digest = s.digests.at(record->segment / shard_count_);
   auto& by_id = s.records.get<ById>();
   auto it = by_id.find(std::string_view(record->id));
   if (it == by_id.end()) {
@@ -275,7 +272,7 @@ bool Registry::erase_tombstone(std::string_view id, uint64_t epoch) {
   auto& by_id = s.records.get<ById>();
   auto it = by_id.find(id);
   if (it == by_id.end() || !(*it)->tombstone || (*it)->epoch != epoch) return false;
-  SegmentDigest& digest = s.digests.at((*it)->segment / std::min(kMaxShards, segments_.count()));
+  SegmentDigest& digest = s.digests.at((*it)->segment / shard_count_);
   --digest.count;
   digest.sum -= digest_term(**it);
   tombstones_.fetch_sub(1, std::memory_order_relaxed);

@@ -86,6 +86,7 @@ class Registry {
   Shard& shard_of(uint32_t segment) const;
 
   strategies::Segments segments_;
+  uint32_t shard_count_;  // segment s is in shard s % shard_count_
   std::unique_ptr<Shard[]> shards_;
   std::atomic<size_t> live_{0};
   std::atomic<size_t> tombstones_{0};
