@@ -14,7 +14,7 @@ set(PLEXUS_LAYER_HEADERS_node "plexus/node/" "plexus/wire\\.pb\\.h" "plexus/pid\
     "node_test_support\\.h" "node_process_support\\.h" "plexus_test/")
 set(PLEXUS_LAYER_HEADERS_monitor "plexus/zen/" "plexus/zen\\.pb\\.h")
 set(PLEXUS_LAYER_HEADERS_strategies "plexus/strategies/")
-set(PLEXUS_LAYER_HEADERS_hub "plexus/hub/")
+set(PLEXUS_LAYER_HEADERS_hub "plexus/hub/" "plexus/hub\\.pb\\.h")
 set(PLEXUS_LAYER_HEADERS_pool "plexus/pool/")
 # What the runtime must not include at all: it has no transport.
 set(PLEXUS_RUNTIME_FORBIDDEN "boost/asio" "openssl/" "google/protobuf/" "[A-Za-z_]+\\.pb\\.h")
