@@ -73,6 +73,20 @@ void BM_HubRegistryGetPid(benchmark::State& state) {
 }
 BENCHMARK(BM_HubRegistryGetPid)->Threads(1)->Threads(2)->UseRealTime();
 
+// Registry::apply of 100,000 new records into an empty registry (the
+// writer's side of a start_children of 100,000, records built included);
+// children/s.
+void BM_HubRegistryApply(benchmark::State& state) {
+  std::vector<std::string> ids = child_ids();
+  for (auto _ : state) {
+    Registry reg(*strategies::Segments::make());
+    fill(reg, ids);
+    benchmark::DoNotOptimize(reg.live_count());
+  }
+  state.SetItemsProcessed(state.iterations() * kChildren);
+}
+BENCHMARK(BM_HubRegistryApply)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Heap bytes per child of a registry of 100,000 (the ids' own strings
 // included, as the registry holds its copy of each).
 void BM_HubRegistryMemory(benchmark::State& state) {
