@@ -60,12 +60,9 @@ Status validate(const HubConfig& config) {
 }
 
 std::string signature(const HubConfig& config) {
+  auto of = [](const auto& strategy) { return strategy ? describe(*strategy) : std::string("?"); };
   return "segments=" + std::to_string(config.segments) +
-         " distribution=" + (config.distribution ? describe(*config.distribution) : "?") +
-         " redundancy=" +
-         (config.redundancy
-              ? std::string(config.redundancy->name()) + "(" + config.redundancy->parameters() + ")"
-              : "?");
+         " distribution=" + of(config.distribution) + " redundancy=" + of(config.redundancy);
 }
 
 }  // namespace plexus::hub

@@ -10,6 +10,7 @@ namespace {
 TEST(SingularityTest, OneCopyWhateverTheView) {
   plexus::strategies::Singularity one;
   EXPECT_EQ(one.name(), "singularity");
+  EXPECT_EQ(describe(one), "singularity()");
   EXPECT_EQ(one.replication_factor(view_of(1)), 1);
   EXPECT_EQ(one.replication_factor(view_of(50)), 1);
 }

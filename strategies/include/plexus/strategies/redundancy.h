@@ -20,4 +20,7 @@ class Redundancy {
   virtual int replication_factor(const View& view) const = 0;
 };
 
+// "name(parameters)": what a member compares with its peers'.
+std::string describe(const Redundancy& redundancy);
+
 }  // namespace plexus::strategies
