@@ -38,6 +38,9 @@ Status validate(const HubConfig& config) {
   }
   for (auto [name, d] : {std::pair{"hubs_discover_interval", config.hubs_discover_interval},
                          std::pair{"storage_purge_interval", config.storage_purge_interval},
+                         std::pair{"tombstone_ttl", config.tombstone_ttl},
+                         std::pair{"sync_interval", config.sync_interval},
+                         std::pair{"view_debounce", config.view_debounce},
                          std::pair{"migr_base_timeout", config.migr_base_timeout},
                          std::pair{"dsup_shutdown_timeout", config.dsup_shutdown_timeout}}) {
     if (Status s = positive(name, d); !s.ok()) return s;

@@ -45,19 +45,36 @@ Result<strategies::View> decode(const ViewProto& proto) {
   return strategies::View(proto.number(), std::move(members));
 }
 
+void encode(const ChildSpec& spec, ChildSpecProto* out) {
+  out->set_id(spec.id);
+  out->set_type(spec.type);
+  out->set_init_args(spec.init_args);
+  out->set_restart(to_proto(spec.restart));
+  out->set_shutdown_ms(static_cast<uint64_t>(spec.shutdown.count()));
+  for (const auto& [key, value] : spec.metadata) (*out->mutable_metadata())[key] = value;
+}
+
+Result<std::shared_ptr<const ChildSpec>> decode(const ChildSpecProto& s) {
+  if (!RestartProto_IsValid(s.restart())) return invalid("unknown restart type");
+  if (s.shutdown_ms() > static_cast<uint64_t>(INT64_MAX)) return invalid("shutdown out of range");
+  auto spec = std::make_shared<ChildSpec>();
+  spec->id = s.id();
+  spec->type = s.type();
+  spec->init_args = s.init_args();
+  spec->restart = s.restart() == TRANSIENT   ? Restart::kTransient
+                  : s.restart() == TEMPORARY ? Restart::kTemporary
+                                             : Restart::kPermanent;
+  spec->shutdown = std::chrono::milliseconds(static_cast<int64_t>(s.shutdown_ms()));
+  spec->metadata.insert(s.metadata().begin(), s.metadata().end());
+  return std::shared_ptr<const ChildSpec>(std::move(spec));
+}
+
 void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out) {
   out->set_id(record.id);
   out->set_epoch(record.epoch);
+  out->set_stamp(record.stamp);
   out->set_tombstone(record.tombstone);
-  if (record.spec) {
-    ChildSpecProto* spec = out->mutable_spec();
-    spec->set_id(record.spec->id);
-    spec->set_type(record.spec->type);
-    spec->set_init_args(record.spec->init_args);
-    spec->set_restart(to_proto(record.spec->restart));
-    spec->set_shutdown_ms(static_cast<uint64_t>(record.spec->shutdown.count()));
-    for (const auto& [key, value] : record.spec->metadata) (*spec->mutable_metadata())[key] = value;
-  }
+  if (record.spec) encode(*record.spec, out->mutable_spec());
   for (Pid pid : record.pids) node.to_proto(pid, out->add_pids());
   if (record.placement) {
     for (const std::string& n : *record.placement) out->add_placement(n);
@@ -72,21 +89,12 @@ Result<RecordPtr> decode(const ChildRecordProto& proto, Node& node,
   record->id = proto.id();
   record->segment = segments.of(record->id);
   record->epoch = proto.epoch();
+  record->stamp = proto.stamp();
   record->tombstone = proto.tombstone();
   if (proto.has_spec()) {
-    const ChildSpecProto& s = proto.spec();
-    if (!RestartProto_IsValid(s.restart())) return invalid(what + "unknown restart type");
-    if (s.shutdown_ms() > static_cast<uint64_t>(INT64_MAX)) return invalid(what + "shutdown");
-    auto spec = std::make_shared<ChildSpec>();
-    spec->id = s.id();
-    spec->type = s.type();
-    spec->init_args = s.init_args();
-    spec->restart = s.restart() == TRANSIENT   ? Restart::kTransient
-                    : s.restart() == TEMPORARY ? Restart::kTemporary
-                                               : Restart::kPermanent;
-    spec->shutdown = std::chrono::milliseconds(static_cast<int64_t>(s.shutdown_ms()));
-    spec->metadata.insert(s.metadata().begin(), s.metadata().end());
-    record->spec = std::move(spec);
+    Result<std::shared_ptr<const ChildSpec>> spec = decode(proto.spec());
+    if (!spec.ok()) return invalid(what + spec.status().message());
+    record->spec = std::move(*spec);
   }
   if (!record->tombstone && (!record->spec || record->spec->type.empty())) {
     return invalid(what + "a live record needs a spec with a type");

@@ -17,6 +17,10 @@ void encode(const strategies::View& view, ViewProto* out);
 // Refuses a view with a member of an empty name or a zero creation.
 Result<strategies::View> decode(const ViewProto& proto);
 
+void encode(const ChildSpec& spec, ChildSpecProto* out);
+// Refuses an unknown restart type or a shutdown time out of range.
+Result<std::shared_ptr<const ChildSpec>> decode(const ChildSpecProto& proto);
+
 // Pids go as node name and creation (Node::to_proto), since each node numbers
 // the nodes in its own table.
 void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out);

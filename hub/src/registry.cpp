@@ -86,12 +86,14 @@ using PidRows = bmi::multi_index_container<
         bmi::hashed_non_unique<bmi::tag<ByNode>,
                                bmi::const_mem_fun<PidRow, uint32_t, &PidRow::node>>>>;
 
-// A record's share of its segment's digest: its id and epoch say which
-// version it is (epochs are unique per id), on every node alike (pids are
-// numbered differently on each node, so they are left out).
+// A record's share of its segment's digest: its id, epoch and stamp say
+// which version it is, on every node alike (pids are numbered differently on
+// each node, so they are left out). Tombstones count for nothing: each node
+// drops them on its own clock, and a digest must not differ for that.
 uint64_t digest_term(const ChildRecord& r) {
-  return strategies::stable_hash(r.id, r.epoch * 2 + (r.tombstone ? 1 : 0));
+  return r.tombstone ? 0 : strategies::stable_hash(r.id, r.epoch ^ (uint64_t{r.stamp} << 1));
 }
+uint64_t digest_count(const ChildRecord& r) { return r.tombstone ? 0 : 1; }
 
 }  // namespace
 
@@ -246,7 +248,7 @@ Applied Registry::apply(RecordPtr record) {
   auto& by_id = s.records.get<ById>();
   auto it = by_id.find(std::string_view(record->id));
   if (it == by_id.end()) {
-    ++digest.count;
+    digest.count += digest_count(*record);
     digest.sum += digest_term(*record);
     (record->tombstone ? tombstones_ : live_).fetch_add(1, std::memory_order_relaxed);
     s.add_rows(*record);
@@ -254,7 +256,8 @@ Applied Registry::apply(RecordPtr record) {
     return Applied::kNew;
   }
   const ChildRecord& old = **it;
-  if (old.epoch >= record->epoch) return Applied::kStale;
+  if (!record->newer_than(old)) return Applied::kStale;
+  digest.count += digest_count(*record) - digest_count(old);
   digest.sum += digest_term(*record) - digest_term(old);
   if (old.tombstone != record->tombstone) {
     (old.tombstone ? tombstones_ : live_).fetch_sub(1, std::memory_order_relaxed);
@@ -272,9 +275,6 @@ bool Registry::erase_tombstone(std::string_view id, uint64_t epoch) {
   auto& by_id = s.records.get<ById>();
   auto it = by_id.find(id);
   if (it == by_id.end() || !(*it)->tombstone || (*it)->epoch != epoch) return false;
-  SegmentDigest& digest = s.digests.at((*it)->segment / shard_count_);
-  --digest.count;
-  digest.sum -= digest_term(**it);
   tombstones_.fetch_sub(1, std::memory_order_relaxed);
   s.remove_rows(**it);
   by_id.erase(it);

@@ -17,8 +17,9 @@ namespace plexus::hub::detail {
 
 using RecordPtr = std::shared_ptr<const ChildRecord>;
 
-// What a segment's records add up to: equal digests on two nodes mean (but
-// for a 2^-64 chance) equal records. A sum, not an XOR, so two equal records
+// What a segment's live records add up to: equal digests on two nodes mean
+// (but for a 2^-64 chance) equal live records. Tombstones are left out, as
+// each node drops them on its own clock. A sum, not an XOR, so two equal records
 // do not cancel; updated in O(1) by every apply.
 struct SegmentDigest {
   uint64_t count = 0;
@@ -30,8 +31,8 @@ struct SegmentDigest {
 // What apply() did with a record.
 enum class Applied {
   kNew,       // no record of its id was there
-  kReplaced,  // it had a higher epoch than the one there
-  kStale,     // the one there has the same or a higher epoch: nothing changed
+  kReplaced,  // it was newer (ChildRecord::newer_than) than the one there
+  kStale,     // the one there is the same version or newer: nothing changed
 };
 
 // The records live in shards by segment, each a Boost.MultiIndex container
@@ -74,7 +75,7 @@ class Registry {
   size_t live_count() const { return live_.load(std::memory_order_relaxed); }
   size_t tombstone_count() const { return tombstones_.load(std::memory_order_relaxed); }
 
-  // Keeps `record` if its epoch is higher than that of the record of its id
+  // Keeps `record` if it is newer than the record of its id
   // (or there is none). Its segment must be segments().of(record->id).
   Applied apply(RecordPtr record);
   // Drops the tombstone of `id` if it is still the one of `epoch` (a newer

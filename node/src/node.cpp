@@ -209,6 +209,10 @@ Ref Node::request_spawn(Pid requester, const std::string& node, const std::strin
   return impl_->spawn_.request(requester, node, type, args_type, std::move(args), options);
 }
 
+Result<Pid> Node::spawn_local(const std::string& type, const std::string& args, Pid link_to) {
+  return impl_->spawn_.spawn_here(type, args, link_to);
+}
+
 Status Node::send_named(const std::string& node, const std::string& name, detail::Envelope* env) {
   return impl_->outbound_.send_named(node, name, env);
 }

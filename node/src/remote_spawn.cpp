@@ -13,7 +13,7 @@ Status RemoteSpawn::add_type(const std::string& type, std::string args_type, Mak
   return Status::OK();
 }
 
-Process* RemoteSpawn::make(const std::string& type, const std::string& args_type,
+Process* RemoteSpawn::make(const std::string& type, const std::string* args_type,
                            const std::string& args, Status* error) {
   Make make;
   {
@@ -23,10 +23,10 @@ Process* RemoteSpawn::make(const std::string& type, const std::string& args_type
       *error = Status(StatusCode::kNotFound, "no process type '" + type + "' on " + self_);
       return nullptr;
     }
-    if (it->second.args_type != args_type) {
+    if (args_type && it->second.args_type != *args_type) {
       *error =
           Status(StatusCode::kInvalidArgument, "process type '" + type + "' takes " +
-                                                   it->second.args_type + ", not " + args_type);
+                                                   it->second.args_type + ", not " + *args_type);
       return nullptr;
     }
     make = it->second.make;
@@ -39,12 +39,24 @@ Process* RemoteSpawn::make(const std::string& type, const std::string& args_type
   return p;
 }
 
+Result<Pid> RemoteSpawn::spawn_here(const std::string& type, const std::string& args, Pid link_to) {
+  Status error;
+  Process* p = make(type, nullptr, args, &error);
+  if (!p) return error;
+  Pid child = p->pid();
+  // As for a spawn_link: the parent's side of the link is in its queue
+  // before the child can run, so the child's exit cannot overtake it.
+  if (link_to) spi::signal<NoPayload>(runtime_, link_to, EnvelopeKind::kLink, child, Ref{});
+  spi::start_child(runtime_, p, {.linked = link_to});
+  return child;
+}
+
 Ref RemoteSpawn::request(Pid requester, const std::string& node_name, const std::string& type,
                          const std::string& args_type, std::string args, SpawnOptions opts) {
   Ref ref = runtime_.make_ref();
   if (node_name == self_) {
     Status error;
-    Process* p = make(type, args_type, args, &error);
+    Process* p = make(type, &args_type, args, &error);
     if (!p) {
       (void)runtime_.send(requester, SpawnReply{ref, Pid{}, std::move(error)});
       return ref;
@@ -112,7 +124,7 @@ void RemoteSpawn::on_request(Connection& conn, const wire::SpawnRequest& request
   Pid requester = ids_.decode(conn.peer_index(), request.requester());
   Status error;
   Process* p =
-      requester ? make(request.type(), request.args_type(), request.args(), &error) : nullptr;
+      requester ? make(request.type(), &request.args_type(), request.args(), &error) : nullptr;
   if (!requester) error = Status(StatusCode::kInvalidArgument, "spawn request without a requester");
   wire::Frame frame;
   wire::SpawnReply* reply = frame.mutable_spawn_reply();

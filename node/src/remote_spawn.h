@@ -33,6 +33,10 @@ class RemoteSpawn {
   Ref request(Pid requester, const std::string& node_name, const std::string& type,
               const std::string& args_type, std::string args, SpawnOptions options);
 
+  // Spawns a process of `type` on this node from `args` (of whatever
+  // argument type the type takes), linked to `link_to` if it is not null.
+  Result<Pid> spawn_here(const std::string& type, const std::string& args, Pid link_to);
+
   void on_request(Connection& conn, const wire::SpawnRequest& request);
   void on_reply(Connection& conn, const wire::SpawnReply& reply);
 
@@ -42,7 +46,8 @@ class RemoteSpawn {
     Make make;
   };
   // A process of a registered type, made but not started; null with *error.
-  Process* make(const std::string& type, const std::string& args_type, const std::string& args,
+  // `args_type` null: the arguments are taken to be of the type's own.
+  Process* make(const std::string& type, const std::string* args_type, const std::string& args,
                 Status* error) PLEXUS_EXCLUDES(types_mu_);
 
   Runtime& runtime_;

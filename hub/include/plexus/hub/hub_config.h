@@ -39,6 +39,16 @@ struct HubConfig {
   std::chrono::milliseconds hubs_discover_interval{10000};
   // How often expired tombstones and caches are purged.
   std::chrono::milliseconds storage_purge_interval{15000};
+  // How long a stopped child's tombstone is kept: longer than any partition
+  // that should heal without a child stopped on one side coming back from
+  // the other (docs/hub.md).
+  std::chrono::milliseconds tombstone_ttl{300000};
+  // How often a member compares its registry with the next member's
+  // (anti-entropy; ProcessHub's pubsub sync_interval).
+  std::chrono::milliseconds sync_interval{15000};
+  // How long membership must be quiet before a new view is proposed, so a
+  // burst of joins or downs makes one view change.
+  std::chrono::milliseconds view_debounce{200};
   // How long a migration may take before it counts as failed.
   std::chrono::milliseconds migr_base_timeout{15000};
   // The distributed supervisor's restart intensity: more than

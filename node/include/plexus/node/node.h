@@ -98,6 +98,14 @@ class Node {
                           SpawnOptions options = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // Starts a process of the registered `type` on this node from `args`,
+  // serialized arguments of the type's argument type, linked to `link_to`
+  // (the calling process) unless it is null: for a layer that keeps a
+  // type's arguments as bytes (the hub). kNotFound for a type not
+  // registered here; kInvalidArgument for arguments that do not parse;
+  // kResourceExhausted when the process table is full.
+  Result<Pid> spawn_local(const std::string& type, const std::string& args, Pid link_to = {});
+
   // Statistics of the connection to `node` (zeros if none).
   NodeStats stats(const std::string& node) const;
 

@@ -1,0 +1,95 @@
+// Hub: children by ID across a cluster, as ProcessHub (docs/hub.md).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plexus/hub/child_record.h"
+#include "plexus/hub/child_spec.h"
+#include "plexus/hub/future.h"
+#include "plexus/hub/hub_config.h"
+#include "plexus/hub/results.h"
+#include "plexus/node/node.h"
+#include "plexus/status.h"
+
+namespace plexus::hub {
+
+namespace detail {
+struct HubState;
+}
+
+// Which children a list or which_children call covers.
+enum class Scope { kLocal, kGlobal };
+
+// One node's member of the hub `config.hub_id`: its server process
+// ("plexus.hub.<hub_id>"), its registry of every child of the hub and its
+// supervisor of the children placed here. The nodes that run a hub of one
+// id form its cluster; they find each other over the node's connections.
+//
+// Every call may come from any thread. Queries read this node's registry and
+// make no network call; start and stop calls return a Future at once.
+class Hub {
+ public:
+  // Starts this node's member. kInvalidArgument (naming the setting) for a
+  // bad config; kAlreadyExists if the node runs a hub of that id. Nothing
+  // is left running on an error.
+  static Result<std::unique_ptr<Hub>> start(Node& node, HubConfig config);
+  // Kills the server and the children here without a graceful leave (as a
+  // crash would); call stop() first for one.
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // A graceful leave: stops the children here, tells the other members (which
+  // start them again on their new nodes), then ends the server. OK when done;
+  // kNotFound if it was not alive.
+  Future<Status> stop();
+  // True until stop() finished or the server died.
+  bool is_alive() const;
+
+  const HubConfig& config() const;
+  const std::string& hub_id() const;
+
+  // ---- Starting and stopping. Errors of the call itself come as the
+  // Result: no_children (no specs), already_started{ids} (check_existing),
+  // the guided strategy's four, kUnavailable if the hub is not alive.
+  Result<Future<StartResult>> start_child(ChildSpec spec, StartOptions options = {});
+  Result<Future<StartResult>> start_children(std::vector<ChildSpec> specs,
+                                             StartOptions options = {});
+  Result<Future<StopResult>> stop_child(std::string id, StopOptions options = {});
+  Result<Future<StopResult>> stop_children(std::vector<std::string> ids, StopOptions options = {});
+
+  // ---- Queries of this node's registry (no network call).
+  // A pid on a node that is not a connected member is never given.
+  std::optional<ChildInfo> child_lookup(std::string_view id) const;
+  Pid get_pid(std::string_view id) const;
+  std::vector<Pid> get_pids(std::string_view id) const;
+  // kGlobal: every child; kLocal: those with a pid on this node (with only
+  // that pid).
+  std::vector<StartedChild> process_list(Scope scope = Scope::kGlobal) const;
+  std::vector<ChildInfo> registry_dump() const;
+  std::vector<StartedChild> tag_query(std::string_view tag) const;
+  // The members in this node's view, sorted; with or without this node.
+  std::vector<std::string> nodes(bool include_local = false) const;
+  // True while this node's member re-checks ownership after a view change
+  // (starts and stops are queued, not lost).
+  bool is_locked() const;
+  // True when the partition strategy has stopped this member (never with
+  // divergence, the only one so far).
+  bool is_partitioned() const;
+  // The number of this node's view (for tests and operators).
+  uint64_t view_number() const;
+  // Why a peer refused this member (a different signature), or "".
+  std::string refusal() const;
+
+ private:
+  explicit Hub(std::shared_ptr<detail::HubState> state);
+  std::vector<NodePid> node_pids(const ChildRecord& record) const;
+
+  std::shared_ptr<detail::HubState> state_;
+};
+
+}  // namespace plexus::hub

@@ -1,0 +1,199 @@
+#include "calls.h"
+
+#include <map>
+
+#include "record_codec.h"
+
+namespace plexus::hub::detail {
+
+std::string Calls::node_of(Pid pid) const {
+  return pid.node == 0 ? state_.self.node : state_.node.node_name(pid);
+}
+
+std::vector<NodePid> Calls::nodes_of(const ChildRecord& record) const {
+  std::vector<NodePid> out;
+  for (Pid pid : record.pids) out.push_back({node_of(pid), pid});
+  return out;
+}
+
+Result<Pid> Calls::pid_of(const ChildErrorProto& e) {
+  return e.has_pid() ? state_.node.from_proto(e.pid()) : Result<Pid>(Pid{});
+}
+
+void Calls::send(const std::string& member, StartRequest request) {
+  (void)state_.node.send(member, state_.server_name, std::move(request));
+}
+
+void Calls::send(const std::string& member, StopRequest request) {
+  (void)state_.node.send(member, state_.server_name, std::move(request));
+}
+
+void Calls::start(LocalStart call) {
+  Pending p;
+  p.is_start = true;
+  p.start_options = call.options;
+  p.start_future = std::move(call.future);
+  std::map<std::string, StartRequest> requests;
+  for (const auto& spec : call.specs) {
+    const std::string& member = decider_.owner(state_.registry.segments().of(spec->id));
+    StartRequest& r = requests[member];
+    if (r.specs_size() == 0) {
+      r.set_caller(state_.self.node);
+      r.set_call(call.call);
+      r.set_view(decider_.view().number());
+    }
+    encode(*spec, r.add_specs());
+    if (auto m = call.options.child_mapping.find(spec->id); m != call.options.child_mapping.end()) {
+      PlacementProto* placement = r.add_mapping();
+      placement->set_id(spec->id);
+      for (const std::string& n : m->second) placement->add_nodes(n);
+    }
+    ++p.waiting[spec->id];
+    p.decider[spec->id] = member;
+  }
+  p.timer = self_.runtime().send_after(self_.self(), call.options.timeout, CallTimeout{call.call});
+  calls_.emplace(call.call, std::move(p));
+  for (auto& [member, r] : requests) send(member, std::move(r));
+}
+
+void Calls::stop(LocalStop call) {
+  Pending p;
+  p.is_start = false;
+  p.stop_future = std::move(call.future);
+  std::map<std::string, StopRequest> requests;
+  for (const std::string& id : call.ids) {
+    const std::string& member = decider_.owner(state_.registry.segments().of(id));
+    StopRequest& r = requests[member];
+    if (r.ids_size() == 0) {
+      r.set_caller(state_.self.node);
+      r.set_call(call.call);
+      r.set_view(decider_.view().number());
+    }
+    r.add_ids(id);
+    ++p.waiting[id];
+    p.decider[id] = member;
+  }
+  p.timer = self_.runtime().send_after(self_.self(), call.options.timeout, CallTimeout{call.call});
+  calls_.emplace(call.call, std::move(p));
+  for (auto& [member, r] : requests) send(member, std::move(r));
+}
+
+void Calls::start_reply(const StartReply& reply) {
+  auto it = calls_.find(reply.call());
+  for (const ChildRecordProto& proto : reply.started()) {
+    Result<RecordPtr> r = decode(proto, state_.node, state_.registry.segments());
+    if (!r.ok()) continue;
+    apply_(*r);
+    if (it == calls_.end()) continue;
+    it->second.start_result.started.push_back({(*r)->id, nodes_of(**r)});
+    answered(reply.call(), (*r)->id);
+    it = calls_.find(reply.call());
+  }
+  for (const ChildErrorProto& e : reply.errors()) {
+    if (it == calls_.end()) return;
+    Result<Pid> pid = pid_of(e);
+    it->second.start_result.errors.push_back(
+        {e.id(), e.node(), e.reason(), pid.ok() ? *pid : Pid{}});
+    answered(reply.call(), e.id());
+    it = calls_.find(reply.call());
+  }
+}
+
+void Calls::stop_reply(const StopReply& reply) {
+  auto it = calls_.find(reply.call());
+  for (int i = 0; i < reply.stopped_size(); ++i) {
+    Result<RecordPtr> r = decode(reply.stopped(i), state_.node, state_.registry.segments());
+    if (!r.ok()) continue;
+    apply_(*r);
+    if (it == calls_.end()) continue;
+    StoppedChild stopped{(*r)->id, {}};
+    if (i < reply.nodes_size() && !reply.nodes(i).empty()) {
+      const std::string& all = reply.nodes(i);
+      for (size_t at = 0; at <= all.size();) {
+        size_t comma = std::min(all.find(',', at), all.size());
+        stopped.nodes.push_back(all.substr(at, comma - at));
+        at = comma + 1;
+      }
+    }
+    it->second.stop_result.stopped.push_back(std::move(stopped));
+    answered(reply.call(), (*r)->id);
+    it = calls_.find(reply.call());
+  }
+  for (const ChildErrorProto& e : reply.errors()) {
+    if (it == calls_.end()) return;
+    it->second.stop_result.errors.push_back({e.id(), e.node(), e.reason(), Pid{}});
+    answered(reply.call(), e.id());
+    it = calls_.find(reply.call());
+  }
+}
+
+void Calls::answered(uint64_t call, const std::string& id) {
+  Pending& p = calls_.at(call);
+  auto w = p.waiting.find(id);
+  if (w != p.waiting.end() && --w->second <= 0) p.waiting.erase(w);
+  if (p.waiting.empty()) finish(call);
+}
+
+void Calls::timeout(uint64_t call) {
+  auto it = calls_.find(call);
+  if (it == calls_.end()) return;
+  Pending& p = it->second;
+  for (const auto& [id, count] : p.waiting) {
+    for (int i = 0; i < count; ++i) {
+      ChildError e{id, p.decider[id], "node_receive_timeout", Pid{}};
+      (p.is_start ? p.start_result.errors : p.stop_result.errors).push_back(std::move(e));
+    }
+  }
+  p.waiting.clear();
+  finish(call);
+}
+
+void Calls::finish(uint64_t call) {
+  auto node = calls_.extract(call);
+  Pending& p = node.mapped();
+  self_.runtime().cancel_timer(p.timer);
+  if (p.is_start) {
+    bool roll_back = p.start_options.on_failure == OnFailure::kRollback && !p.start_result.ok() &&
+                     !p.start_result.started.empty();
+    if (!roll_back) {
+      if (p.start_future) p.start_future->set(std::move(p.start_result));
+      return;
+    }
+    // Stop what did start, then report the start as rolled back.
+    LocalStop stop{state_.next_call.fetch_add(1), {}, {true, p.start_options.timeout}, nullptr};
+    for (const StartedChild& c : p.start_result.started) stop.ids.push_back(c.id);
+    uint64_t stop_call = stop.call;
+    this->stop(std::move(stop));
+    Pending& rollback = calls_.at(stop_call);
+    rollback.rolling_back = std::move(p.start_result);
+    rollback.rollback_future = std::move(p.start_future);
+    return;
+  }
+  if (p.rolling_back) {
+    p.rolling_back->rollback = true;
+    if (p.rollback_future) p.rollback_future->set(std::move(*p.rolling_back));
+    return;
+  }
+  if (p.stop_future) p.stop_future->set(std::move(p.stop_result));
+}
+
+void Calls::fail_all(const std::string& reason) {
+  std::vector<uint64_t> ids;
+  for (const auto& [call, p] : calls_) ids.push_back(call);
+  for (uint64_t call : ids) {
+    auto it = calls_.find(call);
+    if (it == calls_.end()) continue;
+    Pending& p = it->second;
+    for (const auto& [id, count] : p.waiting) {
+      for (int i = 0; i < count; ++i) {
+        ChildError e{id, state_.self.node, reason, Pid{}};
+        (p.is_start ? p.start_result.errors : p.stop_result.errors).push_back(std::move(e));
+      }
+    }
+    p.waiting.clear();
+    p.start_options.on_failure = OnFailure::kContinue;  // nothing to roll back with
+    finish(call);
+  }
+}
+
+}  // namespace plexus::hub::detail

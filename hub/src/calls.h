@@ -1,0 +1,76 @@
+// Calls: this node's side of its start and stop calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "decider.h"
+#include "hub_state.h"
+#include "plexus/hub.pb.h"
+
+namespace plexus::hub::detail {
+
+// Fires a call's timeout.
+struct CallTimeout {
+  uint64_t call;
+};
+
+// Splits each call by the deciders of its children (this node's view),
+// collects their answers, applies the started records here before the
+// Future is ready (read-your-writes), and times out the deciders that do
+// not answer (node_receive_timeout, as ProcessHub). A call with
+// OnFailure::kRollback that failed stops what it started before its Future
+// is ready. Runs in the hub server's process only.
+class Calls {
+ public:
+  using Apply = std::function<void(const RecordPtr&)>;
+
+  // Calls go to the deciders of `decider`'s view.
+  Calls(HubState& state, Context self, const Decider& decider, Apply apply)
+      : state_(state), self_(self), decider_(decider), apply_(std::move(apply)) {}
+
+  void start(LocalStart call);
+  void stop(LocalStop call);
+  void start_reply(const StartReply& reply);
+  void stop_reply(const StopReply& reply);
+  void timeout(uint64_t call);
+  // Ends every call with `reason` for what is unanswered (the hub stops).
+  void fail_all(const std::string& reason);
+
+  size_t pending() const { return calls_.size(); }
+
+ private:
+  struct Pending {
+    bool is_start = true;
+    std::unordered_map<std::string, int> waiting;          // id -> answers due
+    std::unordered_map<std::string, std::string> decider;  // id -> asked member
+    StartOptions start_options;
+    std::shared_ptr<FutureState<StartResult>> start_future;
+    std::shared_ptr<FutureState<StopResult>> stop_future;
+    StartResult start_result;
+    StopResult stop_result;
+    TimerRef timer;
+    // A rollback's stop: the start call's result, made ready when it ends.
+    std::optional<StartResult> rolling_back;
+    std::shared_ptr<FutureState<StartResult>> rollback_future;
+  };
+
+  void answered(uint64_t call, const std::string& id);
+  void finish(uint64_t call);
+  void send(const std::string& member, StartRequest request);
+  void send(const std::string& member, StopRequest request);
+  std::vector<NodePid> nodes_of(const ChildRecord& record) const;
+  std::string node_of(Pid pid) const;
+  Result<Pid> pid_of(const ChildErrorProto& e);
+
+  HubState& state_;
+  Context self_;
+  const Decider& decider_;
+  Apply apply_;
+  std::unordered_map<uint64_t, Pending> calls_;
+};
+
+}  // namespace plexus::hub::detail

@@ -1,0 +1,605 @@
+#include "decider.h"
+
+#include <algorithm>
+
+#include "plexus/strategies/rendezvous.h"
+#include "plexus/strategies/stable_hash.h"
+#include "record_codec.h"
+#include "segment_transfer.h"
+
+namespace plexus::hub::detail {
+
+namespace {
+
+// A request forwarded this often is answered no_owner: the members' views
+// disagree for longer than a view change takes.
+constexpr uint32_t kMaxHops = 8;
+
+ChildErrorProto error(const std::string& id, const std::string& node, const std::string& reason) {
+  ChildErrorProto e;
+  e.set_id(id);
+  e.set_node(node);
+  e.set_reason(reason);
+  return e;
+}
+
+strategies::ChildMapping mapping_of(const StartRequest& request) {
+  strategies::ChildMapping mapping;
+  for (const PlacementProto& p : request.mapping()) {
+    mapping[p.id()] = std::vector<std::string>(p.nodes().begin(), p.nodes().end());
+  }
+  return mapping;
+}
+
+// A copy of `request` with only `spec` (and its mapping entry).
+StartRequest single(const StartRequest& request, const ChildSpecProto& spec) {
+  StartRequest one;
+  one.set_caller(request.caller());
+  one.set_call(request.call());
+  one.set_view(request.view());
+  one.set_hops(request.hops());
+  one.set_retry(request.retry());
+  *one.add_specs() = spec;
+  for (const PlacementProto& p : request.mapping()) {
+    if (p.id() == spec.id()) *one.add_mapping() = p;
+  }
+  return one;
+}
+
+}  // namespace
+
+Decider::Decider(HubState& state, DeciderPort& port)
+    : state_(state),
+      port_(port),
+      stamp_(static_cast<uint32_t>(strategies::stable_hash(state.self.node, state.self.creation) >>
+                                   32)) {
+  adopt(strategies::View(0, {state.self}));
+}
+
+std::string Decider::node_of(Pid pid) const {
+  return pid.node == 0 ? state_.self.node : state_.node.node_name(pid);
+}
+
+RecordPtr Decider::decode_record(const ChildRecordProto& proto) {
+  Result<RecordPtr> r = decode(proto, state_.node, state_.registry.segments());
+  if (!r.ok()) {
+    state_.node.runtime().log(
+        LogLevel::kWarning,
+        "hub " + state_.config.hub_id + ": dropped a record: " + r.status().message());
+    return nullptr;
+  }
+  return *r;
+}
+
+std::vector<std::string> Decider::place(const ChildRecord& record,
+                                        const strategies::ChildMapping* mapping) const {
+  int replicas = std::min<int>(state_.config.redundancy->replication_factor(view_),
+                               static_cast<int>(view_.size()));
+  strategies::PlacementInput input;
+  input.child_id = record.id;
+  input.segment = record.segment;
+  input.replicas = std::max(1, replicas);
+  input.view = &view_;
+  input.recorded = record.placement ? &*record.placement : nullptr;
+  input.mapping = mapping;
+  return state_.config.distribution->place(input);
+}
+
+RecordPtr Decider::version(const ChildRecord& base, std::vector<Pid> pids, bool tombstone) {
+  auto r = std::make_shared<ChildRecord>();
+  r->id = base.id;
+  r->segment = base.segment;
+  r->epoch = next_epoch();
+  r->stamp = stamp_;
+  r->tombstone = tombstone;
+  if (!tombstone) {
+    r->spec = base.spec;
+    r->pids = PidList(pids);
+    r->placement = base.placement;
+  }
+  return r;
+}
+
+// ---- Views and handoff rounds
+
+void Decider::adopt(const strategies::View& view) {
+  // What was in flight is asked again once the round is over: each waiter
+  // as a request of its own, so that it is answered as it would have been.
+  for (auto& [id, op] : ops_) {
+    for (const Waiter& w : op.starts) {
+      StartRequest r;
+      r.set_caller(w.caller);
+      r.set_call(w.call);
+      r.set_view(view.number());
+      r.set_retry(!w.already);
+      if (op.record->spec) encode(*op.record->spec, r.add_specs());
+      if (op.record->placement) {
+        PlacementProto* p = r.add_mapping();
+        p->set_id(id);
+        for (const std::string& n : *op.record->placement) p->add_nodes(n);
+      }
+      if (r.specs_size() > 0) queued_starts_.push_back(std::move(r));
+    }
+    for (const Waiter& w : op.stops) {
+      StopRequest r;
+      r.set_caller(w.caller);
+      r.set_call(w.call);
+      r.set_view(view.number());
+      r.add_ids(id);
+      queued_stops_.push_back(std::move(r));
+    }
+  }
+  ops_.clear();
+  for (auto& [id, list] : deferred_starts_) {
+    for (StartRequest& r : list) queued_starts_.push_back(std::move(r));
+  }
+  for (auto& [id, list] : deferred_stops_) {
+    for (StopRequest& r : list) queued_stops_.push_back(std::move(r));
+  }
+  deferred_starts_.clear();
+  deferred_stops_.clear();
+
+  view_ = view;
+  counter_ = 0;
+  ready_ = false;
+  owners_.assign(state_.registry.segments().count(), 0);
+  self_index_ = UINT32_MAX;
+  for (uint32_t i = 0; i < view_.size(); ++i) {
+    if (view_.members()[i].node == state_.self.node) self_index_ = i;
+  }
+  for (uint32_t s = 0; s < owners_.size(); ++s) {
+    const strategies::Member* first = strategies::rendezvous_first(s, view_, 1).front();
+    owners_[s] = static_cast<uint32_t>(first - view_.members().data());
+  }
+  round_ = Round{};
+  for (const strategies::Member& m : view_.members()) round_.awaiting_handoff.insert(m.node);
+
+  early_handoffs_.erase(early_handoffs_.begin(), early_handoffs_.lower_bound(view.number()));
+  early_records_.erase(early_records_.begin(), early_records_.lower_bound(view.number()));
+  auto handoffs = early_handoffs_.extract(view.number());
+  auto records = early_records_.extract(view.number());
+  if (handoffs) {
+    for (const Handoff& h : handoffs.mapped()) handoff(h);
+  }
+  if (records) {
+    for (const SegmentRecords& r : records.mapped()) segment_records(r);
+  }
+}
+
+void Decider::handoff(const Handoff& h) {
+  if (h.view() < view_.number()) return;
+  if (h.view() > view_.number()) {
+    early_handoffs_[h.view()].push_back(h);
+    return;
+  }
+  const std::string& from = h.from().node();
+  if (ready_ || round_.awaiting_handoff.erase(from) == 0) return;
+  for (const ChildRecordProto& p : h.running()) {
+    RecordPtr r = decode_record(p);
+    if (!r || r->pids.empty() || !decides(r->segment)) continue;
+    if (port_.learn(r)) round_.learned.push_back(r);
+    round_.running[r->id].push_back({from, r});
+  }
+  for (const ChildRecordProto& p : h.ended()) {
+    RecordPtr r = decode_record(p);
+    if (!r || !decides(r->segment)) continue;
+    RecordPtr& e = round_.ended[r->id];
+    if (!e || r->newer_than(*e)) e = r;
+  }
+  if (from != state_.self.node) {
+    // The segments whose digests differ are swapped both ways: a joiner
+    // gets this decider's records, and this decider the member's.
+    std::unordered_map<uint32_t, SegmentDigest> theirs;
+    for (const SegmentDigestProto& d : h.digests()) {
+      theirs[d.segment()] = SegmentDigest{d.count(), d.sum()};
+    }
+    std::vector<uint32_t> differ;
+    for (uint32_t s = 0; s < owners_.size(); ++s) {
+      if (!decides(s)) continue;
+      auto it = theirs.find(s);
+      SegmentDigest other = it == theirs.end() ? SegmentDigest{} : it->second;
+      if (state_.registry.digest(s) != other) differ.push_back(s);
+    }
+    if (!differ.empty()) {
+      SegmentRecords out;
+      out.mutable_from()->set_node(state_.self.node);
+      out.mutable_from()->set_creation(state_.self.creation);
+      out.set_view(view_.number());
+      out.set_round(view_.number());
+      add_segments(state_, differ, &out);
+      for (uint32_t s : differ) out.add_wanted(s);
+      round_.awaiting_records.insert(from);
+      port_.send_records(from, std::move(out));
+    }
+  }
+  check_round();
+}
+
+void Decider::segment_records(const SegmentRecords& records) {
+  if (records.round() > view_.number()) {
+    early_records_[records.round()].push_back(records);
+    return;
+  }
+  bool in_round = records.round() == view_.number() && !ready_;
+  for (const ChildRecordProto& p : records.records()) {
+    RecordPtr r = decode_record(p);
+    if (r && port_.learn(r) && in_round && decides(r->segment)) round_.learned.push_back(r);
+  }
+  if (in_round) round_.awaiting_records.erase(records.from().node());
+  check_round();
+}
+
+void Decider::check_round() {
+  if (ready_ || !round_.awaiting_handoff.empty() || !round_.awaiting_records.empty()) return;
+  for (const RecordPtr& r : round_.learned) {
+    // Only the newest version of each is worth sending on.
+    if (state_.registry.find(r->id) == r) port_.publish(r);
+  }
+  reconcile();
+  round_ = Round{};
+  ready_ = true;
+  drain();
+}
+
+void Decider::reconcile() {
+  std::set<std::string> ids;
+  for (const RecordPtr& r : state_.registry.live()) {
+    if (decides(r->segment)) ids.insert(r->id);
+  }
+  for (const auto& [id, claims] : round_.running) ids.insert(id);
+  for (const auto& [id, record] : round_.ended) ids.insert(id);
+  static const std::vector<Claim> kNone;
+  for (const std::string& id : ids) {
+    auto running = round_.running.find(id);
+    auto ended = round_.ended.find(id);
+    reconcile_one(id, running == round_.running.end() ? kNone : running->second,
+                  ended == round_.ended.end() ? nullptr : ended->second);
+  }
+}
+
+void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& running,
+                            const RecordPtr& ended) {
+  RecordPtr r = state_.registry.find(id);
+  if (!r) return;
+  Op op;
+  op.record = r;
+  if (r->tombstone) {
+    // Stopped on some side while it ran on another: the stop wins.
+    for (const Claim& c : running) op.halting.insert(c.node);
+    if (!op.halting.empty()) begin(std::move(op));
+    return;
+  }
+  if (ended && !r->newer_than(*ended)) {
+    // Its node gave it up (restarts exhausted, or a normal end of a
+    // transient child) and the news did not reach the decider of its view.
+    for (const Claim& c : running) op.halting.insert(c.node);
+    op.then_tombstone = true;
+    begin(std::move(op));
+    return;
+  }
+  std::vector<std::string> places = place(*r, nullptr);
+  const Claim* keep = nullptr;
+  for (const Claim& c : running) {
+    if (!places.empty() && c.node == places.front()) keep = &c;
+  }
+  if (!keep) {
+    // After a heal, the copy of the newest version wins; then the smallest name.
+    for (const Claim& c : running) {
+      if (!keep || c.record->newer_than(*keep->record) ||
+          (!keep->record->newer_than(*c.record) && c.node < keep->node)) {
+        keep = &c;
+      }
+    }
+  }
+  for (const Claim& c : running) {
+    if (&c != keep) op.halting.insert(c.node);
+  }
+  if (keep && (places.empty() || keep->node == places.front())) {
+    Pid pid = keep->record->pids.front();
+    if (r->pids.size() != 1 || r->pids.front() != pid) port_.publish(version(*r, {pid}, false));
+    if (!op.halting.empty()) begin(std::move(op));
+    return;
+  }
+  if (keep) op.halting.insert(keep->node);  // misplaced: a cold swap
+  if (places.empty()) {
+    // No member may run it now (a guided child whose nodes are gone).
+    if (!r->pids.empty()) port_.publish(version(*r, {}, false));
+    if (!op.halting.empty()) begin(std::move(op));
+    return;
+  }
+  op.then_start = places.front();
+  begin(std::move(op));
+}
+
+void Decider::drain() {
+  std::deque<StartRequest> starts;
+  std::deque<StopRequest> stops;
+  starts.swap(queued_starts_);
+  stops.swap(queued_stops_);
+  for (StartRequest& r : starts) start(std::move(r));
+  for (StopRequest& r : stops) stop(std::move(r));
+}
+
+// ---- Starts
+
+void Decider::start(StartRequest request) {
+  if (!ready_ || request.view() > view_.number()) {
+    queued_starts_.push_back(std::move(request));
+    return;
+  }
+  strategies::ChildMapping mapping = mapping_of(request);
+  std::map<std::string, StartRequest> onward;
+  for (const ChildSpecProto& spec : request.specs()) {
+    uint32_t segment = state_.registry.segments().of(spec.id());
+    if (decides(segment)) {
+      start_one(request, spec, mapping);
+      continue;
+    }
+    const std::string& to = owner(segment);
+    if (request.hops() >= kMaxHops) {
+      port_.failed(request.caller(), request.call(), true, error(spec.id(), to, "no_owner"));
+      continue;
+    }
+    StartRequest& fwd = onward[to];
+    if (fwd.specs_size() == 0) {
+      fwd = single(request, spec);
+      fwd.set_hops(request.hops() + 1);
+      fwd.set_view(view_.number());
+    } else {
+      StartRequest one = single(request, spec);
+      fwd.add_specs()->Swap(one.mutable_specs(0));
+      for (PlacementProto& p : *one.mutable_mapping()) fwd.add_mapping()->Swap(&p);
+    }
+  }
+  for (auto& [to, fwd] : onward) port_.forward_start(to, std::move(fwd));
+}
+
+void Decider::defer(const std::string& id, const StartRequest& request,
+                    const ChildSpecProto& spec) {
+  deferred_starts_[id].push_back(single(request, spec));
+}
+
+void Decider::defer(const std::string& id, const StopRequest& request) {
+  StopRequest one;
+  one.set_caller(request.caller());
+  one.set_call(request.call());
+  one.set_view(request.view());
+  one.set_hops(request.hops());
+  one.add_ids(id);
+  deferred_stops_[id].push_back(std::move(one));
+}
+
+void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
+                        const strategies::ChildMapping& mapping) {
+  const std::string& id = spec.id();
+  // A start that finds the id starting gets its outcome: already_started
+  // with the same pid, unless it is a retry of the start that began it.
+  Waiter waiter{request.caller(), request.call(), false};
+  if (auto it = ops_.find(id); it != ops_.end()) {
+    Op& op = it->second;
+    if (!op.starting.empty() || !op.then_start.empty()) {
+      waiter.already = !request.retry();
+      op.starts.push_back(std::move(waiter));
+    } else {
+      defer(id, request, spec);
+    }
+    return;
+  }
+  if (RecordPtr r = state_.registry.find_live(id)) {
+    if (request.retry()) {
+      port_.started(request.caller(), request.call(), r);
+    } else {
+      ChildErrorProto e =
+          error(id, r->pids.empty() ? "" : node_of(r->pids.front()), "already_started");
+      if (!r->pids.empty()) state_.node.to_proto(r->pids.front(), e.mutable_pid());
+      port_.failed(request.caller(), request.call(), true, std::move(e));
+    }
+    return;
+  }
+  Result<std::shared_ptr<const ChildSpec>> decoded = decode(spec);
+  if (!decoded.ok() || id.empty()) {
+    port_.failed(request.caller(), request.call(), true,
+                 error(id, state_.self.node,
+                       decoded.ok() ? "a child without an id" : decoded.status().message()));
+    return;
+  }
+  ChildRecord base;
+  base.id = id;
+  base.segment = state_.registry.segments().of(id);
+  base.spec = std::move(*decoded);
+  std::vector<std::string> places = place(base, &mapping);
+  if (places.empty()) {
+    port_.failed(request.caller(), request.call(), true, error(id, state_.self.node, "no_node"));
+    return;
+  }
+  if (state_.config.distribution->records_placement()) {
+    base.placement = plexus::detail::Indirect<std::vector<std::string>>(places);
+  }
+  Op op;
+  // Registered (an epoch of its own) before it runs anywhere.
+  op.record = version(base, {}, false);
+  op.starting = places.front();
+  op.starts.push_back(std::move(waiter));
+  RecordPtr record = op.record;
+  ops_.emplace(id, std::move(op));
+  port_.run_on(places.front(), record);
+}
+
+void Decider::child_running(const std::string& from, const ChildRunning& running) {
+  if (running.view() != view_.number()) return;
+  auto it = ops_.find(running.id());
+  if (it == ops_.end() || it->second.starting != from ||
+      it->second.record->epoch != running.epoch()) {
+    return;
+  }
+  Op op = std::move(it->second);
+  ops_.erase(it);
+  Result<Pid> pid = running.has_pid() ? state_.node.from_proto(running.pid())
+                                      : Result<Pid>(Status(StatusCode::kNotFound, "no pid"));
+  if (!running.error().empty() || !pid.ok() || !*pid) {
+    std::string why = running.error().empty() ? "the member sent no pid" : running.error();
+    for (const Waiter& w : op.starts) {
+      port_.failed(w.caller, w.call, true, error(running.id(), from, why));
+    }
+    for (const Waiter& w : op.stops) {
+      port_.failed(w.caller, w.call, false, error(running.id(), from, "not_found"));
+    }
+    // A child the registry named (a failover) must not keep naming a dead pid.
+    if (RecordPtr r = state_.registry.find_live(running.id()); r && !r->pids.empty()) {
+      port_.publish(version(*r, {}, false));
+    }
+    done(running.id());
+    return;
+  }
+  auto committed = std::make_shared<ChildRecord>(*op.record);
+  committed->pids = PidList{*pid};
+  port_.publish(committed);
+  finish_start(op, committed);
+  if (!op.stops.empty()) {
+    // A stop came while it was starting: now it can be stopped.
+    Op halt;
+    halt.record = committed;
+    halt.halting.insert(from);
+    halt.ran_on.push_back(from);
+    halt.then_tombstone = true;
+    halt.stops = std::move(op.stops);
+    begin(std::move(halt));
+    return;
+  }
+  done(running.id());
+}
+
+void Decider::finish_start(Op& op, const RecordPtr& committed) {
+  for (const Waiter& w : op.starts) {
+    if (!w.already) {
+      port_.started(w.caller, w.call, committed);
+      continue;
+    }
+    ChildErrorProto e = error(committed->id, node_of(committed->pids.front()), "already_started");
+    state_.node.to_proto(committed->pids.front(), e.mutable_pid());
+    port_.failed(w.caller, w.call, true, std::move(e));
+  }
+  op.starts.clear();
+}
+
+// ---- Stops and halts
+
+void Decider::stop(StopRequest request) {
+  if (!ready_ || request.view() > view_.number()) {
+    queued_stops_.push_back(std::move(request));
+    return;
+  }
+  std::map<std::string, StopRequest> onward;
+  for (const std::string& id : request.ids()) {
+    uint32_t segment = state_.registry.segments().of(id);
+    if (decides(segment)) {
+      stop_one(request, id);
+      continue;
+    }
+    const std::string& to = owner(segment);
+    if (request.hops() >= kMaxHops) {
+      port_.failed(request.caller(), request.call(), false, error(id, to, "no_owner"));
+      continue;
+    }
+    StopRequest& fwd = onward[to];
+    if (fwd.ids_size() == 0) {
+      fwd.set_caller(request.caller());
+      fwd.set_call(request.call());
+      fwd.set_view(view_.number());
+      fwd.set_hops(request.hops() + 1);
+    }
+    fwd.add_ids(id);
+  }
+  for (auto& [to, fwd] : onward) port_.forward_stop(to, std::move(fwd));
+}
+
+void Decider::stop_one(const StopRequest& request, const std::string& id) {
+  Waiter waiter{request.caller(), request.call(), false};
+  if (auto it = ops_.find(id); it != ops_.end()) {
+    if (!it->second.starting.empty()) {
+      it->second.stops.push_back(std::move(waiter));
+    } else {
+      defer(id, request);
+    }
+    return;
+  }
+  RecordPtr r = state_.registry.find_live(id);
+  if (!r) {
+    port_.failed(request.caller(), request.call(), false, error(id, state_.self.node, "not_found"));
+    return;
+  }
+  Op op;
+  op.record = r;
+  op.then_tombstone = true;
+  op.stops.push_back(std::move(waiter));
+  for (Pid pid : r->pids) {
+    std::string node = node_of(pid);
+    op.ran_on.push_back(node);
+    if (view_.contains(node)) op.halting.insert(node);
+  }
+  begin(std::move(op));
+}
+
+void Decider::begin(Op op) {
+  std::string id = op.record->id;
+  std::vector<std::string> halts(op.halting.begin(), op.halting.end());
+  ops_[id] = std::move(op);
+  for (const std::string& node : halts) port_.halt_on(node, id);
+  advance(id);
+}
+
+void Decider::child_halted(const std::string& from, const ChildHalted& halted) {
+  if (halted.view() != view_.number()) return;
+  auto it = ops_.find(halted.id());
+  if (it == ops_.end() || it->second.halting.erase(from) == 0) return;
+  advance(halted.id());
+}
+
+void Decider::advance(const std::string& id) {
+  auto it = ops_.find(id);
+  if (it == ops_.end() || !it->second.halting.empty()) return;
+  Op& op = it->second;
+  if (op.then_tombstone) {
+    RecordPtr tombstone = version(*op.record, {}, true);
+    port_.publish(tombstone);
+    for (const Waiter& w : op.stops) port_.stopped(w.caller, w.call, tombstone, op.ran_on);
+    done(id);
+  } else if (!op.then_start.empty()) {
+    op.starting = std::move(op.then_start);
+    op.then_start.clear();
+    op.record = version(*op.record, {}, false);
+    port_.run_on(op.starting, op.record);
+  } else {
+    done(id);
+  }
+}
+
+void Decider::done(const std::string& id) {
+  ops_.erase(id);
+  auto starts = deferred_starts_.extract(id);
+  auto stops = deferred_stops_.extract(id);
+  if (starts) {
+    for (StartRequest& r : starts.mapped()) start(std::move(r));
+  }
+  if (stops) {
+    for (StopRequest& r : stops.mapped()) stop(std::move(r));
+  }
+}
+
+// ---- What a member's supervisor did on its own
+
+void Decider::child_event(const std::string& from, const ChildEvent& event) {
+  if (event.view() != view_.number() || ops_.count(event.id())) return;
+  // Events from one member come in order, and each is about the child it
+  // runs now: any event from the member the record places it on is news.
+  RecordPtr r = state_.registry.find_live(event.id());
+  if (!r || r->pids.empty() || node_of(r->pids.front()) != from) return;
+  if (!event.has_pid()) {
+    port_.publish(version(*r, {}, true));
+    return;
+  }
+  Result<Pid> pid = state_.node.from_proto(event.pid());
+  if (pid.ok() && *pid && *pid != r->pids.front()) port_.publish(version(*r, {*pid}, false));
+}
+
+}  // namespace plexus::hub::detail

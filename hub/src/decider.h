@@ -1,0 +1,166 @@
+// Decider: one member's authority over the segments it heads in its view.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hub_state.h"
+#include "plexus/hub.pb.h"
+#include "plexus/strategies/view.h"
+
+namespace plexus::hub::detail {
+
+// What the decider needs done; the hub server implements it. Every call may
+// be made while the decider is in one of its methods: the port must not call
+// back into it (answers come later, as messages).
+class DeciderPort {
+ public:
+  virtual ~DeciderPort() = default;
+  // Runs `record`'s child on `node`; the answer comes as child_running().
+  virtual void run_on(const std::string& node, const RecordPtr& record) = 0;
+  // Stops the child `id` on `node`; the answer comes as child_halted().
+  virtual void halt_on(const std::string& node, const std::string& id) = 0;
+  // Applies a record here and broadcasts it to the members (a version this
+  // decider committed, or one it learned in a handoff round).
+  virtual void publish(const RecordPtr& record) = 0;
+  // Applies a record a member sent here only: true if it was news.
+  virtual bool learn(const RecordPtr& record) = 0;
+  // Adds to the answer of a caller's call (sent once the current message is
+  // handled).
+  virtual void started(const std::string& caller, uint64_t call, const RecordPtr& record) = 0;
+  virtual void stopped(const std::string& caller, uint64_t call, const RecordPtr& tombstone,
+                       const std::vector<std::string>& nodes) = 0;
+  virtual void failed(const std::string& caller, uint64_t call, bool start,
+                      ChildErrorProto error) = 0;
+  // Sends a request on to the member that decides it now.
+  virtual void forward_start(const std::string& member, StartRequest request) = 0;
+  virtual void forward_stop(const std::string& member, StopRequest request) = 0;
+  // Sends records of some segments to a member (a handoff round's answer).
+  virtual void send_records(const std::string& member, SegmentRecords records) = 0;
+};
+
+// A child claimed by the member that runs it.
+struct Claim {
+  std::string node;
+  RecordPtr record;  // the version it runs, its pid first
+};
+
+// The hub's ownership protocol (docs/hub.md, "Ownership"). In each view,
+// the first member of a segment's rendezvous order decides its children:
+//
+//   adopt(view)  -> locked: every member sends it a Handoff (the children
+//                   it runs there, those that ended, its digests); segments
+//                   whose digests differ are swapped both ways
+//                -> reconcile: each child runs exactly once, where the
+//                   strategy says: missing ones start, duplicates and
+//                   stopped ones halt, misplaced ones move (cold swap)
+//                -> ready: queued starts and stops run
+//   start(id)    -> registered (a new epoch) before it runs anywhere; a
+//                   second start of the id waits for the first and gets
+//                   already_started with the same pid
+//   stop(id)     -> halted where it runs, then a tombstone (a new epoch)
+//
+// A view change aborts what is in flight: the requests are queued again
+// (marked retry) and the children they touched are found by the next
+// handoff. Answers stamped with another view are ignored. No I/O, no clock:
+// everything goes through the port; the server's thread calls every method.
+class Decider {
+ public:
+  Decider(HubState& state, DeciderPort& port);
+
+  const strategies::View& view() const { return view_; }
+  bool ready() const { return ready_; }
+  // The member that decides `segment` in this member's view.
+  const std::string& owner(uint32_t segment) const {
+    return view_.members()[owners_[segment]].node;
+  }
+  bool decides(uint32_t segment) const { return owners_[segment] == self_index_; }
+
+  void adopt(const strategies::View& view);
+  void handoff(const Handoff& handoff);
+  void segment_records(const SegmentRecords& records);
+
+  void start(StartRequest request);
+  void stop(StopRequest request);
+  void child_running(const std::string& from, const ChildRunning& running);
+  void child_halted(const std::string& from, const ChildHalted& halted);
+  void child_event(const std::string& from, const ChildEvent& event);
+
+  // Operations in flight (for tests and is_locked).
+  size_t in_flight() const { return ops_.size(); }
+
+ private:
+  struct Waiter {
+    std::string caller;
+    uint64_t call = 0;
+    bool already = false;  // a second start: answered already_started
+  };
+  struct Op {
+    RecordPtr record;                 // the version being made to run (or stopped)
+    std::set<std::string> halting;    // members whose halt is awaited
+    std::string starting;             // the member whose run is awaited
+    std::string then_start;           // after the halts: run on this member
+    bool then_tombstone = false;      // after the halts: commit a tombstone
+    std::vector<std::string> ran_on;  // for a stop's answer
+    std::vector<Waiter> starts;
+    std::vector<Waiter> stops;
+  };
+  struct Round {
+    std::vector<RecordPtr> learned;  // news from the members, published at the end
+    std::set<std::string> awaiting_handoff;
+    std::set<std::string> awaiting_records;
+    std::unordered_map<std::string, std::vector<Claim>> running;
+    std::unordered_map<std::string, RecordPtr> ended;
+  };
+
+  uint64_t next_epoch() { return view_.number() << 32 | ++counter_; }
+  RecordPtr decode_record(const ChildRecordProto& proto);
+  std::vector<std::string> place(const ChildRecord& record,
+                                 const strategies::ChildMapping* mapping) const;
+  RecordPtr version(const ChildRecord& base, std::vector<Pid> pids, bool tombstone);
+  std::string node_of(Pid pid) const;
+
+  void start_one(const StartRequest& request, const ChildSpecProto& spec,
+                 const strategies::ChildMapping& mapping);
+  void stop_one(const StopRequest& request, const std::string& id);
+  void begin(Op op);
+  void advance(const std::string& id);
+  void finish_start(Op& op, const RecordPtr& committed);
+  void check_round();
+  void reconcile();
+  void reconcile_one(const std::string& id, const std::vector<Claim>& running,
+                     const RecordPtr& ended);
+  void drain();
+  // Erases the op of `id` and runs the requests deferred behind it.
+  void done(const std::string& id);
+  void defer(const std::string& id, const StartRequest& request, const ChildSpecProto& spec);
+  void defer(const std::string& id, const StopRequest& request);
+
+  HubState& state_;
+  DeciderPort& port_;
+  const uint32_t stamp_;
+  strategies::View view_;
+  std::vector<uint32_t> owners_;  // segment -> index of its decider in view_
+  uint32_t self_index_ = 0;
+  uint32_t counter_ = 0;
+  bool ready_ = false;
+  Round round_;
+  // Handoffs and records sent for a view this member has not adopted yet.
+  std::map<uint64_t, std::vector<Handoff>> early_handoffs_;
+  std::map<uint64_t, std::vector<SegmentRecords>> early_records_;
+  // Requests waiting for the round to end (or for a view of their number).
+  std::deque<StartRequest> queued_starts_;
+  std::deque<StopRequest> queued_stops_;
+  std::unordered_map<std::string, Op> ops_;
+  // Requests for an id whose op must end first (single-child requests).
+  std::unordered_map<std::string, std::vector<StartRequest>> deferred_starts_;
+  std::unordered_map<std::string, std::vector<StopRequest>> deferred_stops_;
+};
+
+}  // namespace plexus::hub::detail

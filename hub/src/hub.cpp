@@ -1,0 +1,228 @@
+#include "plexus/hub/hub.h"
+
+#include <algorithm>
+#include <set>
+
+#include "hub_server.h"
+#include "hub_state.h"
+
+namespace plexus::hub {
+
+using detail::HubState;
+
+Pid StartResult::pid() const {
+  for (const StartedChild& c : started) {
+    if (!c.nodes.empty()) return c.nodes.front().pid;
+  }
+  return Pid{};
+}
+
+const Metadata& ChildInfo::metadata() const {
+  static const Metadata kNone;
+  return spec ? spec->metadata : kNone;
+}
+
+Result<std::unique_ptr<Hub>> Hub::start(Node& node, HubConfig config) {
+  if (Status valid = validate(config); !valid.ok()) return valid;
+  Result<strategies::Segments> segments = strategies::Segments::make(config.segments);
+  if (!segments.ok()) return segments.status();
+  Runtime& rt = node.runtime();
+  std::string name = detail::server_name(config.hub_id);
+  if (rt.whereis(name)) {
+    return Status(StatusCode::kAlreadyExists,
+                  "node " + node.name() + " runs hub " + config.hub_id + " already");
+  }
+  std::vector<ChildSpec> statics = config.child_specs;
+  auto state = std::make_shared<HubState>(node, std::move(config), *segments);
+  state->server = rt.spawn_server<detail::HubServer>(state);
+  if (!state->server) return Status(StatusCode::kResourceExhausted, "process table full");
+  std::unique_ptr<Hub> hub(new Hub(std::move(state)));
+  if (!statics.empty()) {
+    // Each member asks for them; the deciders start each once.
+    StartOptions options;
+    options.awaitable = false;
+    (void)hub->start_children(std::move(statics), options);
+  }
+  return hub;
+}
+
+Hub::Hub(std::shared_ptr<HubState> state) : state_(std::move(state)) {}
+
+Hub::~Hub() {
+  if (state_->alive.exchange(false))
+    state_->node.runtime().exit(state_->server, ExitReason::kill());
+}
+
+Future<Status> Hub::stop() {
+  auto future = std::make_shared<detail::FutureState<Status>>(state_->node.runtime());
+  if (!is_alive()) {
+    future->set(Status(StatusCode::kNotFound, "hub " + hub_id() + " is not alive"));
+  } else if (!state_->node.runtime().send(state_->server, detail::LocalLeave{future}).ok() ||
+             !state_->node.runtime().alive(state_->server)) {
+    future->set(Status(StatusCode::kNotFound, "hub " + hub_id() + " is not alive"));
+  }
+  return Future<Status>(future);
+}
+
+bool Hub::is_alive() const {
+  return state_->alive.load() && state_->node.runtime().alive(state_->server);
+}
+
+const HubConfig& Hub::config() const { return state_->config; }
+const std::string& Hub::hub_id() const { return state_->config.hub_id; }
+
+Result<Future<StartResult>> Hub::start_child(ChildSpec spec, StartOptions options) {
+  std::vector<ChildSpec> specs;
+  specs.push_back(std::move(spec));
+  return start_children(std::move(specs), std::move(options));
+}
+
+Result<Future<StartResult>> Hub::start_children(std::vector<ChildSpec> specs,
+                                                StartOptions options) {
+  if (specs.empty()) return Status(StatusCode::kInvalidArgument, "no_children");
+  if (!is_alive()) return Status(StatusCode::kUnavailable, "hub " + hub_id() + " is not alive");
+  std::vector<std::string> ids;
+  for (const ChildSpec& spec : specs) {
+    if (spec.id.empty()) return Status(StatusCode::kInvalidArgument, "a child spec without an id");
+    if (spec.type.empty()) {
+      return Status(StatusCode::kInvalidArgument, "child " + spec.id + " has no type");
+    }
+    ids.push_back(spec.id);
+  }
+  strategies::View view = state_->view();
+  int replicas = std::min<int>(state_->config.redundancy->replication_factor(view),
+                               static_cast<int>(view.size()));
+  if (Status s = state_->config.distribution->check_start(
+          ids, options.child_mapping.empty() ? nullptr : &options.child_mapping,
+          std::max(1, replicas), view);
+      !s.ok()) {
+    return s;
+  }
+  if (options.check_existing) {
+    std::vector<std::string> running;
+    for (const std::string& id : ids) {
+      if (state_->registry.find_live(id)) running.push_back(id);
+    }
+    if (!running.empty()) {
+      std::string list;
+      for (const std::string& id : running) list += (list.empty() ? "" : ",") + id;
+      return Status(StatusCode::kAlreadyExists, "already_started " + list);
+    }
+  }
+  detail::LocalStart call;
+  call.call = state_->next_call.fetch_add(1);
+  call.specs.reserve(specs.size());
+  for (ChildSpec& spec : specs) {
+    for (const auto& [key, value] : options.metadata) spec.metadata.emplace(key, value);
+    call.specs.push_back(std::make_shared<const ChildSpec>(std::move(spec)));
+  }
+  Runtime& rt = state_->node.runtime();
+  auto future = std::make_shared<detail::FutureState<StartResult>>(rt);
+  if (options.awaitable) call.future = future;
+  call.options = std::move(options);
+  bool awaited = call.options.awaitable;
+  if (!rt.send(state_->server, std::move(call)).ok()) {
+    return Status(StatusCode::kUnavailable, "hub " + hub_id() + " is not alive");
+  }
+  if (!awaited) future->set(StartResult{});
+  return Future<StartResult>(future);
+}
+
+Result<Future<StopResult>> Hub::stop_child(std::string id, StopOptions options) {
+  std::vector<std::string> ids;
+  ids.push_back(std::move(id));
+  return stop_children(std::move(ids), options);
+}
+
+Result<Future<StopResult>> Hub::stop_children(std::vector<std::string> ids, StopOptions options) {
+  if (ids.empty()) return Status(StatusCode::kInvalidArgument, "no_children");
+  if (!is_alive()) return Status(StatusCode::kUnavailable, "hub " + hub_id() + " is not alive");
+  Runtime& rt = state_->node.runtime();
+  auto future = std::make_shared<detail::FutureState<StopResult>>(rt);
+  detail::LocalStop call{state_->next_call.fetch_add(1), std::move(ids), options,
+                         options.awaitable ? future : nullptr};
+  if (!rt.send(state_->server, std::move(call)).ok()) {
+    return Status(StatusCode::kUnavailable, "hub " + hub_id() + " is not alive");
+  }
+  if (!options.awaitable) future->set(StopResult{});
+  return Future<StopResult>(future);
+}
+
+// ---- Queries
+
+std::vector<NodePid> Hub::node_pids(const ChildRecord& record) const {
+  std::vector<NodePid> out;
+  for (Pid pid : record.pids) {
+    if (!state_->live.serves(pid)) continue;
+    out.push_back({pid.node == 0 ? state_->self.node : state_->node.node_name(pid), pid});
+  }
+  return out;
+}
+
+std::optional<ChildInfo> Hub::child_lookup(std::string_view id) const {
+  detail::RecordPtr r = state_->registry.find_live(id);
+  if (!r) return std::nullopt;
+  return ChildInfo{r->id, r->spec, node_pids(*r)};
+}
+
+Pid Hub::get_pid(std::string_view id) const {
+  Pid pid = state_->registry.first_pid(id);
+  return state_->live.serves(pid) ? pid : Pid{};
+}
+
+std::vector<Pid> Hub::get_pids(std::string_view id) const {
+  std::vector<Pid> out;
+  if (detail::RecordPtr r = state_->registry.find_live(id)) {
+    for (Pid pid : r->pids) {
+      if (state_->live.serves(pid)) out.push_back(pid);
+    }
+  }
+  return out;
+}
+
+std::vector<StartedChild> Hub::process_list(Scope scope) const {
+  std::vector<StartedChild> out;
+  std::vector<detail::RecordPtr> records =
+      scope == Scope::kGlobal ? state_->registry.live() : state_->registry.on_node(0);
+  out.reserve(records.size());
+  for (const detail::RecordPtr& r : records) {
+    StartedChild c{r->id, node_pids(*r)};
+    if (scope == Scope::kLocal) {
+      std::erase_if(c.nodes, [](const NodePid& np) { return np.pid.node != 0; });
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<ChildInfo> Hub::registry_dump() const {
+  std::vector<ChildInfo> out;
+  for (const detail::RecordPtr& r : state_->registry.live()) {
+    out.push_back(ChildInfo{r->id, r->spec, node_pids(*r)});
+  }
+  return out;
+}
+
+std::vector<StartedChild> Hub::tag_query(std::string_view tag) const {
+  std::vector<StartedChild> out;
+  for (const detail::RecordPtr& r : state_->registry.with_tag(tag)) {
+    out.push_back({r->id, node_pids(*r)});
+  }
+  return out;
+}
+
+std::vector<std::string> Hub::nodes(bool include_local) const {
+  std::vector<std::string> out;
+  strategies::View view = state_->view();
+  for (const strategies::Member& m : view.members()) {
+    if (include_local || m.node != state_->self.node) out.push_back(m.node);
+  }
+  return out;
+}
+
+bool Hub::is_locked() const { return state_->locked.load(std::memory_order_relaxed); }
+bool Hub::is_partitioned() const { return false; }
+uint64_t Hub::view_number() const { return state_->view().number(); }
+std::string Hub::refusal() const { return state_->refusal(); }
+
+}  // namespace plexus::hub

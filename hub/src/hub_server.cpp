@@ -1,0 +1,538 @@
+#include "hub_server.h"
+
+#include <algorithm>
+
+#include "anti_entropy.h"
+#include "plexus/node/events.h"
+#include "plexus/pid.pb.h"
+#include "record_codec.h"
+#include "segment_transfer.h"
+
+namespace plexus::hub::detail {
+
+HubServer::HubServer(std::shared_ptr<HubState> state)
+    : state_(std::move(state)), s_(*state_), keeper_(s_.self), decider_(s_, *this) {}
+
+template <class M>
+void HubServer::send_to(const std::string& member, M&& msg) {
+  (void)s_.node.send(member, s_.server_name, std::forward<M>(msg));
+}
+
+void HubServer::set_from(MemberProto* from) const {
+  from->set_node(s_.self.node);
+  from->set_creation(s_.self.creation);
+}
+
+Status HubServer::init() {
+  if (Status named = self().register_name(s_.server_name); !named.ok()) {
+    return Status(StatusCode::kAlreadyExists,
+                  "node " + s_.self.node + " runs hub " + s_.config.hub_id + " already");
+  }
+  self().trap_exit(true);
+  supervisor_.emplace(s_, self());
+  calls_.emplace(s_, self(), decider_, [this](const RecordPtr& r) { apply(r); });
+  s_.node.subscribe(self().self());
+  for (const std::string& node : s_.node.nodes()) hello(node, true);
+  Runtime& rt = self().runtime();
+  rt.send_after(self().self(), s_.config.hubs_discover_interval, Discover{});
+  rt.send_after(self().self(), s_.config.sync_interval, Sync{});
+  rt.send_after(self().self(), s_.config.storage_purge_interval, Purge{});
+  adopt(keeper_.view());
+  return Status::OK();
+}
+
+void HubServer::terminate(const ExitReason&) {
+  s_.alive.store(false);
+  if (calls_) calls_->fail_all("hub_stopped");
+  if (leave_future_) leave_future_->set(Status::OK());
+}
+
+void HubServer::handle_info(Message& msg) {
+  dispatch(msg);
+  flush();
+}
+
+void HubServer::dispatch(Message& msg) {
+  if (auto* m = msg.get_if<LocalStart>()) {
+    calls_->start(std::move(*m));
+  } else if (auto* m = msg.get_if<LocalStop>()) {
+    calls_->stop(std::move(*m));
+  } else if (auto* m = msg.get_if<StartRequest>()) {
+    decider_.start(std::move(*m));
+  } else if (auto* m = msg.get_if<StopRequest>()) {
+    decider_.stop(std::move(*m));
+  } else if (auto* m = msg.get_if<StartReply>()) {
+    calls_->start_reply(*m);
+  } else if (auto* m = msg.get_if<StopReply>()) {
+    calls_->stop_reply(*m);
+  } else if (auto* m = msg.get_if<RecordsDelta>()) {
+    on_delta(*m);
+  } else if (auto* m = msg.get_if<RunChild>()) {
+    on_run(*m);
+  } else if (auto* m = msg.get_if<ChildRunning>()) {
+    decider_.child_running(m->from(), *m);
+  } else if (auto* m = msg.get_if<HaltChild>()) {
+    on_halt(*m);
+  } else if (auto* m = msg.get_if<ChildHalted>()) {
+    decider_.child_halted(m->from(), *m);
+  } else if (auto* m = msg.get_if<ChildEvent>()) {
+    decider_.child_event(m->from(), *m);
+  } else if (auto* m = msg.get_if<Exit>()) {
+    on_exit(*m);
+  } else if (auto* m = msg.get_if<HaltTimeout>()) {
+    supervisor_->on_halt_timeout(m->pid);
+  } else if (auto* m = msg.get_if<CallTimeout>()) {
+    calls_->timeout(m->call);
+  } else if (auto* m = msg.get_if<Handoff>()) {
+    decider_.handoff(*m);
+  } else if (auto* m = msg.get_if<SegmentRecords>()) {
+    on_records(*m);
+  } else if (auto* m = msg.get_if<DigestSummary>()) {
+    on_summary(*m);
+  } else if (auto* m = msg.get_if<HubHello>()) {
+    on_hello(*m);
+  } else if (auto* m = msg.get_if<HubView>()) {
+    Result<strategies::View> view = decode(m->view());
+    if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
+  } else if (auto* m = msg.get_if<HubLeave>()) {
+    member_gone(m->from().node());
+  } else if (auto* m = msg.get_if<HubRefused>()) {
+    on_refused(*m);
+  } else if (auto* m = msg.get_if<NodeUp>()) {
+    hello(m->node, true);
+  } else if (auto* m = msg.get_if<NodeDown>()) {
+    member_gone(m->node);
+  } else if (auto* m = msg.get_if<Propose>()) {
+    on_propose(m->generation);
+  } else if (msg.is<Discover>()) {
+    for (const std::string& node : s_.node.nodes()) {
+      if (!members_.count(node)) hello(node, true);
+    }
+    self().runtime().send_after(self().self(), s_.config.hubs_discover_interval, Discover{});
+  } else if (msg.is<Sync>()) {
+    sync();
+    self().runtime().send_after(self().self(), s_.config.sync_interval, Sync{});
+  } else if (msg.is<Purge>()) {
+    purge();
+    self().runtime().send_after(self().self(), s_.config.storage_purge_interval, Purge{});
+  } else if (auto* m = msg.get_if<LocalLeave>()) {
+    leave(std::move(*m));
+  } else {
+    Server::handle_info(msg);
+  }
+}
+
+void HubServer::flush() {
+  if (!delta_.empty()) {
+    RecordsDelta delta;
+    delta.set_view(decider_.view().number());
+    for (const RecordPtr& r : delta_) encode(*r, s_.node, delta.add_records());
+    delta_.clear();
+    for (const strategies::Member& m : decider_.view().members()) {
+      if (m.node != s_.self.node) send_to(m.node, RecordsDelta(delta));
+    }
+  }
+  for (auto& [to, reply] : start_replies_) send_to(to.first, std::move(reply));
+  start_replies_.clear();
+  for (auto& [to, reply] : stop_replies_) send_to(to.first, std::move(reply));
+  stop_replies_.clear();
+  s_.locked.store(!decider_.ready(), std::memory_order_relaxed);
+}
+
+// ---- Membership and views
+
+void HubServer::hello(const std::string& node, bool answer) {
+  HubHello h;
+  set_from(h.mutable_from());
+  h.set_signature(s_.signature);
+  encode(keeper_.view(), h.mutable_view());
+  h.set_answer(answer);
+  send_to(node, std::move(h));
+}
+
+uint32_t HubServer::node_number(const strategies::Member& member) {
+  PidProto p;
+  p.set_node(member.node);
+  p.set_creation(member.creation);
+  p.set_serial(1);
+  Result<Pid> pid = s_.node.from_proto(p);
+  return pid.ok() ? pid->node : 0;
+}
+
+void HubServer::on_hello(const HubHello& h) {
+  const std::string& node = h.from().node();
+  if (leaving_ || node.empty() || node == s_.self.node) return;
+  if (h.signature() != s_.signature) {
+    self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": refused " + node +
+                                               ": its configuration is '" + h.signature() +
+                                               "', this node's is '" + s_.signature + "'");
+    HubRefused refused;
+    set_from(refused.mutable_from());
+    refused.set_signature(s_.signature);
+    refused.set_reason("hub " + s_.config.hub_id + " on " + s_.self.node + " has '" + s_.signature +
+                       "', not '" + h.signature() + "'");
+    send_to(node, std::move(refused));
+    return;
+  }
+  strategies::Member member{node, h.from().creation()};
+  auto [it, fresh] = members_.try_emplace(node, member);
+  if (!fresh && it->second.creation != member.creation) {
+    if (uint32_t old = node_number(it->second)) s_.live.set_down(old);
+    it->second = member;
+    fresh = true;
+  }
+  if (uint32_t n = node_number(member)) s_.live.set_up(n);
+  if (fresh) {
+    keeper_.member_up(member);
+    membership_changed();
+  }
+  if (h.answer()) hello(node, false);
+  Result<strategies::View> view = decode(h.view());
+  if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
+}
+
+void HubServer::on_refused(const HubRefused& refused) {
+  std::string why = "refused by " + refused.from().node() + ": " + refused.reason();
+  self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": " + why);
+  s_.set_refusal(std::move(why));
+}
+
+void HubServer::member_gone(const std::string& node) {
+  auto it = members_.find(node);
+  if (it == members_.end()) return;
+  if (uint32_t n = node_number(it->second)) s_.live.set_down(n);
+  members_.erase(it);
+  halt_waiters_.erase(node);
+  keeper_.member_down(node);
+  membership_changed();
+}
+
+void HubServer::membership_changed() {
+  // One view for a burst of changes: the last one's timer proposes.
+  self().runtime().send_after(self().self(), s_.config.view_debounce,
+                              Propose{++propose_generation_});
+}
+
+void HubServer::on_propose(uint64_t generation) {
+  if (generation != propose_generation_ || leaving_) return;
+  std::optional<strategies::View> view = keeper_.propose();
+  if (!view) return;
+  HubView msg;
+  set_from(msg.mutable_from());
+  encode(*view, msg.mutable_view());
+  for (const strategies::Member& m : view->members()) {
+    if (m.node != s_.self.node) send_to(m.node, HubView(msg));
+  }
+  adopt(*view);
+}
+
+void HubServer::adopt(const strategies::View& view) {
+  s_.set_view(view);
+  decider_.adopt(view);
+  for (const strategies::Member& m : view.members()) {
+    Handoff h = handoff_for(m.node);
+    if (m.node == s_.self.node) {
+      decider_.handoff(h);
+    } else {
+      send_to(m.node, std::move(h));
+    }
+  }
+}
+
+Handoff HubServer::handoff_for(const std::string& member) {
+  Handoff h;
+  set_from(h.mutable_from());
+  h.set_view(decider_.view().number());
+  for (const RecordPtr& r : supervisor_->running()) {
+    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_running());
+  }
+  for (const RecordPtr& r : supervisor_->ended()) {
+    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());
+  }
+  add_digests(s_, decider_, member, &h);
+  return h;
+}
+
+// ---- This node as a member running children
+
+void HubServer::on_run(const RunChild& run) {
+  ChildRunning answer;
+  answer.set_from(s_.self.node);
+  answer.set_view(run.view());
+  answer.set_id(run.record().id());
+  answer.set_epoch(run.record().epoch());
+  if (leaving_) {
+    answer.set_error("leaving");
+  } else if (run.view() != decider_.view().number()) {
+    answer.set_error("stale_view");
+  } else if (Result<RecordPtr> r = decode(run.record(), s_.node, s_.registry.segments()); !r.ok()) {
+    answer.set_error(r.status().message());
+  } else if (Result<Pid> pid = supervisor_->run(*r); pid.ok()) {
+    s_.node.to_proto(*pid, answer.mutable_pid());
+  } else if (Pid running = supervisor_->running_pid(run.record().id())) {
+    s_.node.to_proto(running, answer.mutable_pid());
+  } else {
+    answer.set_error(pid.status().message());
+  }
+  send_to(run.from(), std::move(answer));
+}
+
+void HubServer::on_halt(const HaltChild& halt) {
+  if (halt.view() != decider_.view().number()) return;  // a stale decider's
+  if (supervisor_->halt(halt.id())) {
+    halt_waiters_[halt.id()].push_back(halt.from());
+    return;
+  }
+  ChildHalted done;
+  done.set_from(s_.self.node);
+  done.set_view(halt.view());
+  done.set_id(halt.id());
+  send_to(halt.from(), std::move(done));
+}
+
+void HubServer::on_exit(const Exit& exit) {
+  LocalSupervisor::Outcome out = supervisor_->on_exit(exit);
+  switch (out.kind) {
+    case LocalSupervisor::Outcome::kNotMine:
+      return;
+    case LocalSupervisor::Outcome::kHalted: {
+      auto waiters = halt_waiters_.extract(out.record->id);
+      if (waiters) {
+        for (const std::string& decider : waiters.mapped()) {
+          ChildHalted done;
+          done.set_from(s_.self.node);
+          done.set_view(decider_.view().number());
+          done.set_id(out.record->id);
+          if (decider == s_.self.node) {
+            decider_.child_halted(s_.self.node, done);
+          } else {
+            send_to(decider, std::move(done));
+          }
+        }
+      }
+      if (leaving_ && supervisor_->size() == 0) finish_leave();
+      return;
+    }
+    case LocalSupervisor::Outcome::kRestarted:
+      event(out.record, true);
+      return;
+    case LocalSupervisor::Outcome::kEnded:
+      event(out.record, false);
+      return;
+  }
+}
+
+void HubServer::event(const RecordPtr& record, bool restarted) {
+  ChildEvent e;
+  e.set_from(s_.self.node);
+  e.set_view(decider_.view().number());
+  e.set_id(record->id);
+  e.set_epoch(record->epoch);
+  if (restarted) s_.node.to_proto(record->pids.front(), e.mutable_pid());
+  const std::string& owner = decider_.owner(record->segment);
+  if (owner == s_.self.node) {
+    decider_.child_event(owner, e);
+  } else {
+    send_to(owner, std::move(e));
+  }
+}
+
+// ---- Records
+
+void HubServer::apply(const RecordPtr& record) {
+  if (s_.registry.apply(record) == Applied::kStale) return;
+  if (record->tombstone) {
+    tombstones_.emplace_back(self().runtime().now_ms(), record);
+    supervisor_->forget_ended(record->id, *record);
+  } else {
+    supervisor_->adopt(record);
+  }
+}
+
+bool HubServer::learn(const RecordPtr& record) {
+  bool news =
+      s_.registry.find(record->id) == nullptr || record->newer_than(*s_.registry.find(record->id));
+  if (news) apply(record);
+  return news;
+}
+
+void HubServer::on_delta(const RecordsDelta& delta) {
+  for (const ChildRecordProto& p : delta.records()) {
+    Result<RecordPtr> r = decode(p, s_.node, s_.registry.segments());
+    if (r.ok()) {
+      apply(*r);
+    } else {
+      self().runtime().log(LogLevel::kWarning, "hub " + s_.config.hub_id +
+                                                   ": dropped a record: " + r.status().message());
+    }
+  }
+}
+
+void HubServer::on_records(const SegmentRecords& records) {
+  if (records.round() != 0) {
+    decider_.segment_records(records);
+  } else {
+    for (const ChildRecordProto& p : records.records()) {
+      Result<RecordPtr> r = decode(p, s_.node, s_.registry.segments());
+      if (r.ok()) apply(*r);
+    }
+  }
+  if (records.wanted_size() == 0) return;
+  // The sender wants this node's records of those segments back.
+  SegmentRecords back;
+  set_from(back.mutable_from());
+  back.set_view(decider_.view().number());
+  back.set_round(records.round());
+  std::vector<uint32_t> wanted;
+  for (uint32_t s : records.wanted()) {
+    if (s < s_.registry.segments().count()) wanted.push_back(s);
+  }
+  add_segments(s_, wanted, &back);
+  send_to(records.from().node(), std::move(back));
+}
+
+void HubServer::on_summary(const DigestSummary& summary) {
+  if (!members_.count(summary.from().node())) return;
+  if (!summary.answer()) {
+    if (std::optional<DigestSummary> d = detail(s_, summary)) {
+      send_to(summary.from().node(), std::move(*d));
+    }
+  } else if (std::optional<SegmentRecords> r = differing(s_, summary)) {
+    send_to(summary.from().node(), std::move(*r));
+  }
+}
+
+void HubServer::sync() {
+  const auto& members = decider_.view().members();
+  if (members.size() < 2 || !decider_.ready()) return;
+  sync_next_ = (sync_next_ + 1) % members.size();
+  if (members[sync_next_].node == s_.self.node) sync_next_ = (sync_next_ + 1) % members.size();
+  send_to(members[sync_next_].node, summarize(s_));
+}
+
+void HubServer::purge() {
+  int64_t now = self().runtime().now_ms();
+  int64_t ttl = s_.config.tombstone_ttl.count();
+  while (!tombstones_.empty() && tombstones_.front().first <= now - ttl) {
+    const RecordPtr& t = tombstones_.front().second;
+    s_.registry.erase_tombstone(t->id, t->epoch);
+    tombstones_.pop_front();
+  }
+}
+
+// ---- Leaving
+
+void HubServer::leave(LocalLeave leave) {
+  if (leaving_) {
+    leave.future->set(Status(StatusCode::kNotFound, "hub " + s_.config.hub_id + " is stopping"));
+    return;
+  }
+  leaving_ = true;
+  leave_future_ = std::move(leave.future);
+  // A cold swap: the children stop here first, then the others start them.
+  for (const std::string& id : supervisor_->ids()) supervisor_->halt(id);
+  if (supervisor_->size() == 0) finish_leave();
+}
+
+void HubServer::finish_leave() {
+  HubLeave bye;
+  set_from(bye.mutable_from());
+  for (const auto& [node, member] : members_) send_to(node, HubLeave(bye));
+  (void)self().runtime().unregister(s_.server_name);
+  stop(ExitReason::normal());
+}
+
+// ---- DeciderPort
+
+void HubServer::run_on(const std::string& node, const RecordPtr& record) {
+  if (node != s_.self.node) {
+    RunChild run;
+    run.set_from(s_.self.node);
+    run.set_view(decider_.view().number());
+    encode(*record, s_.node, run.mutable_record());
+    send_to(node, std::move(run));
+    return;
+  }
+  // Here: at once; the answer comes back as a message, as from any member.
+  ChildRunning answer;
+  answer.set_from(s_.self.node);
+  answer.set_view(decider_.view().number());
+  answer.set_id(record->id);
+  answer.set_epoch(record->epoch);
+  if (leaving_) {
+    answer.set_error("leaving");
+  } else if (Result<Pid> pid = supervisor_->run(record); pid.ok()) {
+    s_.node.to_proto(*pid, answer.mutable_pid());
+  } else if (Pid running = supervisor_->running_pid(record->id)) {
+    s_.node.to_proto(running, answer.mutable_pid());
+  } else {
+    answer.set_error(pid.status().message());
+  }
+  (void)self().send(self().self(), std::move(answer));
+}
+
+void HubServer::halt_on(const std::string& node, const std::string& id) {
+  HaltChild halt;
+  halt.set_from(s_.self.node);
+  halt.set_view(decider_.view().number());
+  halt.set_id(id);
+  if (node != s_.self.node) {
+    send_to(node, std::move(halt));
+  } else if (supervisor_->halt(id)) {
+    halt_waiters_[id].push_back(s_.self.node);
+  } else {
+    ChildHalted done;
+    done.set_from(s_.self.node);
+    done.set_view(halt.view());
+    done.set_id(id);
+    (void)self().send(self().self(), std::move(done));
+  }
+}
+
+void HubServer::publish(const RecordPtr& record) {
+  apply(record);
+  delta_.push_back(record);
+}
+
+void HubServer::started(const std::string& caller, uint64_t call, const RecordPtr& record) {
+  StartReply& reply = start_replies_[{caller, call}];
+  reply.set_call(call);
+  encode(*record, s_.node, reply.add_started());
+}
+
+void HubServer::stopped(const std::string& caller, uint64_t call, const RecordPtr& tombstone,
+                        const std::vector<std::string>& nodes) {
+  StopReply& reply = stop_replies_[{caller, call}];
+  reply.set_call(call);
+  encode(*tombstone, s_.node, reply.add_stopped());
+  std::string joined;
+  for (const std::string& n : nodes) joined += (joined.empty() ? "" : ",") + n;
+  reply.add_nodes(std::move(joined));
+}
+
+void HubServer::failed(const std::string& caller, uint64_t call, bool start,
+                       ChildErrorProto error) {
+  if (start) {
+    StartReply& reply = start_replies_[{caller, call}];
+    reply.set_call(call);
+    *reply.add_errors() = std::move(error);
+  } else {
+    StopReply& reply = stop_replies_[{caller, call}];
+    reply.set_call(call);
+    *reply.add_errors() = std::move(error);
+  }
+}
+
+void HubServer::forward_start(const std::string& member, StartRequest request) {
+  send_to(member, std::move(request));
+}
+
+void HubServer::forward_stop(const std::string& member, StopRequest request) {
+  send_to(member, std::move(request));
+}
+
+void HubServer::send_records(const std::string& member, SegmentRecords records) {
+  send_to(member, std::move(records));
+}
+
+}  // namespace plexus::hub::detail

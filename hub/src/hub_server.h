@@ -1,0 +1,125 @@
+// HubServer: one node's member of a hub, as a process.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "calls.h"
+#include "decider.h"
+#include "hub_state.h"
+#include "local_supervisor.h"
+#include "plexus/hub.pb.h"
+#include "plexus/server.h"
+#include "view_keeper.h"
+
+namespace plexus::hub::detail {
+
+// The server registered as "plexus.hub.<hub_id>" on each member. It finds
+// the other members (a Hello on every connection, and every
+// hubs_discover_interval), keeps the view (ViewKeeper), decides the
+// segments it heads (Decider), supervises the children placed here
+// (LocalSupervisor), runs this node's calls (Calls), broadcasts what its
+// decider commits and runs anti-entropy. Everything that changes the
+// registry happens here, one message at a time; the Hub's queries read the
+// registry from other threads.
+//
+// What it sends in one callback leaves at its end: the committed records as
+// one RecordsDelta per member, and each call's answers as one reply.
+class HubServer final : public Server, private DeciderPort {
+ public:
+  explicit HubServer(std::shared_ptr<HubState> state);
+
+  Status init() override;
+  void handle_info(Message& msg) override;
+  void terminate(const ExitReason& reason) override;
+
+ private:
+  // Timers (to itself).
+  struct Propose {
+    uint64_t generation;
+  };
+  struct Discover {};
+  struct Sync {};
+  struct Purge {};
+
+  void dispatch(Message& msg);
+  void flush();
+
+  // ---- Membership and views
+  void hello(const std::string& node, bool answer);
+  void on_hello(const HubHello& hello);
+  void on_refused(const HubRefused& refused);
+  void member_gone(const std::string& node);
+  void membership_changed();
+  void on_propose(uint64_t generation);
+  void adopt(const strategies::View& view);
+  Handoff handoff_for(const std::string& member);
+  uint32_t node_number(const strategies::Member& member);
+
+  // ---- This node as a member running children
+  void on_run(const RunChild& run);
+  void on_halt(const HaltChild& halt);
+  void on_exit(const Exit& exit);
+  void event(const RecordPtr& record, bool restarted);
+
+  // ---- Records
+  void apply(const RecordPtr& record);
+  void on_delta(const RecordsDelta& delta);
+  void on_records(const SegmentRecords& records);
+  void on_summary(const DigestSummary& summary);
+  void sync();
+  void purge();
+
+  // ---- Leaving
+  void leave(LocalLeave leave);
+  void finish_leave();
+
+  // DeciderPort
+  void run_on(const std::string& node, const RecordPtr& record) override;
+  void halt_on(const std::string& node, const std::string& id) override;
+  void publish(const RecordPtr& record) override;
+  bool learn(const RecordPtr& record) override;
+  void started(const std::string& caller, uint64_t call, const RecordPtr& record) override;
+  void stopped(const std::string& caller, uint64_t call, const RecordPtr& tombstone,
+               const std::vector<std::string>& nodes) override;
+  void failed(const std::string& caller, uint64_t call, bool start, ChildErrorProto error) override;
+  void forward_start(const std::string& member, StartRequest request) override;
+  void forward_stop(const std::string& member, StopRequest request) override;
+  void send_records(const std::string& member, SegmentRecords records) override;
+
+  template <class M>
+  void send_to(const std::string& member, M&& msg);
+  void set_from(MemberProto* from) const;
+
+  std::shared_ptr<HubState> state_;
+  HubState& s_;
+  ViewKeeper keeper_;
+  Decider decider_;
+  std::optional<LocalSupervisor> supervisor_;
+  std::optional<Calls> calls_;
+
+  // Hub members this node reaches, and their incarnations.
+  std::map<std::string, strategies::Member> members_;
+  uint64_t propose_generation_ = 0;
+  size_t sync_next_ = 0;  // the view member the next anti-entropy round asks
+
+  // Deciders waiting for a halt here, by child id.
+  std::unordered_map<std::string, std::vector<std::string>> halt_waiters_;
+  // Tombstones applied here, oldest first, for the purge.
+  std::deque<std::pair<int64_t, RecordPtr>> tombstones_;
+
+  // What this callback sends when it returns.
+  std::vector<RecordPtr> delta_;
+  std::map<std::pair<std::string, uint64_t>, StartReply> start_replies_;
+  std::map<std::pair<std::string, uint64_t>, StopReply> stop_replies_;
+
+  bool leaving_ = false;
+  std::shared_ptr<FutureState<Status>> leave_future_;
+};
+
+}  // namespace plexus::hub::detail

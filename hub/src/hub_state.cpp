@@ -1,0 +1,36 @@
+#include "hub_state.h"
+
+namespace plexus::hub::detail {
+
+std::string server_name(const std::string& hub_id) { return "plexus.hub." + hub_id; }
+
+HubState::HubState(Node& n, HubConfig c, strategies::Segments segments)
+    : node(n),
+      config(std::move(c)),
+      signature(hub::signature(config)),
+      server_name(detail::server_name(config.hub_id)),
+      self{n.name(), n.creation()},
+      registry(segments),
+      view_(0, {self}) {}
+
+strategies::View HubState::view() const {
+  plexus::detail::ReaderLock lock(mu_);
+  return view_;
+}
+
+void HubState::set_view(strategies::View view) {
+  plexus::detail::WriterLock lock(mu_);
+  view_ = std::move(view);
+}
+
+std::string HubState::refusal() const {
+  plexus::detail::ReaderLock lock(mu_);
+  return refusal_;
+}
+
+void HubState::set_refusal(std::string why) {
+  plexus::detail::WriterLock lock(mu_);
+  refusal_ = std::move(why);
+}
+
+}  // namespace plexus::hub::detail

@@ -1,0 +1,96 @@
+// HubState: what a hub's API and its server process share.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plexus/detail/mutex.h"
+#include "plexus/hub/future.h"
+#include "plexus/hub/hub_config.h"
+#include "plexus/hub/results.h"
+#include "plexus/node/node.h"
+#include "plexus/strategies/view.h"
+#include "registry.h"
+
+namespace plexus::hub::detail {
+
+// Which node incarnations (Pid::node) are connected hub members now, so
+// that no query serves a pid of a node that is gone. Written by the server,
+// read by every query: one relaxed load per pid.
+class LiveNodes {
+ public:
+  LiveNodes() : slots_(new std::atomic<uint32_t>[kSlots]) {
+    for (size_t i = 0; i < kSlots; ++i) slots_[i].store(0, std::memory_order_relaxed);
+  }
+  // Pid::node's low 16 bits are its node-table slot (plexus/pid.h).
+  void set_up(uint32_t node) { slots_[node & (kSlots - 1)].store(node, std::memory_order_release); }
+  void set_down(uint32_t node) {
+    uint32_t expected = node;
+    slots_[node & (kSlots - 1)].compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+  }
+  bool serves(Pid pid) const {
+    return pid.node == 0 ||
+           slots_[pid.node & (kSlots - 1)].load(std::memory_order_acquire) == pid.node;
+  }
+
+ private:
+  static constexpr size_t kSlots = size_t{1} << 16;
+  std::unique_ptr<std::atomic<uint32_t>[]> slots_;
+};
+
+// Written by the server process only (view, refusal, flags); read from any
+// thread by the Hub's queries.
+struct HubState {
+  HubState(Node& node, HubConfig config, strategies::Segments segments);
+
+  Node& node;
+  const HubConfig config;
+  const std::string signature;    // hub::signature(config)
+  const std::string server_name;  // "plexus.hub.<hub_id>"
+  const strategies::Member self;  // this node's incarnation
+  Registry registry;
+  LiveNodes live;
+  Pid server;
+
+  std::atomic<bool> alive{true};
+  std::atomic<bool> locked{false};
+  std::atomic<uint64_t> next_call{1};
+
+  strategies::View view() const;
+  void set_view(strategies::View view);
+  std::string refusal() const;
+  void set_refusal(std::string why);
+
+ private:
+  mutable plexus::detail::SharedMutex mu_;
+  strategies::View view_ PLEXUS_GUARDED_BY(mu_);
+  std::string refusal_ PLEXUS_GUARDED_BY(mu_);
+};
+
+// The hub's server name for `hub_id` on every node.
+std::string server_name(const std::string& hub_id);
+
+// ---- What the Hub's API sends its server (local messages, never on the wire).
+struct LocalStart {
+  uint64_t call;
+  std::vector<std::shared_ptr<const ChildSpec>> specs;
+  StartOptions options;
+  std::shared_ptr<FutureState<StartResult>> future;  // null: not awaited
+};
+
+struct LocalStop {
+  uint64_t call;
+  std::vector<std::string> ids;
+  StopOptions options;
+  std::shared_ptr<FutureState<StopResult>> future;
+};
+
+struct LocalLeave {
+  std::shared_ptr<FutureState<Status>> future;
+};
+
+}  // namespace plexus::hub::detail

@@ -1,0 +1,155 @@
+#include "local_supervisor.h"
+
+namespace plexus::hub::detail {
+
+namespace {
+
+uint64_t key_of(Pid pid) { return uint64_t{pid.index} << 32 | pid.serial; }
+
+bool is_shutdown(const ExitReason& r) {
+  return r.is_normal() || r.kind() == ExitReason::Kind::kShutdown;
+}
+
+}  // namespace
+
+Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec) {
+  return state_.node.spawn_local(spec.type, spec.init_args, self_.self());
+}
+
+RecordPtr LocalSupervisor::with_pid(const RecordPtr& record, Pid pid) const {
+  auto copy = std::make_shared<ChildRecord>(*record);
+  copy->pids = PidList{pid};
+  return copy;
+}
+
+Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
+  if (auto it = children_.find(record->id); it != children_.end()) {
+    return Status(StatusCode::kAlreadyExists, "already_started");
+  }
+  Result<Pid> pid = spawn(*record->spec);
+  if (!pid.ok()) return pid;
+  ended_.erase(record->id);
+  by_pid_[key_of(*pid)] = record->id;
+  children_[record->id] = Child{with_pid(record, *pid), *pid, false, {}};
+  return pid;
+}
+
+bool LocalSupervisor::halt(std::string_view id) {
+  auto it = children_.find(std::string(id));
+  if (it == children_.end()) return false;
+  Child& c = it->second;
+  if (!c.halting) {
+    c.halting = true;
+    self_.exit(c.pid, ExitReason::shutdown());
+    self_.runtime().send_after(self_.self(), c.record->spec->shutdown, HaltTimeout{c.pid});
+  }
+  return true;
+}
+
+void LocalSupervisor::on_halt_timeout(Pid pid) {
+  auto it = by_pid_.find(key_of(pid));
+  if (it == by_pid_.end()) return;
+  auto child = children_.find(it->second);
+  if (child != children_.end() && child->second.pid == pid && child->second.halting) {
+    self_.exit(pid, ExitReason::kill());
+  }
+}
+
+bool LocalSupervisor::restarts(const Child& child, const ExitReason& reason) {
+  switch (child.record->spec->restart) {
+    case Restart::kPermanent:
+      return true;
+    case Restart::kTransient:
+      return !is_shutdown(reason);
+    case Restart::kTemporary:
+      return false;
+  }
+  return false;
+}
+
+LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
+  auto by = by_pid_.find(key_of(exit.from));
+  if (by == by_pid_.end() || exit.from.node != 0) return {};
+  std::string id = std::move(by->second);
+  by_pid_.erase(by);
+  auto it = children_.find(id);
+  if (it == children_.end() || it->second.pid != exit.from) return {};
+  Child child = std::move(it->second);
+  children_.erase(it);
+  if (child.halting) return {Outcome::kHalted, child.record};
+  if (restarts(child, exit.reason)) {
+    int64_t now = self_.runtime().now_ms();
+    int64_t window = std::chrono::milliseconds(state_.config.dsup_max_seconds).count();
+    while (!child.restarts.empty() && child.restarts.front() <= now - window) {
+      child.restarts.pop_front();
+    }
+    if (child.restarts.size() < static_cast<size_t>(state_.config.dsup_max_restarts)) {
+      child.restarts.push_back(now);
+      Result<Pid> pid = spawn(*child.record->spec);
+      if (pid.ok()) {
+        child.record = with_pid(child.record, *pid);
+        child.pid = *pid;
+        by_pid_[key_of(*pid)] = id;
+        RecordPtr record = child.record;
+        children_[id] = std::move(child);
+        return {Outcome::kRestarted, record};
+      }
+      self_.runtime().log(LogLevel::kError, "hub " + state_.config.hub_id + ": child " + id +
+                                                " cannot restart: " + pid.status().message());
+    } else {
+      self_.runtime().log(LogLevel::kError, "hub " + state_.config.hub_id + ": child " + id +
+                                                " restarted too often; given up");
+    }
+  }
+  ended_[id] = child.record;
+  return {Outcome::kEnded, child.record};
+}
+
+void LocalSupervisor::adopt(const RecordPtr& record) {
+  auto it = children_.find(record->id);
+  if (it == children_.end() || record->pids.empty()) return;
+  for (Pid pid : record->pids) {
+    if (pid == it->second.pid) {
+      it->second.record = with_pid(record, pid);
+      return;
+    }
+  }
+}
+
+void LocalSupervisor::forget_ended(std::string_view id, const ChildRecord& newer) {
+  auto it = ended_.find(std::string(id));
+  if (it != ended_.end() && newer.newer_than(*it->second)) ended_.erase(it);
+}
+
+Pid LocalSupervisor::running_pid(std::string_view id) const {
+  auto it = children_.find(std::string(id));
+  return it == children_.end() ? Pid{} : it->second.pid;
+}
+
+bool LocalSupervisor::halting(std::string_view id) const {
+  auto it = children_.find(std::string(id));
+  return it != children_.end() && it->second.halting;
+}
+
+std::vector<RecordPtr> LocalSupervisor::running() const {
+  std::vector<RecordPtr> out;
+  out.reserve(children_.size());
+  for (const auto& [id, c] : children_) {
+    if (!c.halting) out.push_back(c.record);
+  }
+  return out;
+}
+
+std::vector<RecordPtr> LocalSupervisor::ended() const {
+  std::vector<RecordPtr> out;
+  for (const auto& [id, r] : ended_) out.push_back(r);
+  return out;
+}
+
+std::vector<std::string> LocalSupervisor::ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, c] : children_) out.push_back(id);
+  return out;
+}
+
+}  // namespace plexus::hub::detail

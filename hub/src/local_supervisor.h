@@ -1,0 +1,95 @@
+// LocalSupervisor: the hub children placed on this node (ProcessHub's
+// distributed supervisor).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hub_state.h"
+#include "plexus/context.h"
+#include "plexus/message.h"
+#include "plexus/runtime.h"
+
+namespace plexus::hub::detail {
+
+// Asks the supervisor to kill a child that did not stop within its shutdown
+// time.
+struct HaltTimeout {
+  Pid pid;
+};
+
+// Runs in the hub server's process, which traps exits: every child is
+// linked to it, so a child's exit comes as an Exit, and the server's death
+// takes its children with it (a node's hub children never outlive its hub).
+// Only the server's thread calls it.
+//
+// A child restarts as its spec says (permanent always, transient after an
+// abnormal exit, temporary never), at most dsup_max_restarts times within
+// dsup_max_seconds; past that, or when it ends for good, it is given up and
+// kept in ended() until the decider's tombstone for it arrives, so that the
+// news survives a view change.
+class LocalSupervisor {
+ public:
+  // What an Exit from a linked process meant.
+  struct Outcome {
+    enum Kind {
+      kNotMine,    // not a child here
+      kHalted,     // a child stopped on purpose (halt) ended
+      kRestarted,  // it died and runs again as `record` (the new pid first)
+      kEnded,      // it ended for good: `record` is its last version here
+    };
+    Kind kind = kNotMine;
+    RecordPtr record;
+  };
+
+  LocalSupervisor(HubState& state, Context self) : state_(state), self_(self) {}
+
+  // Starts the child of `record` here, linked to the server. Its record
+  // (with the new pid, local numbering) is what running() reports.
+  // kAlreadyExists (its pid in running_pid()) if the id runs here.
+  Result<Pid> run(const RecordPtr& record);
+  // Stops the child of `id` (shutdown, then kill after its shutdown time):
+  // false if it does not run here. Its end comes as kHalted.
+  bool halt(std::string_view id);
+  Outcome on_exit(const Exit& exit);
+  void on_halt_timeout(Pid pid);
+  // A committed record of a child that runs here (same pid): it becomes the
+  // version running() reports.
+  void adopt(const RecordPtr& record);
+  // A tombstone, or a newer record placed elsewhere: forgets the ended entry.
+  void forget_ended(std::string_view id, const ChildRecord& newer);
+
+  Pid running_pid(std::string_view id) const;
+  bool halting(std::string_view id) const;
+  size_t size() const { return children_.size(); }
+  // The records of the children running here, with the pids they run as.
+  std::vector<RecordPtr> running() const;
+  std::vector<RecordPtr> ended() const;
+  // Every child running here, to stop them all (a graceful leave).
+  std::vector<std::string> ids() const;
+
+ private:
+  struct Child {
+    RecordPtr record;
+    Pid pid;
+    bool halting = false;
+    std::deque<int64_t> restarts;  // runtime times (ms) of recent restarts
+  };
+  // Spawns the child's process: its pid, or why not.
+  Result<Pid> spawn(const ChildSpec& spec);
+  // True if a child that exited with `reason` is restarted.
+  bool restarts(const Child& child, const ExitReason& reason);
+  RecordPtr with_pid(const RecordPtr& record, Pid pid) const;
+
+  HubState& state_;
+  Context self_;
+  std::unordered_map<std::string, Child> children_;
+  std::unordered_map<uint64_t, std::string> by_pid_;  // pid key -> id
+  std::unordered_map<std::string, RecordPtr> ended_;
+};
+
+}  // namespace plexus::hub::detail

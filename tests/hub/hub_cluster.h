@@ -1,0 +1,273 @@
+// HubCluster: nodes of a loopback network, each running a hub, and the checks
+// of the hub's guarantees (docs/hub.md) after the cluster has settled.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "node_test_support.h"
+#include "plexus/hub/hub.h"
+#include "plexus/node/loopback.h"
+#include "plexus/strategies/rendezvous.h"
+
+namespace plexus_test {
+
+using plexus::LoopbackNetwork;
+namespace hub = plexus::hub;
+
+// Where each hub child's process runs, as the children themselves report it:
+// the ground truth the registries are checked against.
+struct Running {
+  std::map<std::string, std::vector<std::pair<std::string, Pid>>> by_id;
+
+  size_t copies(const std::string& id) const {
+    auto it = by_id.find(id);
+    return it == by_id.end() ? 0 : it->second.size();
+  }
+};
+
+// Removes its child from Running when the child's process ends.
+struct RunningGuard {
+  Running* running;
+  std::string id;
+  std::pair<std::string, Pid> where;
+  ~RunningGuard() {
+    auto& list = running->by_id[id];
+    std::erase(list, where);
+    if (list.empty()) running->by_id.erase(id);
+  }
+};
+
+// The worker every node registers as "worker": it reports itself in
+// Running, then ends normally on Text "stop" and with an error on "crash".
+inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running) {
+  Node* node = Node::of(self);
+  RunningGuard guard{running, args.label(), {node->name(), self.self()}};
+  running->by_id[args.label()].push_back(guard.where);
+  for (;;) {
+    plexus_test::Text t = co_await self.receive<plexus_test::Text>();
+    if (t.text() == "stop") co_return;
+    if (t.text() == "crash") throw std::runtime_error("crash");
+  }
+}
+
+inline hub::ChildSpec worker_spec(const std::string& id,
+                                  plexus::Restart restart = plexus::Restart::kPermanent) {
+  plexus_test::SpawnArgs args;
+  args.set_label(id);
+  hub::ChildSpec spec;
+  spec.id = id;
+  spec.type = "worker";
+  spec.init_args = args.SerializeAsString();
+  spec.restart = restart;
+  return spec;
+}
+
+inline std::vector<hub::ChildSpec> worker_specs(const std::string& prefix, int count) {
+  std::vector<hub::ChildSpec> out;
+  for (int i = 0; i < count; ++i) out.push_back(worker_spec(prefix + std::to_string(i)));
+  return out;
+}
+
+class HubCluster {
+ public:
+  explicit HubCluster(hub::HubConfig config, LogCapture* logs = nullptr)
+      : config_(std::move(config)), logs_(logs) {}
+  ~HubCluster() {
+    for (auto& m : members_) m.hub.reset();
+    members_.clear();
+  }
+
+  LoopbackNetwork& net() { return net_; }
+  Running& running() { return running_; }
+  size_t size() const { return members_.size(); }
+  Node& node(size_t i) { return *members_.at(i).node; }
+  hub::Hub& hub(size_t i) { return *members_.at(i).hub; }
+  bool up(size_t i) const { return members_.at(i).node && members_.at(i).hub; }
+
+  // Starts node `base` (seeded with the first live node) and its hub.
+  size_t add(const std::string& base, hub::HubConfig* config = nullptr) {
+    NodeOptions o;
+    o.name = base + "@loop:0";
+    o.cookie = kCookie;
+    o.loopback = &net_;
+    o.runtime = runtime_options(Sched::kDeterministic, logs_);
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (up(i)) {
+        o.seeds.push_back(node(i).name());
+        break;
+      }
+    }
+    Member m;
+    m.node = start_node(o);
+    Running* running = &running_;
+    plexus::Status registered = m.node->register_process<plexus_test::SpawnArgs>(
+        "worker", [running](Context self, plexus_test::SpawnArgs args) {
+          return worker(self, std::move(args), running);
+        });
+    if (!registered.ok()) throw std::runtime_error(registered.to_string());
+    auto started = hub::Hub::start(*m.node, config ? *config : config_);
+    if (!started.ok()) throw std::runtime_error(started.status().to_string());
+    m.hub = std::move(*started);
+    members_.push_back(std::move(m));
+    return members_.size() - 1;
+  }
+
+  // Kills member `i` as kill -9 would: no goodbye, its children die with it.
+  void crash(size_t i) {
+    members_.at(i).hub.reset();
+    members_.at(i).node.reset();
+  }
+
+  std::vector<size_t> live() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (up(i) && members_[i].hub->is_alive()) out.push_back(i);
+    }
+    return out;
+  }
+
+  // True once every live member has the same view, naming exactly the live
+  // members, and none is locked.
+  bool views_settled() {
+    std::vector<size_t> ids = live();
+    std::vector<std::string> names;
+    for (size_t i : ids) names.push_back(node(i).name());
+    std::sort(names.begin(), names.end());
+    for (size_t i : ids) {
+      if (hub(i).is_locked() || hub(i).nodes(true) != names ||
+          hub(i).view_number() != hub(ids.front()).view_number()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Runs until the views settle and `check()` holds, or `timeout` of virtual
+  // time passes; returns check()'s last answer ("" when it holds).
+  std::string settle(std::chrono::milliseconds timeout = 60s) {
+    std::string why;
+    net_.run_until(
+        [&] {
+          if (!views_settled()) {
+            why = "the views did not settle";
+            return false;
+          }
+          why = check();
+          return why.empty();
+        },
+        timeout);
+    return why;
+  }
+
+  // A pid as "node/index.serial", the same whichever node names it.
+  std::string canonical(Node& on, Pid pid) {
+    plexus::PidProto p;
+    on.to_proto(pid, &p);
+    return p.node() + "/" + std::to_string(p.index()) + "." + std::to_string(p.serial());
+  }
+
+  // Each live member's registry as id -> canonical pids.
+  std::map<std::string, std::vector<std::string>> registry_of(size_t i) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const hub::ChildInfo& c : hub(i).registry_dump()) {
+      auto& pids = out[c.id];
+      for (const hub::NodePid& np : c.nodes) pids.push_back(canonical(node(i), np.pid));
+    }
+    return out;
+  }
+
+  // The hub's guarantees (issue "The hub", 1 to 3), "" when they hold:
+  // every child in the registries runs exactly once, on the member the
+  // distribution names; nothing runs that the registries do not name; every
+  // live member's registry is the same and names only live pids; every id in
+  // `expected` (acknowledged and not stopped) is there.
+  std::string check(const std::set<std::string>* expected = nullptr) {
+    std::ostringstream why;
+    std::vector<size_t> ids = live();
+    if (ids.empty()) return "";
+    auto reference = registry_of(ids.front());
+    for (size_t i : ids) {
+      if (registry_of(i) != reference) {
+        why << node(i).name() << "'s registry differs from " << node(ids.front()).name() << "'s ("
+            << registry_of(i).size() << " vs " << reference.size() << " children)";
+        return why.str();
+      }
+    }
+    for (const auto& [id, pids] : reference) {
+      auto it = running_.by_id.find(id);
+      size_t copies = it == running_.by_id.end() ? 0 : it->second.size();
+      if (copies != 1 || pids.size() != 1) {
+        why << id << " runs " << copies << " times, the registry names " << pids.size();
+        return why.str();
+      }
+      std::string runs = it->second.front().first;
+      std::string named = pids.front().substr(0, pids.front().find('/'));
+      std::string where = canonical(*node_named(runs), it->second.front().second);
+      if (where != pids.front()) {
+        why << id << " runs as " << where << ", the registry names " << pids.front();
+        return why.str();
+      }
+      if (config_.distribution->records_placement()) continue;
+      plexus::strategies::View view(0, view_members());
+      std::vector<std::string> placed = placement(id, view);
+      if (!placed.empty() && placed.front() != named) {
+        why << id << " runs on " << named << ", the strategy names " << placed.front();
+        return why.str();
+      }
+    }
+    for (const auto& [id, where] : running_.by_id) {
+      if (!reference.count(id)) {
+        why << id << " runs " << where.size() << " times and no registry names it";
+        return why.str();
+      }
+    }
+    if (expected) {
+      for (const std::string& id : *expected) {
+        if (!reference.count(id)) {
+          why << id << " was acknowledged and never stopped, and is gone";
+          return why.str();
+        }
+      }
+    }
+    return "";
+  }
+
+ private:
+  struct Member {
+    std::unique_ptr<Node> node;
+    std::unique_ptr<hub::Hub> hub;
+  };
+
+  Node* node_named(const std::string& name) {
+    for (auto& m : members_) {
+      if (m.node && m.node->name() == name) return m.node.get();
+    }
+    return nullptr;
+  }
+  std::vector<plexus::strategies::Member> view_members() {
+    std::vector<plexus::strategies::Member> out;
+    for (size_t i : live()) out.push_back({node(i).name(), node(i).creation()});
+    return out;
+  }
+  std::vector<std::string> placement(const std::string& id, const plexus::strategies::View& view) {
+    plexus::strategies::PlacementInput in;
+    in.child_id = id;
+    in.segment = plexus::strategies::Segments::make(config_.segments)->of(id);
+    in.view = &view;
+    return config_.distribution->place(in);
+  }
+
+  hub::HubConfig config_;
+  LogCapture* logs_;
+  Running running_;
+  LoopbackNetwork net_;  // after what logs into it, before the nodes
+  std::vector<Member> members_;
+};
+
+}  // namespace plexus_test

@@ -1,0 +1,313 @@
+// The hub on a loopback network: several nodes in one process, in virtual
+// time, through the whole transport. Each case checks the hub's guarantees
+// once the cluster has settled (hub_cluster.h).
+#include "plexus/hub/hub.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "hub_cluster.h"
+
+namespace {
+
+using namespace plexus_test;
+using plexus::Restart;
+using plexus::StatusCode;
+
+hub::HubConfig test_config() {
+  hub::HubConfig c;
+  c.hub_id = "test";
+  c.sync_interval = 500ms;
+  c.view_debounce = 50ms;
+  c.hubs_discover_interval = 1000ms;
+  return c;
+}
+
+class HubTest : public ::testing::Test {
+ protected:
+  HubTest() : cluster_(test_config(), &logs_) {}
+  void TearDown() override {
+    if (HasFailure()) std::cerr << logs_.dump();
+  }
+  void start(int nodes) {
+    for (int i = 0; i < nodes; ++i) cluster_.add(std::string(1, static_cast<char>('a' + i)));
+    ASSERT_EQ(cluster_.settle(), "");
+  }
+  // Starts `specs` through member `at` and waits for the result.
+  hub::StartResult start_children(size_t at, std::vector<hub::ChildSpec> specs,
+                                  hub::StartOptions options = {}) {
+    options.awaitable = true;
+    auto future = cluster_.hub(at).start_children(std::move(specs), options);
+    EXPECT_TRUE(future.ok()) << future.status();
+    if (!future.ok()) return {};
+    EXPECT_TRUE(cluster_.net().run_until([&] { return future->ready(); }, 30s));
+    return *future->await(0ms);
+  }
+  hub::StopResult stop_children(size_t at, std::vector<std::string> ids) {
+    auto future = cluster_.hub(at).stop_children(std::move(ids), {.awaitable = true});
+    EXPECT_TRUE(future.ok()) << future.status();
+    if (!future.ok()) return {};
+    EXPECT_TRUE(cluster_.net().run_until([&] { return future->ready(); }, 30s));
+    return *future->await(0ms);
+  }
+
+  LogCapture logs_;
+  HubCluster cluster_;
+};
+
+TEST_F(HubTest, MembersFindEachOtherAndAgreeOnOneView) {
+  start(3);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(cluster_.hub(i).nodes(true).size(), 3u);
+    EXPECT_EQ(cluster_.hub(i).nodes(false).size(), 2u);
+    EXPECT_GT(cluster_.hub(i).view_number(), 0u);
+  }
+}
+
+TEST_F(HubTest, StartedChildrenRunOnceWhereTheStrategySaysAndEveryRegistryHasThem) {
+  start(3);
+  hub::StartResult result = start_children(0, worker_specs("c", 300));
+  EXPECT_TRUE(result.ok()) << result.errors.size() << " errors, first: "
+                           << (result.errors.empty() ? "" : result.errors[0].reason);
+  ASSERT_EQ(result.started.size(), 300u);
+  // Read-your-writes: the caller's registry has each child when await returns.
+  for (const hub::StartedChild& c : result.started) {
+    ASSERT_EQ(c.nodes.size(), 1u);
+    EXPECT_EQ(cluster_.hub(0).get_pid(c.id), c.nodes[0].pid) << c.id;
+  }
+  EXPECT_EQ(cluster_.settle(), "");
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster_.hub(i).registry_dump().size(), 300u);
+  EXPECT_EQ(cluster_.running().by_id.size(), 300u);
+  size_t local = 0;
+  for (size_t i = 0; i < 3; ++i) local += cluster_.hub(i).process_list(hub::Scope::kLocal).size();
+  EXPECT_EQ(local, 300u);
+}
+
+TEST_F(HubTest, AStartOfARunningIdIsAlreadyStartedWithItsPid) {
+  start(2);
+  hub::StartResult first = start_children(0, {worker_spec("x")});
+  ASSERT_TRUE(first.ok());
+  auto refused = cluster_.hub(0).start_child(worker_spec("x"), {.awaitable = true});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(refused.status().message(), "already_started x");
+  hub::StartResult again = start_children(1, {worker_spec("x")}, {.check_existing = false});
+  ASSERT_EQ(again.errors.size(), 1u);
+  EXPECT_EQ(again.errors[0].reason, "already_started");
+  EXPECT_EQ(cluster_.canonical(cluster_.node(1), again.errors[0].pid),
+            cluster_.canonical(cluster_.node(0), first.pid()));
+  EXPECT_EQ(cluster_.running().copies("x"), 1u);
+}
+
+TEST_F(HubTest, TheSameIdTwiceInOneCallStartsOnceAndReportsTheOtherAsAlreadyStarted) {
+  start(2);
+  hub::StartResult r = start_children(0, {worker_spec("twice"), worker_spec("twice")});
+  EXPECT_EQ(r.started.size(), 1u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].reason, "already_started");
+  EXPECT_EQ(r.errors[0].pid, r.pid());
+  EXPECT_EQ(cluster_.running().copies("twice"), 1u);
+}
+
+TEST_F(HubTest, ConcurrentStartsOfOneIdFromEveryMemberGiveOneChild) {
+  start(3);
+  std::vector<hub::Future<hub::StartResult>> futures;
+  for (size_t i = 0; i < 3; ++i) {
+    auto f = cluster_.hub(i).start_child(worker_spec("race"),
+                                         {.awaitable = true, .check_existing = false});
+    ASSERT_TRUE(f.ok());
+    futures.push_back(*f);
+  }
+  ASSERT_TRUE(cluster_.net().run_until(
+      [&] {
+        return std::all_of(futures.begin(), futures.end(), [](auto& f) { return f.ready(); });
+      },
+      10s));
+  int started = 0, already = 0;
+  std::set<std::string> pids;
+  for (size_t i = 0; i < 3; ++i) {
+    hub::StartResult r = *futures[i].await(0ms);
+    started += static_cast<int>(r.started.size());
+    for (const auto& e : r.errors) {
+      EXPECT_EQ(e.reason, "already_started");
+      ++already;
+      pids.insert(cluster_.canonical(cluster_.node(i), e.pid));
+    }
+    if (!r.started.empty()) pids.insert(cluster_.canonical(cluster_.node(i), r.pid()));
+  }
+  EXPECT_EQ(started, 1);
+  EXPECT_EQ(already, 2);
+  EXPECT_EQ(pids.size(), 1u) << "every caller names the same pid";
+  EXPECT_EQ(cluster_.settle(), "");
+}
+
+TEST_F(HubTest, StoppedChildrenEndAndLeaveEveryRegistry) {
+  start(3);
+  ASSERT_TRUE(start_children(1, worker_specs("s", 60)).ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back("s" + std::to_string(i));
+  hub::StopResult stopped = stop_children(2, ids);
+  EXPECT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped.stopped.size(), 20u);
+  for (const auto& s : stopped.stopped) {
+    EXPECT_EQ(s.nodes.size(), 1u);
+    EXPECT_FALSE(cluster_.hub(2).child_lookup(s.id)) << "read-your-writes for stops";
+  }
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().by_id.size(), 40u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster_.hub(i).registry_dump().size(), 40u);
+  hub::StopResult unknown = stop_children(0, {"nobody"});
+  ASSERT_EQ(unknown.errors.size(), 1u);
+  EXPECT_EQ(unknown.errors[0].reason, "not_found");
+}
+
+TEST_F(HubTest, AStartAfterAStopStartsAgainAndTheTombstoneDoesNotWin) {
+  start(2);
+  ASSERT_TRUE(start_children(0, {worker_spec("again")}).ok());
+  ASSERT_TRUE(stop_children(1, {"again"}).ok());
+  hub::StartResult r = start_children(1, {worker_spec("again")});
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().copies("again"), 1u);
+}
+
+TEST_F(HubTest, ACrashedMembersChildrenRunAgainOnTheSurvivors) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("f", 300)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  size_t on_c = cluster_.hub(2).process_list(hub::Scope::kLocal).size();
+  EXPECT_GT(on_c, 50u);
+  cluster_.crash(2);
+  std::set<std::string> expected;
+  for (int i = 0; i < 300; ++i) expected.insert("f" + std::to_string(i));
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.check(&expected), "");
+  EXPECT_EQ(cluster_.running().by_id.size(), 300u);
+}
+
+TEST_F(HubTest, AJoinMovesAboutItsShareOfTheChildrenByColdSwap) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("j", 1000)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  std::map<std::string, std::string> before;
+  for (const auto& [id, where] : cluster_.running().by_id) before[id] = where.front().first;
+  cluster_.add("d");
+  EXPECT_EQ(cluster_.settle(), "");
+  size_t moved = 0;
+  for (const auto& [id, where] : cluster_.running().by_id)
+    moved += before[id] != where.front().first;
+  // 1/(n+1) = 250 of 1000, within the spread of 4096 segments' ranking.
+  EXPECT_GT(moved, 200u);
+  EXPECT_LT(moved, 300u);
+  EXPECT_EQ(cluster_.hub(3).process_list(hub::Scope::kLocal).size(), moved);
+}
+
+TEST_F(HubTest, AGracefulStopHandsTheChildrenToTheOthers) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("g", 200)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  auto stopped = cluster_.hub(1).stop();
+  ASSERT_TRUE(cluster_.net().run_until([&] { return stopped.ready(); }, 30s));
+  EXPECT_TRUE(stopped.await(0ms).ok());
+  EXPECT_FALSE(cluster_.hub(1).is_alive());
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().by_id.size(), 200u);
+}
+
+TEST_F(HubTest, ARestartedChildsNewPidReachesEveryRegistry) {
+  start(3);
+  hub::StartResult r = start_children(0, {worker_spec("r")});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  auto where = cluster_.running().by_id.at("r").front();
+  Node* owner = nullptr;
+  for (size_t i = 0; i < 3; ++i) {
+    if (cluster_.node(i).name() == where.first) owner = &cluster_.node(i);
+  }
+  ASSERT_NE(owner, nullptr);
+  plexus_test::Text crash;
+  crash.set_text("crash");
+  ASSERT_TRUE(owner->runtime().send(where.second, crash).ok());
+  EXPECT_EQ(cluster_.settle(), "");
+  auto now = cluster_.running().by_id.at("r").front();
+  EXPECT_NE(now.second, where.second);
+}
+
+TEST_F(HubTest, ATransientChildThatEndsNormallyLeavesEveryRegistry) {
+  start(2);
+  ASSERT_TRUE(start_children(0, {worker_spec("t", Restart::kTransient)}).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  auto where = cluster_.running().by_id.at("t").front();
+  plexus_test::Text stop;
+  stop.set_text("stop");
+  for (size_t i = 0; i < 2; ++i) {
+    if (cluster_.node(i).name() == where.first) {
+      ASSERT_TRUE(cluster_.node(i).runtime().send(where.second, stop).ok());
+    }
+  }
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().copies("t"), 0u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_FALSE(cluster_.hub(i).child_lookup("t"));
+}
+
+TEST_F(HubTest, BothSidesOfAPartitionRunAndTheHealLeavesOneOfEach) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("p", 100)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  const std::string a = cluster_.node(0).name(), b = cluster_.node(1).name(),
+                    c = cluster_.node(2).name();
+  cluster_.net().cut(a, c);
+  cluster_.net().cut(b, c);
+  // Each side settles on its own view and runs every child (divergence).
+  ASSERT_TRUE(cluster_.net().run_until(
+      [&] {
+        return cluster_.hub(2).nodes(true).size() == 1 && !cluster_.hub(2).is_locked() &&
+               cluster_.hub(0).nodes(true).size() == 2 && !cluster_.hub(0).is_locked() &&
+               cluster_.running().by_id.size() == 100 &&
+               std::all_of(cluster_.running().by_id.begin(), cluster_.running().by_id.end(),
+                           [](const auto& e) { return e.second.size() == 2; });
+      },
+      30s));
+  // A child started on one side only.
+  ASSERT_TRUE(start_children(2, {worker_spec("only-c")}).ok());
+  cluster_.net().heal(a, c);
+  cluster_.net().heal(b, c);
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().by_id.size(), 101u);
+}
+
+TEST_F(HubTest, AMemberWithADifferentConfigurationIsRefusedWithBothSignatures) {
+  start(2);
+  hub::HubConfig other = test_config();
+  other.segments = 1024;
+  size_t odd = cluster_.add("odd", &other);
+  ASSERT_TRUE(cluster_.net().run_until([&] { return !cluster_.hub(odd).refusal().empty(); }, 5s));
+  EXPECT_NE(cluster_.hub(odd).refusal().find("segments=4096"), std::string::npos)
+      << cluster_.hub(odd).refusal();
+  EXPECT_NE(cluster_.hub(odd).refusal().find("segments=1024"), std::string::npos);
+  cluster_.net().advance(1s);
+  EXPECT_EQ(cluster_.hub(0).nodes(true).size(), 2u);
+  EXPECT_EQ(cluster_.hub(odd).nodes(true).size(), 1u);
+}
+
+TEST_F(HubTest, CallErrorsComeBackAtOnce) {
+  start(1);
+  auto none = cluster_.hub(0).start_children({});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message(), "no_children");
+  hub::HubConfig bad = test_config();
+  bad.hub_id = "";
+  EXPECT_EQ(hub::Hub::start(cluster_.node(0), bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(hub::Hub::start(cluster_.node(0), test_config()).status().code(),
+            StatusCode::kAlreadyExists);
+  auto unknown_type = worker_spec("u");
+  unknown_type.type = "nope";
+  hub::StartResult r = start_children(0, {unknown_type});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].reason.find("no process type 'nope'"), std::string::npos)
+      << r.errors[0].reason;
+  EXPECT_FALSE(cluster_.hub(0).child_lookup("u")) << "a start that failed registers nothing";
+}
+
+}  // namespace
