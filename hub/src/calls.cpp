@@ -90,6 +90,10 @@ void Calls::start_reply(const StartReply& reply) {
     it = calls_.find(reply.call());
   }
   for (const ChildErrorProto& e : reply.errors()) {
+    if (e.has_record()) {
+      Result<RecordPtr> r = decode(e.record(), state_.node, state_.registry.segments());
+      if (r.ok()) apply_(*r);
+    }
     if (it == calls_.end()) return;
     Result<Pid> pid = pid_of(e);
     it->second.start_result.errors.push_back(

@@ -91,6 +91,7 @@ RecordPtr Decider::version(const ChildRecord& base, std::vector<Pid> pids, bool 
   r->segment = base.segment;
   r->epoch = next_epoch();
   r->stamp = stamp_;
+  above_known(*r);
   r->tombstone = tombstone;
   if (!tombstone) {
     r->spec = base.spec;
@@ -98,6 +99,25 @@ RecordPtr Decider::version(const ChildRecord& base, std::vector<Pid> pids, bool 
     r->placement = base.placement;
   }
   return r;
+}
+
+void Decider::above_known(ChildRecord& record) const {
+  // Two views of one number can stand for a while on two sides of a split
+  // (until their claimants hear of each other), so an epoch of this view
+  // may be below one the other side issued: a decision must still beat
+  // every version it was made from.
+  if (RecordPtr known = state_.registry.find(record.id); known && !record.newer_than(*known)) {
+    record.epoch = known->epoch + 1;
+  }
+}
+
+ChildErrorProto Decider::already_started(const ChildRecord& record) const {
+  ChildErrorProto e =
+      error(record.id, record.pids.empty() ? "" : node_of(record.pids.front()), "already_started");
+  if (!record.pids.empty()) state_.node.to_proto(record.pids.front(), e.mutable_pid());
+  // The caller's registry shows the child when its call returns, as for a start.
+  encode(record, state_.node, e.mutable_record());
+  return e;
 }
 
 // ---- Views and handoff rounds
@@ -200,6 +220,11 @@ void Decider::handoff(const Handoff& h) {
       SegmentDigest other = it == theirs.end() ? SegmentDigest{} : it->second;
       if (state_.registry.digest(s) != other) differ.push_back(s);
     }
+    debug(state_, [&] {
+      return "handoff of view " + std::to_string(h.view()) + " from " + from + ": " +
+             std::to_string(h.running_size()) + " running, " + std::to_string(differ.size()) +
+             " segments differ";
+    });
     if (!differ.empty()) {
       SegmentRecords out;
       out.mutable_from()->set_node(state_.self.node);
@@ -223,14 +248,22 @@ void Decider::segment_records(const SegmentRecords& records) {
   bool in_round = records.round() == view_.number() && !ready_;
   for (const ChildRecordProto& p : records.records()) {
     RecordPtr r = decode_record(p);
-    if (r && port_.learn(r) && in_round && decides(r->segment)) round_.learned.push_back(r);
+    if (!r || !port_.learn(r)) continue;
+    if (in_round && decides(r->segment)) {
+      round_.learned.push_back(r);
+    } else {
+      learned(r);
+    }
   }
-  if (in_round) round_.awaiting_records.erase(records.from().node());
+  // Only an answer (no `wanted`) ends the wait: a request with the same
+  // round is the member deciding segments of its own.
+  if (in_round && records.wanted_size() == 0) round_.awaiting_records.erase(records.from().node());
   check_round();
 }
 
 void Decider::check_round() {
   if (ready_ || !round_.awaiting_handoff.empty() || !round_.awaiting_records.empty()) return;
+  debug(state_, [&] { return "round of view " + std::to_string(view_.number()) + " done"; });
   for (const RecordPtr& r : round_.learned) {
     // Only the newest version of each is worth sending on.
     if (state_.registry.find(r->id) == r) port_.publish(r);
@@ -260,6 +293,12 @@ void Decider::reconcile() {
 void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& running,
                             const RecordPtr& ended) {
   RecordPtr r = state_.registry.find(id);
+  debug(state_, [&] {
+    std::string claims;
+    for (const Claim& c : running) claims += " " + c.node;
+    return "reconciles " + id + (r ? (r->tombstone ? " (tombstone)" : " (live)") : " (none)") +
+           (ended ? " ended" : "") + " claimed by" + claims;
+  });
   if (!r) return;
   Op op;
   op.record = r;
@@ -389,10 +428,7 @@ void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
     if (request.retry()) {
       port_.started(request.caller(), request.call(), r);
     } else {
-      ChildErrorProto e =
-          error(id, r->pids.empty() ? "" : node_of(r->pids.front()), "already_started");
-      if (!r->pids.empty()) state_.node.to_proto(r->pids.front(), e.mutable_pid());
-      port_.failed(request.caller(), request.call(), true, std::move(e));
+      port_.failed(request.caller(), request.call(), true, already_started(*r));
     }
     return;
   }
@@ -453,6 +489,7 @@ void Decider::child_running(const std::string& from, const ChildRunning& running
   }
   auto committed = std::make_shared<ChildRecord>(*op.record);
   committed->pids = PidList{*pid};
+  above_known(*committed);
   port_.publish(committed);
   finish_start(op, committed);
   if (!op.stops.empty()) {
@@ -475,9 +512,7 @@ void Decider::finish_start(Op& op, const RecordPtr& committed) {
       port_.started(w.caller, w.call, committed);
       continue;
     }
-    ChildErrorProto e = error(committed->id, node_of(committed->pids.front()), "already_started");
-    state_.node.to_proto(committed->pids.front(), e.mutable_pid());
-    port_.failed(w.caller, w.call, true, std::move(e));
+    port_.failed(w.caller, w.call, true, already_started(*committed));
   }
   op.starts.clear();
 }
@@ -583,6 +618,18 @@ void Decider::done(const std::string& id) {
   }
   if (stops) {
     for (StopRequest& r : stops.mapped()) stop(std::move(r));
+  }
+}
+
+void Decider::learned(const RecordPtr& record) {
+  if (!ready_ || record->tombstone || !decides(record->segment) || ops_.count(record->id)) return;
+  if (state_.registry.find(record->id) != record) return;  // not the newest
+  for (Pid pid : record->pids) {
+    if (!view_.contains(node_of(pid))) {
+      static const std::vector<Claim> kNone;
+      reconcile_one(record->id, kNone, nullptr);
+      return;
+    }
   }
 }
 

@@ -91,6 +91,11 @@ class Decider {
   void child_running(const std::string& from, const ChildRunning& running);
   void child_halted(const std::string& from, const ChildHalted& halted);
   void child_event(const std::string& from, const ChildEvent& event);
+  // A record of another member's that reached this node outside a handoff
+  // round (a delta, anti-entropy, a late answer): if this member decides
+  // it and it names a pid of a node outside the view, nothing runs it
+  // here, and it is started again as a reconcile would.
+  void learned(const RecordPtr& record);
 
   // Operations in flight (for tests and is_locked).
   size_t in_flight() const { return ops_.size(); }
@@ -123,8 +128,11 @@ class Decider {
   RecordPtr decode_record(const ChildRecordProto& proto);
   std::vector<std::string> place(const ChildRecord& record,
                                  const strategies::ChildMapping* mapping) const;
+  // A new version of `base`'s child, newer than any this node knows.
   RecordPtr version(const ChildRecord& base, std::vector<Pid> pids, bool tombstone);
+  void above_known(ChildRecord& record) const;
   std::string node_of(Pid pid) const;
+  ChildErrorProto already_started(const ChildRecord& record) const;
 
   void start_one(const StartRequest& request, const ChildSpecProto& spec,
                  const strategies::ChildMapping& mapping);

@@ -1,6 +1,7 @@
 #include "hub_server.h"
 
 #include <algorithm>
+#include <set>
 
 #include "anti_entropy.h"
 #include "plexus/node/events.h"
@@ -30,7 +31,10 @@ Status HubServer::init() {
   }
   self().trap_exit(true);
   supervisor_.emplace(s_, self());
-  calls_.emplace(s_, self(), decider_, [this](const RecordPtr& r) { apply(r); });
+  calls_.emplace(s_, self(), decider_, [this](const RecordPtr& r) {
+    apply(r);
+    decider_.learned(r);
+  });
   s_.node.subscribe(self().self());
   for (const std::string& node : s_.node.nodes()) hello(node, true);
   Runtime& rt = self().runtime();
@@ -92,10 +96,15 @@ void HubServer::dispatch(Message& msg) {
   } else if (auto* m = msg.get_if<HubHello>()) {
     on_hello(*m);
   } else if (auto* m = msg.get_if<HubView>()) {
-    Result<strategies::View> view = decode(m->view());
-    if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
+    on_view(*m);
   } else if (auto* m = msg.get_if<HubLeave>()) {
+    known_.erase(m->from().node());
     member_gone(m->from().node());
+  } else if (auto* m = msg.get_if<HubRenew>()) {
+    if (m->view() == keeper_.view().number() && keeper_.is_claimant()) {
+      keeper_.renew();
+      membership_changed();
+    }
   } else if (auto* m = msg.get_if<HubRefused>()) {
     on_refused(*m);
   } else if (auto* m = msg.get_if<NodeUp>()) {
@@ -105,8 +114,13 @@ void HubServer::dispatch(Message& msg) {
   } else if (auto* m = msg.get_if<Propose>()) {
     on_propose(m->generation);
   } else if (msg.is<Discover>()) {
-    for (const std::string& node : s_.node.nodes()) {
-      if (!members_.count(node)) hello(node, true);
+    // The connected nodes that are not members yet, and the members this
+    // node lost and did not see leave (the Hello dials them: a healed
+    // partition is found this way).
+    std::set<std::string> ask(known_.begin(), known_.end());
+    for (const std::string& node : s_.node.nodes()) ask.insert(node);
+    for (const std::string& node : ask) {
+      if (node != s_.self.node && !members_.count(node)) hello(node, true);
     }
     self().runtime().send_after(self().self(), s_.config.hubs_discover_interval, Discover{});
   } else if (msg.is<Sync>()) {
@@ -175,6 +189,7 @@ void HubServer::on_hello(const HubHello& h) {
     return;
   }
   strategies::Member member{node, h.from().creation()};
+  known_.insert(node);
   auto [it, fresh] = members_.try_emplace(node, member);
   if (!fresh && it->second.creation != member.creation) {
     if (uint32_t old = node_number(it->second)) s_.live.set_down(old);
@@ -184,6 +199,9 @@ void HubServer::on_hello(const HubHello& h) {
   if (uint32_t n = node_number(member)) s_.live.set_up(n);
   if (fresh) {
     keeper_.member_up(member);
+    // A member of this view that comes back lost the connection for a
+    // while: the view is made again, so nothing lost with it is missed.
+    if (keeper_.view().contains(node)) renew();
     membership_changed();
   }
   if (h.answer()) hello(node, false);
@@ -191,10 +209,55 @@ void HubServer::on_hello(const HubHello& h) {
   if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
 }
 
+void HubServer::on_view(const HubView& msg) {
+  Result<strategies::View> view = decode(msg.view());
+  if (!view.ok()) return;
+  if (keeper_.receive(*view)) {
+    adopt(keeper_.view());
+    return;
+  }
+  if (msg.refusal()) {
+    // A member shows its view. Behind: it gets this one. As high or higher
+    // (two claimants numbered alike, or a view of a claimant since gone):
+    // the claimant numbers a new view above it.
+    if (!keeper_.is_claimant()) return;
+    if (view->number() < keeper_.view().number()) {
+      send_view(msg.from().node(), false);
+    } else {
+      keeper_.renew();
+      membership_changed();
+    }
+    return;
+  }
+  // A proposal not adopted, numbered as low as ours: its claimant must
+  // learn of ours, or two views of one number could stand for good.
+  if (view->number() <= keeper_.view().number()) send_view(msg.from().node(), true);
+  if (keeper_.is_claimant()) membership_changed();
+}
+
+void HubServer::send_view(const std::string& node, bool refusal) {
+  HubView v;
+  set_from(v.mutable_from());
+  encode(keeper_.view(), v.mutable_view());
+  v.set_refusal(refusal);
+  send_to(node, std::move(v));
+}
+
 void HubServer::on_refused(const HubRefused& refused) {
   std::string why = "refused by " + refused.from().node() + ": " + refused.reason();
   self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": " + why);
   s_.set_refusal(std::move(why));
+}
+
+void HubServer::renew() {
+  if (keeper_.is_claimant()) {
+    keeper_.renew();
+    return;
+  }
+  HubRenew r;
+  set_from(r.mutable_from());
+  r.set_view(keeper_.view().number());
+  send_to(keeper_.reachable().front().node, std::move(r));
 }
 
 void HubServer::member_gone(const std::string& node) {
@@ -215,6 +278,14 @@ void HubServer::membership_changed() {
 
 void HubServer::on_propose(uint64_t generation) {
   if (generation != propose_generation_ || leaving_) return;
+  if (!keeper_.is_claimant()) {
+    // Membership is quiet and this view is not what this node reaches: the
+    // claimant may not know (the view came from a claimant since lost).
+    if (keeper_.view().members() != keeper_.reachable()) {
+      send_view(keeper_.reachable().front().node, true);
+    }
+    return;
+  }
   std::optional<strategies::View> view = keeper_.propose();
   if (!view) return;
   HubView msg;
@@ -227,8 +298,18 @@ void HubServer::on_propose(uint64_t generation) {
 }
 
 void HubServer::adopt(const strategies::View& view) {
+  debug(s_, [&] {
+    std::string members;
+    for (const auto& m : view.members()) members += " " + m.node;
+    return "adopts view " + std::to_string(view.number()) + ":" + members;
+  });
   s_.set_view(view);
   decider_.adopt(view);
+  // Members this node reaches that the view leaves out learn its number, so
+  // their claimant numbers its next view above it.
+  for (const auto& [node, member] : members_) {
+    if (!view.contains(node)) send_view(node, true);
+  }
   for (const strategies::Member& m : view.members()) {
     Handoff h = handoff_for(m.node);
     if (m.node == s_.self.node) {
@@ -292,6 +373,11 @@ void HubServer::on_halt(const HaltChild& halt) {
 
 void HubServer::on_exit(const Exit& exit) {
   LocalSupervisor::Outcome out = supervisor_->on_exit(exit);
+  debug(s_, [&] {
+    static const char* kinds[] = {"not mine", "halted", "restarted", "ended"};
+    return "exit of " + exit.from.to_string() + " (" + exit.reason.to_string() +
+           "): " + kinds[out.kind] + (out.record ? " " + out.record->id : "");
+  });
   switch (out.kind) {
     case LocalSupervisor::Outcome::kNotMine:
       return;
@@ -341,6 +427,11 @@ void HubServer::event(const RecordPtr& record, bool restarted) {
 
 void HubServer::apply(const RecordPtr& record) {
   if (s_.registry.apply(record) == Applied::kStale) return;
+  debug(s_, [&] {
+    return "applies " + record->id + " epoch " + std::to_string(record->epoch >> 32) + "." +
+           std::to_string(record->epoch & 0xffffffff) + (record->tombstone ? " tombstone" : "") +
+           (record->pids.empty() ? " (no pid)" : " on " + s_.node.node_name(record->pids.front()));
+  });
   if (record->tombstone) {
     tombstones_.emplace_back(self().runtime().now_ms(), record);
     supervisor_->forget_ended(record->id, *record);
@@ -361,6 +452,7 @@ void HubServer::on_delta(const RecordsDelta& delta) {
     Result<RecordPtr> r = decode(p, s_.node, s_.registry.segments());
     if (r.ok()) {
       apply(*r);
+      decider_.learned(*r);
     } else {
       self().runtime().log(LogLevel::kWarning, "hub " + s_.config.hub_id +
                                                    ": dropped a record: " + r.status().message());
@@ -374,7 +466,9 @@ void HubServer::on_records(const SegmentRecords& records) {
   } else {
     for (const ChildRecordProto& p : records.records()) {
       Result<RecordPtr> r = decode(p, s_.node, s_.registry.segments());
-      if (r.ok()) apply(*r);
+      if (!r.ok()) continue;
+      apply(*r);
+      decider_.learned(*r);
     }
   }
   if (records.wanted_size() == 0) return;
@@ -445,6 +539,7 @@ void HubServer::finish_leave() {
 // ---- DeciderPort
 
 void HubServer::run_on(const std::string& node, const RecordPtr& record) {
+  debug(s_, [&] { return "runs " + record->id + " on " + node; });
   if (node != s_.self.node) {
     RunChild run;
     run.set_from(s_.self.node);
@@ -472,6 +567,7 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record) {
 }
 
 void HubServer::halt_on(const std::string& node, const std::string& id) {
+  debug(s_, [&] { return "halts " + id + " on " + node; });
   HaltChild halt;
   halt.set_from(s_.self.node);
   halt.set_view(decider_.view().number());
@@ -490,6 +586,13 @@ void HubServer::halt_on(const std::string& node, const std::string& id) {
 }
 
 void HubServer::publish(const RecordPtr& record) {
+  debug(s_, [&] {
+    std::string pids;
+    for (Pid p : record->pids) pids += " " + s_.node.node_name(p) + p.to_string();
+    return "publishes " + record->id + " epoch " + std::to_string(record->epoch >> 32) + "." +
+           std::to_string(record->epoch & 0xffffffff) + (record->tombstone ? " tombstone" : "") +
+           pids;
+  });
   apply(record);
   delta_.push_back(record);
 }

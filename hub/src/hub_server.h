@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -53,8 +54,14 @@ class HubServer final : public Server, private DeciderPort {
   // ---- Membership and views
   void hello(const std::string& node, bool answer);
   void on_hello(const HubHello& hello);
+  void on_view(const HubView& view);
+  // Sends this node's view to `node`: a proposal to adopt, or (refusal) to
+  // show it.
+  void send_view(const std::string& node, bool refusal);
   void on_refused(const HubRefused& refused);
   void member_gone(const std::string& node);
+  // Asks for a new view of the same members (ViewKeeper::renew).
+  void renew();
   void membership_changed();
   void on_propose(uint64_t generation);
   void adopt(const strategies::View& view);
@@ -105,6 +112,8 @@ class HubServer final : public Server, private DeciderPort {
 
   // Hub members this node reaches, and their incarnations.
   std::map<std::string, strategies::Member> members_;
+  // Every node that was a member and did not leave on purpose.
+  std::set<std::string> known_;
   uint64_t propose_generation_ = 0;
   size_t sync_next_ = 0;  // the view member the next anti-entropy round asks
 

@@ -71,6 +71,16 @@ struct HubState {
   std::string refusal_ PLEXUS_GUARDED_BY(mu_);
 };
 
+// Logs `text()` at debug level, building the line only if debug lines are
+// kept: the protocol's trace, for replaying a failing simulation seed.
+template <class F>
+void debug(const HubState& state, F&& text) {
+  Runtime& rt = state.node.runtime();
+  if (rt.options().log_level <= LogLevel::kDebug) {
+    rt.log(LogLevel::kDebug, "hub " + state.config.hub_id + " " + state.self.node + ": " + text());
+  }
+}
+
 // The hub's server name for `hub_id` on every node.
 std::string server_name(const std::string& hub_id);
 

@@ -46,10 +46,11 @@ std::optional<View> ViewKeeper::propose() {
   // Also when its members are right but a peer has shown a higher number:
   // a restarted claimant numbers from 0, and its peers would refuse it.
   if (!is_claimant() ||
-      (view_.members() == reachable_ && view_.number() == highest_ && !contested_)) {
+      (view_.members() == reachable_ && view_.number() == highest_ && !contested_ && !renew_)) {
     return std::nullopt;
   }
   contested_ = false;
+  renew_ = false;
   View next(highest_ + 1, reachable_);
   highest_ = next.number();
   view_ = next;

@@ -55,10 +55,14 @@ class ViewKeeper {
   void member_down(std::string_view node);
   // A view a peer sent: true if adopted.
   bool receive(const strategies::View& view);
+  // The view must be made again even if its members are the same: two of
+  // them lost their connection for a while, and what they sent each other
+  // may be lost with it. Only the claimant's renew() leads to a proposal.
+  void renew() { renew_ = true; }
   // The claimant's next view, if this node is the claimant and its view is
-  // not the set it can reach, is numbered below a view it has seen, or has
-  // the number of a different view it has seen; adopted here before it is
-  // returned.
+  // not the set it can reach, is numbered below a view it has seen, has the
+  // number of a different view it has seen, or was renewed; adopted here
+  // before it is returned.
   std::optional<strategies::View> propose();
 
  private:
@@ -66,6 +70,7 @@ class ViewKeeper {
   strategies::View view_;
   uint64_t highest_ = 0;
   bool contested_ = false;  // a different view with view_'s number was seen
+  bool renew_ = false;
   std::vector<strategies::Member> reachable_;
 };
 

@@ -136,7 +136,25 @@ void LoopbackConnection::receive_end() {
 
 void LoopbackConnection::write_all(const std::string& bytes) {
   if (auto other = other_.lock()) {
-    other->loopback_.post([other, copy = bytes] { other->receive(copy); });
+    LoopbackNetworkImpl::Delivery d = loopback_.network().deliver(bytes);
+    if (d.reset) {
+      // Lost with the connection: each side closes as its own node's work.
+      auto self = std::static_pointer_cast<LoopbackConnection>(shared_from_this());
+      loopback_.post([self] { self->close("connection reset by the network"); });
+      other->loopback_.post([other] { other->close("connection reset by the network"); });
+      return;
+    }
+    // In order per direction: never before what this side wrote earlier.
+    int64_t now = loopback_.network().now_ms();
+    arrives_at_ = std::max(arrives_at_, now + d.delay_ms);
+    auto arrive = [other, copy = std::move(d.bytes)] { other->receive(copy); };
+    // With delays on, every write goes through the timers, which keep
+    // equal times in posting order.
+    if (!loopback_.network().delays()) {
+      other->loopback_.post(std::move(arrive));
+    } else {
+      other->loopback_.post_after(std::chrono::milliseconds(arrives_at_ - now), std::move(arrive));
+    }
   }
   loopback_.post([self = std::static_pointer_cast<LoopbackConnection>(shared_from_this())] {
     self->on_write("");

@@ -79,7 +79,8 @@ class LoopbackConnection final : public Connection {
   std::string arrived_;           // received, not yet read
   uint8_t* read_into_ = nullptr;  // the pending read, if any
   size_t read_size_ = 0;
-  bool ended_ = false;  // the other side closed
+  bool ended_ = false;      // the other side closed
+  int64_t arrives_at_ = 0;  // when this side's last write arrives (network time)
 };
 
 }  // namespace plexus::detail

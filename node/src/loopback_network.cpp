@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "frame_codec.h"
 #include "loopback_backend.h"
 #include "node_name.h"
 #include "plexus/node/loopback.h"
@@ -175,6 +176,54 @@ void LoopbackNetworkImpl::heal(const std::string& a, const std::string& b) {
   cuts_.erase(ordered(a, b));
 }
 
+void LoopbackNetworkImpl::set_faults(const LoopbackFaults& faults) {
+  faults_ = faults;
+  random_state_ = faults.seed;
+}
+
+double LoopbackNetworkImpl::draw() {
+  uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+LoopbackNetworkImpl::Delivery LoopbackNetworkImpl::deliver(const std::string& bytes) {
+  Delivery d;
+  if (faults_.reset > 0 && draw() < faults_.reset) {
+    d.reset = true;
+    return d;
+  }
+  int64_t lo = faults_.min_delay.count(), hi = std::max(lo, faults_.max_delay.count());
+  d.delay_ms = lo + static_cast<int64_t>(draw() * static_cast<double>(hi - lo + 1));
+  d.delay_ms = std::min(d.delay_ms, hi);
+  if (faults_.duplicate <= 0) {
+    d.bytes = bytes;
+    return d;
+  }
+  // Whole frames, each a 4-byte big-endian length and a wire::Frame.
+  size_t at = 0;
+  while (at + kFrameHeaderSize <= bytes.size()) {
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data() + at);
+    size_t length = size_t{p[0]} << 24 | size_t{p[1]} << 16 | size_t{p[2]} << 8 | p[3];
+    size_t end = std::min(bytes.size(), at + kFrameHeaderSize + length);
+    std::string_view frame(bytes.data() + at, end - at);
+    d.bytes.append(frame);
+    wire::Frame parsed;
+    if (draw() < faults_.duplicate &&
+        parsed.ParseFromArray(frame.data() + kFrameHeaderSize,
+                              static_cast<int>(frame.size() - kFrameHeaderSize)) &&
+        parsed.has_send() && parsed.send().kind() == wire::Send::MESSAGE &&
+        parsed.send().type_name().empty()) {  // a type's first use numbers it
+      d.bytes.append(frame);
+    }
+    at = end;
+  }
+  d.bytes.append(bytes, at, std::string::npos);
+  return d;
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------- LoopbackNetwork
@@ -193,5 +242,6 @@ bool LoopbackNetwork::run_until(const std::function<bool()>& done,
 int64_t LoopbackNetwork::now_ms() const { return impl_->now_ms(); }
 void LoopbackNetwork::cut(const std::string& a, const std::string& b) { impl_->cut(a, b); }
 void LoopbackNetwork::heal(const std::string& a, const std::string& b) { impl_->heal(a, b); }
+void LoopbackNetwork::set_faults(const LoopbackFaults& faults) { impl_->set_faults(faults); }
 
 }  // namespace plexus

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "plexus/node/loopback.h"
 #include "plexus/status.h"
 
 namespace plexus::detail {
@@ -55,6 +56,18 @@ class LoopbackNetworkImpl {
   void cut(const std::string& a, const std::string& b);
   void heal(const std::string& a, const std::string& b);
 
+  void set_faults(const LoopbackFaults& faults);
+  bool delays() const { return faults_.max_delay.count() > 0; }
+  // What becomes of one write of `bytes`: nothing (lost, and the connection
+  // with it: `reset` is set), or what arrives (messages maybe twice) and its
+  // delay.
+  struct Delivery {
+    bool reset = false;
+    std::string bytes;
+    int64_t delay_ms = 0;
+  };
+  Delivery deliver(const std::string& bytes);
+
  private:
   struct Task {
     LoopbackBackend* owner;
@@ -81,6 +94,10 @@ class LoopbackNetworkImpl {
   int stepping_ = 0;
   std::vector<Link> links_;
   std::set<std::pair<std::string, std::string>> cuts_;
+  LoopbackFaults faults_;
+  uint64_t random_state_ = 1;
+  // A uniform draw in [0, 1), from the faults' seed (splitmix64).
+  double draw();
 };
 
 }  // namespace plexus::detail

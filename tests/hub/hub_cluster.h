@@ -76,8 +76,9 @@ inline std::vector<hub::ChildSpec> worker_specs(const std::string& prefix, int c
 
 class HubCluster {
  public:
-  explicit HubCluster(hub::HubConfig config, LogCapture* logs = nullptr)
-      : config_(std::move(config)), logs_(logs) {}
+  explicit HubCluster(hub::HubConfig config, LogCapture* logs = nullptr,
+                      plexus::LogLevel level = plexus::LogLevel::kInfo)
+      : config_(std::move(config)), logs_(logs), level_(level) {}
   ~HubCluster() {
     for (auto& m : members_) m.hub.reset();
     members_.clear();
@@ -92,19 +93,31 @@ class HubCluster {
 
   // Starts node `base` (seeded with the first live node) and its hub.
   size_t add(const std::string& base, hub::HubConfig* config = nullptr) {
+    members_.emplace_back();
+    start_member(members_.size() - 1, base + "@loop:0", config);
+    return members_.size() - 1;
+  }
+
+  // Starts member `i` again after a crash: the same name, a new creation.
+  void restart(size_t i) { start_member(i, members_.at(i).name, nullptr); }
+
+ private:
+  void start_member(size_t i, const std::string& name, hub::HubConfig* config) {
     NodeOptions o;
-    o.name = base + "@loop:0";
+    o.name = name;
     o.cookie = kCookie;
     o.loopback = &net_;
     o.runtime = runtime_options(Sched::kDeterministic, logs_);
-    for (size_t i = 0; i < members_.size(); ++i) {
-      if (up(i)) {
-        o.seeds.push_back(node(i).name());
+    if (logs_) o.runtime.log_level = level_;
+    for (size_t j = 0; j < members_.size(); ++j) {
+      if (j != i && up(j)) {
+        o.seeds.push_back(node(j).name());
         break;
       }
     }
-    Member m;
+    Member& m = members_.at(i);
     m.node = start_node(o);
+    m.name = m.node->name();
     Running* running = &running_;
     plexus::Status registered = m.node->register_process<plexus_test::SpawnArgs>(
         "worker", [running](Context self, plexus_test::SpawnArgs args) {
@@ -114,10 +127,9 @@ class HubCluster {
     auto started = hub::Hub::start(*m.node, config ? *config : config_);
     if (!started.ok()) throw std::runtime_error(started.status().to_string());
     m.hub = std::move(*started);
-    members_.push_back(std::move(m));
-    return members_.size() - 1;
   }
 
+ public:
   // Kills member `i` as kill -9 would: no goodbye, its children die with it.
   void crash(size_t i) {
     members_.at(i).hub.reset();
@@ -148,6 +160,17 @@ class HubCluster {
     return true;
   }
 
+  // Each live member's view, locked or not: "a@loop:1 #7 [a@loop:1 b@loop:2] locked; ...".
+  std::string views() {
+    std::ostringstream out;
+    for (size_t i : live()) {
+      out << node(i).name() << " #" << hub(i).view_number() << " [";
+      for (const std::string& n : hub(i).nodes(true)) out << " " << n;
+      out << " ]" << (hub(i).is_locked() ? " locked" : "") << "; ";
+    }
+    return out.str();
+  }
+
   // Runs until the views settle and `check()` holds, or `timeout` of virtual
   // time passes; returns check()'s last answer ("" when it holds).
   std::string settle(std::chrono::milliseconds timeout = 60s) {
@@ -155,7 +178,7 @@ class HubCluster {
     net_.run_until(
         [&] {
           if (!views_settled()) {
-            why = "the views did not settle";
+            why = "the views did not settle: " + views();
             return false;
           }
           why = check();
@@ -240,6 +263,7 @@ class HubCluster {
 
  private:
   struct Member {
+    std::string name;
     std::unique_ptr<Node> node;
     std::unique_ptr<hub::Hub> hub;
   };
@@ -265,6 +289,7 @@ class HubCluster {
 
   hub::HubConfig config_;
   LogCapture* logs_;
+  plexus::LogLevel level_;
   Running running_;
   LoopbackNetwork net_;  // after what logs into it, before the nodes
   std::vector<Member> members_;

@@ -11,6 +11,25 @@
 
 namespace plexus {
 
+// Faults a LoopbackNetwork injects into every connection, drawn from one
+// generator seeded with `seed`: the same seed and the same calls give the
+// same run (a failing seed replays exactly).
+struct LoopbackFaults {
+  uint64_t seed = 1;
+  // Each write arrives after a delay drawn from [min_delay, max_delay],
+  // in order per direction (as TCP keeps it).
+  std::chrono::milliseconds min_delay{0};
+  std::chrono::milliseconds max_delay{0};
+  // The chance that a write is lost with its connection: both sides see the
+  // connection close, as when a lost TCP connection times out. The next
+  // send dials again.
+  double reset = 0;
+  // The chance that a message frame arrives twice, as a sender that resends
+  // after a reconnect would cause. Only messages (no signal, no handshake
+  // frame, none that numbers a new type) are duplicated.
+  double duplicate = 0;
+};
+
 namespace detail {
 class LoopbackNetworkImpl;
 class LoopbackBackend;
@@ -57,6 +76,8 @@ class LoopbackNetwork {
   // it go down) and refuses new ones, in both directions, until heal(a, b).
   void cut(const std::string& a, const std::string& b);
   void heal(const std::string& a, const std::string& b);
+  // From now on, every write meets `faults` (all zero: none, the default).
+  void set_faults(const LoopbackFaults& faults);
 
  private:
   friend class detail::LoopbackBackend;
