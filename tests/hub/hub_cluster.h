@@ -91,7 +91,7 @@ class HubCluster {
   hub::Hub& hub(size_t i) { return *members_.at(i).hub; }
   bool up(size_t i) const { return members_.at(i).node && members_.at(i).hub; }
 
-  // Starts node `base` (seeded with the first live node) and its hub.
+  // Starts node `base` (seeded with every other member) and its hub.
   size_t add(const std::string& base, hub::HubConfig* config = nullptr) {
     members_.emplace_back();
     start_member(members_.size() - 1, base + "@loop:0", config);
@@ -109,11 +109,10 @@ class HubCluster {
     o.loopback = &net_;
     o.runtime = runtime_options(Sched::kDeterministic, logs_);
     if (logs_) o.runtime.log_level = level_;
+    // Every other member is a seed (a crashed one is retried until it is
+    // back), as a deployment lists several.
     for (size_t j = 0; j < members_.size(); ++j) {
-      if (j != i && up(j)) {
-        o.seeds.push_back(node(j).name());
-        break;
-      }
+      if (j != i && !members_[j].name.empty()) o.seeds.push_back(members_[j].name);
     }
     Member& m = members_.at(i);
     m.node = start_node(o);
