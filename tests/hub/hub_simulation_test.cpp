@@ -166,3 +166,29 @@ TEST(HubSimulation, RandomFaultSchedulesKeepTheGuarantees) {
 }
 
 }  // namespace
+
+namespace {
+
+// A hundred members: they agree on one view, the children spread over all of
+// them, and the children of five killed members run again on the others.
+TEST(HubSimulation, AHundredMembersStartAndFailOver) {
+  HubCluster cluster(sim_config());
+  for (int i = 0; i < 100; ++i) cluster.add("n" + std::to_string(i));
+  ASSERT_EQ(cluster.settle(120s), "");
+  auto future = cluster.hub(7).start_children(worker_specs("h", 2000), {.awaitable = true});
+  ASSERT_TRUE(future.ok());
+  ASSERT_TRUE(cluster.net().run_until([&] { return future->ready(); }, 30s));
+  hub::StartResult r = *future->await(0ms);
+  EXPECT_EQ(r.started.size(), 2000u);
+  ASSERT_EQ(cluster.settle(120s), "");
+  std::set<std::string> used;
+  for (const auto& [id, where] : cluster.running().by_id) used.insert(where.front().first);
+  EXPECT_GT(used.size(), 95u) << "children on most of the 100 members";
+  for (size_t i : {3u, 17u, 42u, 66u, 99u}) cluster.crash(i);
+  std::set<std::string> expected;
+  for (int i = 0; i < 2000; ++i) expected.insert("h" + std::to_string(i));
+  ASSERT_EQ(cluster.settle(120s), "");
+  EXPECT_EQ(cluster.check(&expected), "");
+}
+
+}  // namespace
