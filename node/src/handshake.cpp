@@ -62,6 +62,7 @@ void Handshake::start(std::string* out) {
   hello->mutable_node()->set_name(self_.name);
   hello->mutable_node()->set_creation(self_.creation);
   hello->set_expected_name(expected_peer_);
+  hello->set_hidden(self_.hidden);
   append_frame(frame, out);
   step_ = Step::kAwaitReply;
 }
@@ -98,6 +99,7 @@ Handshake::State Handshake::on_hello(const wire::Hello& hello, std::string* out)
   reply->set_version(kProtocolVersion);
   reply->mutable_node()->set_name(self_.name);
   reply->mutable_node()->set_creation(self_.creation);
+  reply->set_hidden(self_.hidden);
   auto refuse = [&](wire::HelloReply::Status status, std::string why) {
     reply->set_status(status);
     append_frame(frame, out);
@@ -122,6 +124,7 @@ Handshake::State Handshake::on_hello(const wire::Hello& hello, std::string* out)
   }
   peer_name_ = name;
   peer_creation_ = hello.node().creation();
+  peer_hidden_ = hello.hidden();
   // Nothing that depends on the cookie: the peer has proved nothing yet.
   my_challenge_ = random_bytes(kChallengeSize);
   reply->set_status(wire::HelloReply::OK);
@@ -150,6 +153,7 @@ Handshake::State Handshake::on_reply(const wire::HelloReply& reply, std::string*
   if (reply.challenge().size() != kChallengeSize) return fail("bad challenge size");
   peer_name_ = reply.node().name();
   peer_creation_ = reply.node().creation();
+  peer_hidden_ = reply.hidden();
   my_challenge_ = random_bytes(kChallengeSize);
   wire::Frame frame;
   frame.mutable_proof()->set_digest(

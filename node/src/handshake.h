@@ -45,6 +45,7 @@ class Handshake {
     std::string name;
     uint64_t creation = 0;
     std::string cookie;
+    bool hidden = false;
   };
   // The acceptor's decision on a Hello from (name, creation): OK to go on.
   using Admit = std::function<wire::HelloReply::Status(const std::string& name, uint64_t creation)>;
@@ -69,6 +70,8 @@ class Handshake {
   // its HelloReply.
   bool introduced() const { return !peer_name_.empty(); }
   uint64_t peer_creation() const { return peer_creation_; }
+  // The peer is a hidden node: connected, never listed or gossiped.
+  bool peer_hidden() const { return peer_hidden_; }
 
  private:
   enum class Step { kStart, kAwaitHello, kAwaitReply, kAwaitProof, kAwaitWelcome, kEnd };
@@ -88,6 +91,7 @@ class Handshake {
   std::string my_challenge_;
   std::string peer_name_;
   uint64_t peer_creation_ = 0;
+  bool peer_hidden_ = false;
   std::string error_;
   bool duplicate_ = false;
 };

@@ -17,12 +17,12 @@ void Membership::connect_async(Peer& peer) {
 }
 
 Handshake Membership::connecting_handshake(const std::string& peer_name) {
-  return Handshake::connect(Handshake::Identity{self_.name, self_.creation, self_.cookie},
+  return Handshake::connect(Handshake::Identity{self_.name, self_.creation, self_.cookie, self_.hidden},
                             peer_name);
 }
 
 Handshake Membership::accepting_handshake() {
-  return Handshake::accept(Handshake::Identity{self_.name, self_.creation, self_.cookie},
+  return Handshake::accept(Handshake::Identity{self_.name, self_.creation, self_.cookie, self_.hidden},
                            [this](const std::string& peer, uint64_t c) { return admit(peer, c); });
 }
 
@@ -220,6 +220,7 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
       table_.retire(peer_name, peer->creation);  // its slot goes to others in time
     }
     peer->creation = peer_creation;
+    peer->hidden = conn->handshake().peer_hidden();
     peer->index = index;
     peer->up = conn;
     peer->out.closing = false;
@@ -232,9 +233,12 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
   peers_.came_up(*peer);
   if (replaced) replaced->close("replaced by a new incarnation of " + peer_name);
   if (!lost.empty()) fire(runtime_, std::move(lost), "node " + peer_name + " restarted");
-  log(LogLevel::kInfo, "node " + peer_name + " up");
-  gossip(*peer);
-  notify_nodes(peer_name, true, "", {});
+  bool hidden = conn->handshake().peer_hidden();
+  log(LogLevel::kInfo, std::string(hidden ? "hidden node " : "node ") + peer_name + " up");
+  // A hidden node (or this one, if hidden) joins no mesh: it is not told
+  // the members, and subscribers are not told of it (Erlang's -hidden).
+  if (!hidden && !self_.hidden) gossip(*peer);
+  if (!hidden) notify_nodes(peer_name, true, "", {});
   return true;
 }
 
@@ -263,6 +267,7 @@ bool Membership::on_frame(Connection& conn, const wire::Frame& frame, std::strin
     case wire::Frame::kTick:
       return true;
     case wire::Frame::kGossip:
+      if (self_.hidden) return true;  // a hidden node connects only where asked
       for (const std::string& member : frame.gossip().members()) {
         if (member == self_.name) continue;
         if (Peer* peer = peers_.get(member)) connect_async(*peer);
@@ -336,9 +341,12 @@ void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
   std::vector<Pid> watchers;
   std::vector<Pid> suspended;
   uint64_t creation = 0;
+  bool hidden = false;
   {
     MutexLock lock(peer.mu);
     creation = peer.creation;
+    hidden = peer.hidden;
+    peer.hidden = false;
     tables = peer.forget_incarnation();
     suspended = peer.take_suspended();
     watchers.swap(peer.node_watchers);
@@ -351,7 +359,7 @@ void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
   if (was_up) table_.went_down(peer.name, creation);
   fire(runtime_, std::move(tables), "node " + peer.name + " down: " + reason);
   outbound_.resume_senders(std::move(suspended));  // what they send now is answered dead
-  if (was_up) {
+  if (was_up && !hidden) {
     notify_nodes(peer.name, false, reason, std::move(watchers));
   } else {
     for (Pid w : watchers) (void)runtime_.send(w, NodeDown{peer.name, reason});
@@ -435,7 +443,7 @@ void Membership::tick() {
       continue;
     }
     Peer& peer = *conn->peer();
-    if (gossip_now) {
+    if (gossip_now && !self_.hidden && !conn->handshake().peer_hidden()) {
       gossip(peer);
       continue;
     }

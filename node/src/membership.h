@@ -26,6 +26,7 @@ struct NodeIdentity {
   std::string name;
   uint64_t creation = 0;
   std::string cookie;
+  bool hidden = false;  // NodeOptions::hidden
 };
 
 // The host of every connection (backend.h): admits and settles races,

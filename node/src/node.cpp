@@ -31,7 +31,7 @@ std::unique_ptr<Backend> make_backend(const NodeOptions& options, Runtime& runti
 NodeImpl::NodeImpl(Node& node, NodeOptions opts, const NodeAddress& address)
     : owner(node),
       options(std::move(opts)),
-      identity{address.name(), random_creation(), options.cookie},
+      identity{address.name(), random_creation(), options.cookie, options.hidden},
       runtime(std::make_unique<Runtime>(options.runtime)),
       peers(identity.name),
       ids(table, peers),
@@ -147,6 +147,8 @@ uint64_t Node::creation() const { return impl_->identity.creation; }
 Status Node::connect(const std::string& node) { return impl_->membership_.connect_blocking(node); }
 void Node::disconnect(const std::string& node) { impl_->membership_.disconnect(node); }
 std::vector<std::string> Node::nodes() const { return impl_->peers.connected(); }
+std::vector<std::string> Node::hidden_nodes() const { return impl_->peers.connected(true); }
+bool Node::hidden() const { return impl_->identity.hidden; }
 void Node::subscribe(Pid subscriber) { impl_->membership_.subscribe(subscriber); }
 void Node::unsubscribe(Pid subscriber) { impl_->membership_.unsubscribe(subscriber); }
 void Node::monitor_node(Pid watcher, const std::string& node) {

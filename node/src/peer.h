@@ -46,6 +46,8 @@ class Peer {
   std::string last_error PLEXUS_GUARDED_BY(mu);
   CondVar changed;  // up, or an attempt failed
   bool seed PLEXUS_GUARDED_BY(mu) = false;
+  // The connected incarnation is a hidden node (Handshake::peer_hidden).
+  bool hidden PLEXUS_GUARDED_BY(mu) = false;
   std::vector<Pid> node_watchers PLEXUS_GUARDED_BY(mu);  // monitor_node
 
   // ---- What crosses it

@@ -43,11 +43,11 @@ Peer* PeerDirectory::find(const std::string& name) {
   return it == peers_.end() ? nullptr : it->second.get();
 }
 
-std::vector<std::string> PeerDirectory::connected() {
+std::vector<std::string> PeerDirectory::connected(bool hidden) {
   std::vector<std::string> out;
   for_each([&](Peer& peer) {
     MutexLock peer_lock(peer.mu);
-    if (peer.up) out.push_back(peer.name);
+    if (peer.up && peer.hidden == hidden) out.push_back(peer.name);
   });
   return out;
 }

@@ -40,8 +40,8 @@ class PeerDirectory {
     MutexLock lock(mu_);
     for (auto& [name, peer] : peers_) f(*peer);
   }
-  // The peers connected now.
-  std::vector<std::string> connected() PLEXUS_EXCLUDES(mu_);
+  // The peers connected now: the visible ones, or the hidden ones.
+  std::vector<std::string> connected(bool hidden = false) PLEXUS_EXCLUDES(mu_);
 
  private:
   Mutex mu_;

@@ -268,3 +268,46 @@ TEST_F(LoopbackTest, OptionsThatDoNotFitAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// A hidden node (plexusctl's kind) talks to the node it dials, and to no one
+// else: no one lists it, gossips it or tells a subscriber of it.
+TEST_F(LoopbackTest, AHiddenNodeIsConnectedButNeverListedGossipedOrAnnounced) {
+  auto a = start("a");
+  auto b = start("b", {a->name()});
+  ASSERT_TRUE(net_.run_until([&] { return a->nodes().size() == 1; }, 5s));
+  std::vector<std::string> seen;
+  Pid watcher = a->runtime().spawn([&](Context self) -> Task<> {
+    for (;;) {
+      auto up = co_await self.receive<NodeUp>();
+      seen.push_back(up.node);
+    }
+  });
+  a->subscribe(watcher);
+  NodeOptions o = options("ctl");
+  o.hidden = true;
+  auto ctl = start_node(o);
+  EXPECT_TRUE(ctl->hidden());
+  ASSERT_TRUE(ctl->connect(a->name()).ok());
+  b->runtime().spawn(echo);
+  int64_t answer = 0;
+  // It can still reach a node it was not told of, by dialling it itself.
+  ctl->runtime().spawn([&](Context self) -> Task<> {
+    plexus_test::Counter c;
+    c.set_seq(1);
+    Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
+    EXPECT_TRUE(Node::of(self)->send(b->name(), "echo", c).ok());
+    answer = (co_await self.receive<plexus_test::Counter>()).seq();
+  });
+  ASSERT_TRUE(net_.run_until([&] { return answer != 0; }, 5s));
+  net_.advance(60s);  // ticks and gossip rounds
+  EXPECT_EQ(a->nodes(), std::vector<std::string>{b->name()});
+  EXPECT_EQ(a->hidden_nodes(), std::vector<std::string>{ctl->name()});
+  EXPECT_EQ(b->hidden_nodes(), std::vector<std::string>{ctl->name()});
+  EXPECT_TRUE(ctl->nodes().size() == 2) << "a hidden node lists what it dialled";
+  EXPECT_TRUE(seen.empty()) << "no NodeUp for a hidden node";
+  EXPECT_FALSE(a->hidden());
+}
+
+}  // namespace

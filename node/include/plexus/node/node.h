@@ -55,13 +55,17 @@ class Node {
   // Closes the connection to `node`; its links and monitors fire with
   // noconnection. It is not reconnected unless something needs it again.
   void disconnect(const std::string& node);
-  // The nodes connected now.
+  // The nodes connected now, hidden ones left out (erlang:nodes/0).
   std::vector<std::string> nodes() const;
+  // The hidden nodes connected now (erlang:nodes(hidden)).
+  std::vector<std::string> hidden_nodes() const;
+  // True if this node is hidden (NodeOptions::hidden).
+  bool hidden() const;
   // The name of the node `pid` lives on.
   std::string node_name(Pid pid) const;
 
-  // NodeUp / NodeDown for every node to `subscriber` until it exits or
-  // unsubscribes (net_kernel:monitor_nodes).
+  // NodeUp / NodeDown for every visible node to `subscriber` until it exits
+  // or unsubscribes (net_kernel:monitor_nodes).
   void subscribe(Pid subscriber);
   void unsubscribe(Pid subscriber);
   // One NodeDown to `watcher` when `node` goes down (erlang:monitor_node):

@@ -57,6 +57,11 @@ struct NodeOptions {
   size_t max_pending_handshakes_per_host = 32;
   // Off by default. TCP only.
   std::optional<TlsOptions> tls;
+  // A hidden node (Erlang's -hidden), for tools such as plexusctl: it
+  // connects only where it is asked to, is told no members and is listed
+  // by no one's nodes() (hidden_nodes() lists it), and subscribers hear of
+  // it neither up nor down; so it is never a member of a hub.
+  bool hidden = false;
   // Null: TCP. Otherwise the node joins this in-process network instead of
   // listening on a socket, and its runtime must be deterministic: the network
   // steps every node (see plexus/node/loopback.h).
