@@ -163,7 +163,35 @@ int Membership::accepting(const std::string& name) const {
   return it == accepting_.end() ? 0 : it->second;
 }
 
+void Membership::block(const std::vector<std::string>& peers) {
+  {
+    MutexLock lock(blocked_mu_);
+    blocked_.insert(peers.begin(), peers.end());
+  }
+  for (const std::string& p : peers) disconnect(p);
+}
+
+void Membership::unblock(const std::vector<std::string>& peers) {
+  MutexLock lock(blocked_mu_);
+  if (peers.empty()) {
+    blocked_.clear();
+  } else {
+    for (const std::string& p : peers) blocked_.erase(p);
+  }
+}
+
+std::vector<std::string> Membership::blocked() const {
+  MutexLock lock(blocked_mu_);
+  return std::vector<std::string>(blocked_.begin(), blocked_.end());
+}
+
+bool Membership::is_blocked(const std::string& peer) const {
+  MutexLock lock(blocked_mu_);
+  return blocked_.count(peer) > 0;
+}
+
 wire::HelloReply::Status Membership::admit(const std::string& peer_name, uint64_t peer_creation) {
+  if (is_blocked(peer_name)) return wire::HelloReply::NOT_ALLOWED;
   // The peer has proved nothing yet: look, but make no Peer for it.
   if (Peer* peer = peers_.find(peer_name)) {
     MutexLock lock(peer->mu);
@@ -188,6 +216,10 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
   // connection closes, and on_closed settles its count.)
   Peer* peer = peers_.get(peer_name);
   if (!peer) return false;
+  if (is_blocked(peer_name)) {
+    log(LogLevel::kInfo, "refusing " + peer_name + ": blocked");
+    return false;
+  }
   std::shared_ptr<Connection> replaced;
   CrossNodeTables lost;
   {

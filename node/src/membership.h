@@ -5,6 +5,7 @@
 #include <atomic>
 #include <list>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,6 +60,12 @@ class Membership final : public ConnectionHost {
   // Connects and waits for the handshake (not on the loop).
   Status connect_blocking(const std::string& node_name);
   void disconnect(const std::string& node_name);
+  // Node::block / unblock / blocked.
+  void block(const std::vector<std::string>& peers) PLEXUS_EXCLUDES(blocked_mu_);
+  void unblock(const std::vector<std::string>& peers) PLEXUS_EXCLUDES(blocked_mu_);
+  std::vector<std::string> blocked() const PLEXUS_EXCLUDES(blocked_mu_);
+  bool is_blocked(const std::string& peer) const PLEXUS_EXCLUDES(blocked_mu_);
+
   void subscribe(Pid pid) PLEXUS_EXCLUDES(subscribers_mu_);
   void unsubscribe(Pid pid) PLEXUS_EXCLUDES(subscribers_mu_);
   void monitor_node(Pid watcher, const std::string& node_name);
@@ -131,6 +138,10 @@ class Membership final : public ConnectionHost {
   std::unordered_map<std::string, size_t> pending_per_host_;
   uint64_t gossip_round_ = 0;
 
+  // Peers this node refuses (Node::block): written by any thread, read by
+  // the loop at each handshake.
+  mutable Mutex blocked_mu_;
+  std::set<std::string> blocked_ PLEXUS_GUARDED_BY(blocked_mu_);
   Mutex subscribers_mu_;
   std::vector<Pid> subscribers_ PLEXUS_GUARDED_BY(subscribers_mu_);
 };

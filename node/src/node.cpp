@@ -149,6 +149,18 @@ void Node::disconnect(const std::string& node) { impl_->membership_.disconnect(n
 std::vector<std::string> Node::nodes() const { return impl_->peers.connected(); }
 std::vector<std::string> Node::hidden_nodes() const { return impl_->peers.connected(true); }
 bool Node::hidden() const { return impl_->identity.hidden; }
+
+void Node::block(const std::vector<std::string>& peers) { impl_->membership_.block(peers); }
+void Node::unblock(const std::vector<std::string>& peers) { impl_->membership_.unblock(peers); }
+std::vector<std::string> Node::blocked() const { return impl_->membership_.blocked(); }
+
+uint64_t Node::creation_of(const std::string& node) const {
+  if (node == impl_->identity.name) return impl_->identity.creation;
+  detail::Peer* peer = impl_->peers.find(node);
+  if (!peer) return 0;
+  detail::MutexLock lock(peer->mu);
+  return peer->up ? peer->creation : 0;
+}
 void Node::subscribe(Pid subscriber) { impl_->membership_.subscribe(subscriber); }
 void Node::unsubscribe(Pid subscriber) { impl_->membership_.unsubscribe(subscriber); }
 void Node::monitor_node(Pid watcher, const std::string& node) {

@@ -311,3 +311,27 @@ TEST_F(LoopbackTest, AHiddenNodeIsConnectedButNeverListedGossipedOrAnnounced) {
 }
 
 }  // namespace
+
+namespace {
+
+// Node::block is a partition one node makes: the connection drops, neither
+// side can make a new one, until the node unblocks.
+TEST_F(LoopbackTest, ABlockedPeerIsDroppedAndRefusedBothWaysUntilUnblocked) {
+  auto a = start("a");
+  auto b = start("b", {a->name()});
+  ASSERT_TRUE(net_.run_until([&] { return a->nodes().size() == 1; }, 5s));
+  a->block({b->name()});
+  ASSERT_TRUE(net_.run_until([&] { return a->nodes().empty() && b->nodes().empty(); }, 5s));
+  EXPECT_EQ(a->blocked(), std::vector<std::string>{b->name()});
+  EXPECT_FALSE(b->connect(a->name()).ok());
+  EXPECT_FALSE(a->connect(b->name()).ok());
+  EXPECT_TRUE(a->nodes().empty());
+  a->unblock();
+  EXPECT_TRUE(a->blocked().empty());
+  EXPECT_TRUE(b->connect(a->name()).ok());
+  EXPECT_EQ(a->nodes(), std::vector<std::string>{b->name()});
+  EXPECT_EQ(a->creation_of(b->name()), b->creation());
+  EXPECT_EQ(a->creation_of("nobody@loop:9"), 0u);
+}
+
+}  // namespace

@@ -61,6 +61,17 @@ class Node {
   std::vector<std::string> hidden_nodes() const;
   // True if this node is hidden (NodeOptions::hidden).
   bool hidden() const;
+  // The creation of `node` connected now (this node's own too), or 0.
+  uint64_t creation_of(const std::string& node) const;
+
+  // Closes the connections to `peers` and refuses them, both ways, until
+  // unblock(): a partition this node makes alone (net_kernel:allow's
+  // counterpart), one node at a time, so one-way and non-transitive
+  // partitions can be made on one host.
+  void block(const std::vector<std::string>& peers);
+  // Lets `peers` connect again; none given: every blocked peer.
+  void unblock(const std::vector<std::string>& peers = {});
+  std::vector<std::string> blocked() const;
   // The name of the node `pid` lives on.
   std::string node_name(Pid pid) const;
 
