@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "hub_control.h"
 #include "node_control.pb.h"
 #include "reason.h"
 
@@ -41,7 +42,7 @@ void send_exit(Context self, const SendExit& request) {
   self.exit(*target, from_message(request.reason()));
 }
 
-Task<> control(Context self) {
+Task<> control(Context self, const HubHost* hubs) {
   for (;;) {
     std::optional<Message> message = co_await self.receive_any(std::chrono::hours(1));
     if (!message) continue;
@@ -49,6 +50,12 @@ Task<> control(Context self) {
       answer(self, *request);
     } else if (const auto* request = message->get_if<SendExit>()) {
       send_exit(self, *request);
+    } else if (auto* c = message->get_if<HubCommand>()) {
+      serve(*Node::of(self), *hubs, std::move(*c));
+    } else if (const auto* request = message->get_if<MembersRequest>()) {
+      serve(*Node::of(self), *hubs, *request);
+    } else if (const auto* c = message->get_if<NetCommand>()) {
+      serve(*Node::of(self), *c);
     } else {
       self.runtime().log(LogLevel::kWarning, "control: dropped a message it does not serve");
     }
@@ -57,8 +64,8 @@ Task<> control(Context self) {
 
 }  // namespace
 
-Result<Pid> start_control(Node& node) {
-  Pid pid = node.runtime().spawn(control);
+Result<Pid> start_control(Node& node, const HubHost& hubs) {
+  Pid pid = node.runtime().spawn(control, &hubs);
   if (!pid) return plexus::Status(plexus::StatusCode::kResourceExhausted, "cannot spawn control");
   plexus::Status status = node.runtime().register_name(kControlName, pid);
   if (!status.ok()) return status;

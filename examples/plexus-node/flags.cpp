@@ -107,6 +107,14 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     std::optional<long> ms = parse_number(value);
     if (!ms || *ms < 1) return bad("--zen-sweep-ms: '" + value + "' is not a number of ms >= 1");
     flags.zen_sweep = std::chrono::milliseconds(*ms);
+  } else if (flag == "--hub") {
+    if (value.empty()) return bad("--hub: empty");
+    flags.hubs.push_back(value);
+  } else if (flag == "--hub-config") {
+    return read_hub_config(value, &flags.hub_settings);
+  } else if (flag.starts_with("--hub-") && is_hub_setting(std::string(flag.substr(6)))) {
+    // A flag wins over a file line, whichever comes first.
+    flags.hub_settings[std::string(flag.substr(6))] = value;
   } else {
     return bad("unknown flag '" + std::string(flag) + "'");
   }
@@ -147,6 +155,10 @@ Result<Flags> parse_flags(int argc, const char* const* argv, const char* env_coo
   bool some_tls = !flags.tls_ca.empty() || !flags.tls_cert.empty() || !flags.tls_key.empty();
   bool all_tls = !flags.tls_ca.empty() && !flags.tls_cert.empty() && !flags.tls_key.empty();
   if (some_tls && !all_tls) return bad("TLS needs all of --tls-ca, --tls-cert and --tls-key");
+  for (const std::string& id : flags.hubs) {
+    Result<plexus::hub::HubConfig> config = hub_config(id, flags.hub_settings);
+    if (!config.ok()) return config.status();
+  }
   return flags;
 }
 
@@ -174,9 +186,13 @@ std::string usage() {
          "  --version               print the version and exit\n"
          "  --help                  this text\n"
          "\n"
-         "Process types other nodes may spawn here: echo, exiter, linker, monitorer;\n"
-         "a process registered as \"control\" answers NodeInfoRequest and SendExit\n"
-         "(see node_control.proto).\n";
+         "Hubs (children by ID across the nodes that host the same hub):\n" +
+         std::string(hub_settings_usage()) +
+         "\n"
+         "Process types other nodes may spawn here: echo, exiter, linker, monitorer,\n"
+         "counter (the hubs' demo worker);\n"
+         "a process registered as \"control\" answers NodeInfoRequest, SendExit and\n"
+         "plexusctl (see node_control.proto).\n";
 }
 
 }  // namespace plexus_node

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hub_settings.h"
 #include "plexus/log.h"
 #include "plexus/status.h"
 
@@ -24,8 +25,10 @@ struct Flags {
   std::string tls_ca, tls_cert, tls_key;                 // --tls-ca, --tls-cert, --tls-key
   bool zen = true;                                       // --zen on|off
   std::chrono::milliseconds zen_sweep{100};              // --zen-sweep-ms
-  bool help = false;                                     // --help
-  bool version = false;                                  // --version
+  std::vector<std::string> hubs;                         // --hub ID (repeated)
+  HubSettings hub_settings;  // --hub-KEY VALUE, then --hub-config FILE's lines
+  bool help = false;         // --help
+  bool version = false;      // --version
 };
 
 // Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE (null if unset). A

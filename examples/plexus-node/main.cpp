@@ -1,6 +1,7 @@
 // plexus-node: one Plexus node as a daemon. It joins the cluster named by its
 // seeds, serves the process types in process_types.h and a "control" process,
-// prints "READY <node name> <creation>" and runs until SIGINT or SIGTERM.
+// hosts the hubs named by --hub, prints "READY <node name> <creation>" and
+// runs until SIGINT or SIGTERM (then its hubs leave gracefully).
 //
 // Exit codes: 0 after a clean stop (or --help, --version), 1 if the node cannot start,
 // 2 for a bad command line.
@@ -13,6 +14,8 @@
 
 #include "control.h"
 #include "flags.h"
+#include "hub_settings.h"
+#include "plexus/hub/hub.h"
 #include "plexus/node/node.h"
 #include "plexus/version.h"
 #include "plexus/zen/zen_monitor.h"
@@ -72,7 +75,8 @@ int main(int argc, char** argv) {
     return kExitCannotStart;
   }
   plexus::Status registered = plexus_node::register_process_types(**node);
-  plexus::Result<plexus::Pid> control = plexus_node::start_control(**node);
+  plexus_node::HubHost hubs;
+  plexus::Result<plexus::Pid> control = plexus_node::start_control(**node, hubs);
   if (!registered.ok() || !control.ok()) {
     std::cerr << "plexus-node: cannot start: " << (registered.ok() ? control.status() : registered)
               << "\n";
@@ -92,12 +96,24 @@ int main(int argc, char** argv) {
     zen = std::move(*started);
   }
 
+  for (const std::string& id : flags->hubs) {
+    // parse_flags checked each config.
+    auto hub = plexus::hub::Hub::start(**node, *plexus_node::hub_config(id, flags->hub_settings));
+    plexus::Status added = hub.ok() ? hubs.add(std::move(*hub)) : hub.status();
+    if (!added.ok()) {
+      std::cerr << "plexus-node: cannot start hub " << id << ": " << added << "\n";
+      return kExitCannotStart;
+    }
+  }
+
   std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   (*node)->runtime().log(plexus::LogLevel::kInfo,
                          std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
+  // A graceful leave: each hub's children start again on the other members.
+  hubs.stop_all(std::chrono::seconds(30));
   zen.reset();
   node->reset();
   return 0;

@@ -119,10 +119,30 @@ Task<> monitorer(Context self, WatchArgs args) {
   }
 }
 
+// The hub's demo worker: one integer, read with "get", raised with "incr".
+Task<> counter(Context self, CounterArgs args) {
+  int64_t value = args.start();
+  for (;;) {
+    CounterCall call = co_await self.receive<CounterCall>();
+    CounterValue answer;
+    if (call.op() == "incr") {
+      answer.set_value(++value);
+    } else if (call.op() == "get") {
+      answer.set_value(value);
+    } else {
+      answer.set_value(value);
+      answer.set_error("unknown op '" + call.op() + "': counter answers get and incr");
+    }
+    Result<Pid> to = Node::of(self)->from_proto(call.reply_to());
+    if (to.ok()) (void)self.send(*to, std::move(answer));
+  }
+}
+
 }  // namespace
 
 plexus::Status register_process_types(Node& node) {
   for (plexus::Status status : {node.register_process<EchoArgs>("echo", echo),
+                                node.register_process<CounterArgs>("counter", counter),
                                 node.register_process<ExiterArgs>("exiter", exiter),
                                 node.register_process<WatchArgs>("linker", linker),
                                 node.register_process<WatchArgs>("monitorer", monitorer)}) {

@@ -5,6 +5,8 @@
 //   exiter     (ExiterArgs) waits for an ExitCommand and exits as it says
 //   linker     (WatchArgs)  links to a pid and reports the Exit messages it gets
 //   monitorer  (WatchArgs)  monitors a pid and reports its Down
+//   counter    (CounterArgs) the hub's demo worker: one integer, CounterCall
+//                           "get" and "incr" answered with a CounterValue
 //
 // Every one of them obeys an ExitCommand. Messages: node_control.proto.
 #pragma once

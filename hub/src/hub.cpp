@@ -203,6 +203,8 @@ std::vector<ChildInfo> Hub::registry_dump() const {
   return out;
 }
 
+size_t Hub::child_count() const { return state_->registry.live_count(); }
+
 std::vector<StartedChild> Hub::tag_query(std::string_view tag) const {
   std::vector<StartedChild> out;
   for (const detail::RecordPtr& r : state_->registry.with_tag(tag)) {

@@ -167,6 +167,11 @@ Handshake::State Handshake::on_reply(const wire::HelloReply& reply, std::string*
 Handshake::State Handshake::on_proof(const wire::Proof& proof, std::string* out) {
   std::string expected = handshake_digest(self_.cookie, kConnectLabel, my_challenge_, peer_name_);
   if (!same_digest(expected, proof.digest())) {
+    // An empty Welcome, which depends on nothing secret, so that the
+    // connector can say "wrong cookie" rather than "connection closed".
+    wire::Frame refusal;
+    refusal.mutable_welcome();
+    append_frame(refusal, out);
     return fail("wrong cookie: " + peer_name_ + "'s proof does not match");
   }
   if (proof.challenge().size() != kChallengeSize) return fail("bad challenge size");

@@ -17,13 +17,14 @@ void Membership::connect_async(Peer& peer) {
 }
 
 Handshake Membership::connecting_handshake(const std::string& peer_name) {
-  return Handshake::connect(Handshake::Identity{self_.name, self_.creation, self_.cookie, self_.hidden},
-                            peer_name);
+  return Handshake::connect(
+      Handshake::Identity{self_.name, self_.creation, self_.cookie, self_.hidden}, peer_name);
 }
 
 Handshake Membership::accepting_handshake() {
-  return Handshake::accept(Handshake::Identity{self_.name, self_.creation, self_.cookie, self_.hidden},
-                           [this](const std::string& peer, uint64_t c) { return admit(peer, c); });
+  return Handshake::accept(
+      Handshake::Identity{self_.name, self_.creation, self_.cookie, self_.hidden},
+      [this](const std::string& peer, uint64_t c) { return admit(peer, c); });
 }
 
 void Membership::adopt(std::shared_ptr<Connection> conn) {

@@ -71,6 +71,8 @@ class Hub {
   // that pid).
   std::vector<StartedChild> process_list(Scope scope = Scope::kGlobal) const;
   std::vector<ChildInfo> registry_dump() const;
+  // How many children the registry has (without copying it).
+  size_t child_count() const;
   std::vector<StartedChild> tag_query(std::string_view tag) const;
   // The members in this node's view, sorted; with or without this node.
   std::vector<std::string> nodes(bool include_local = false) const;

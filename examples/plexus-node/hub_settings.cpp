@@ -1,0 +1,160 @@
+#include "hub_settings.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <optional>
+
+#include "plexus/strategies/bounded_load.h"
+#include "plexus/strategies/guided.h"
+
+namespace plexus_node {
+
+namespace {
+
+using plexus::Result;
+using plexus::Status;
+using plexus::StatusCode;
+using plexus::hub::HubConfig;
+
+Status bad(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
+
+std::optional<long> number(const std::string& text) {
+  long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// A setting: how its value goes into a HubConfig.
+using Setter = std::function<Status(HubConfig&, const std::string& value, const HubSettings&)>;
+
+Setter milliseconds(std::chrono::milliseconds HubConfig::*field) {
+  return [field](HubConfig& c, const std::string& v, const HubSettings&) {
+    std::optional<long> n = number(v);
+    if (!n) return bad("'" + v + "' is not a number of milliseconds");
+    c.*field = std::chrono::milliseconds(*n);
+    return Status::OK();
+  };
+}
+
+const std::map<std::string, Setter>& setters() {
+  static const auto* table = new std::map<std::string, Setter>{
+      {"distribution",
+       [](HubConfig& c, const std::string& v, const HubSettings& all) -> Status {
+         if (v == "consistent_hashing") {
+           c.distribution = std::make_shared<plexus::strategies::ConsistentHashing>();
+         } else if (v == "guided") {
+           c.distribution = std::make_shared<plexus::strategies::Guided>();
+         } else if (v == "bounded_load") {
+           double balance = 1.25;
+           if (auto it = all.find("balance"); it != all.end()) {
+             try {
+               size_t used = 0;
+               balance = std::stod(it->second, &used);
+               if (used != it->second.size()) throw std::invalid_argument("");
+             } catch (const std::exception&) {
+               return bad("balance: '" + it->second + "' is not a number");
+             }
+           }
+           auto made = plexus::strategies::BoundedLoad::make(balance);
+           if (!made.ok()) return bad("balance: " + made.status().message());
+           c.distribution = std::make_shared<plexus::strategies::BoundedLoad>(*made);
+         } else {
+           return bad("'" + v + "' is not consistent_hashing, guided or bounded_load");
+         }
+         return Status::OK();
+       }},
+      {"balance", [](HubConfig&, const std::string&, const HubSettings&) { return Status::OK(); }},
+      {"segments",
+       [](HubConfig& c, const std::string& v, const HubSettings&) {
+         std::optional<long> n = number(v);
+         if (!n || *n < 1 || *n > (1L << 20)) return bad("'" + v + "' is not a segment count");
+         c.segments = static_cast<uint32_t>(*n);
+         return Status::OK();
+       }},
+      {"sync-ms", milliseconds(&HubConfig::sync_interval)},
+      {"discover-ms", milliseconds(&HubConfig::hubs_discover_interval)},
+      {"view-debounce-ms", milliseconds(&HubConfig::view_debounce)},
+      {"tombstone-ms", milliseconds(&HubConfig::tombstone_ttl)},
+      {"purge-ms", milliseconds(&HubConfig::storage_purge_interval)},
+      {"migr-timeout-ms", milliseconds(&HubConfig::migr_base_timeout)},
+      {"dsup-shutdown-ms", milliseconds(&HubConfig::dsup_shutdown_timeout)},
+      {"dsup-max-restarts",
+       [](HubConfig& c, const std::string& v, const HubSettings&) {
+         std::optional<long> n = number(v);
+         if (!n) return bad("'" + v + "' is not a number");
+         c.dsup_max_restarts = static_cast<int>(*n);
+         return Status::OK();
+       }},
+      {"dsup-max-seconds",
+       [](HubConfig& c, const std::string& v, const HubSettings&) {
+         std::optional<long> n = number(v);
+         if (!n) return bad("'" + v + "' is not a number of seconds");
+         c.dsup_max_seconds = std::chrono::seconds(*n);
+         return Status::OK();
+       }},
+  };
+  return *table;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+const char* hub_settings_usage() {
+  return "  --hub ID                host hub ID (repeat for more hubs)\n"
+         "  --hub-config FILE       hub settings, one \"KEY = VALUE\" per line\n"
+         "  --hub-KEY VALUE         one setting (wins over the file); KEY is one of\n"
+         "      distribution        consistent_hashing (default), guided or bounded_load\n"
+         "      balance             bounded_load's factor, above 1 (1.25)\n"
+         "      segments            a power of two (4096)\n"
+         "      sync-ms             anti-entropy interval (15000)\n"
+         "      discover-ms         hubs_discover_interval (10000)\n"
+         "      view-debounce-ms    quiet time before a new view (200)\n"
+         "      tombstone-ms        how long a stopped child's tombstone stays (300000)\n"
+         "      purge-ms            storage_purge_interval (15000)\n"
+         "      migr-timeout-ms     migr_base_timeout (15000)\n"
+         "      dsup-max-restarts   restarts of one child ... (100)\n"
+         "      dsup-max-seconds    ... within this many seconds (4)\n"
+         "      dsup-shutdown-ms    dsup_shutdown_timeout (60000)\n";
+}
+
+bool is_hub_setting(const std::string& key) { return setters().count(key) > 0; }
+
+Status read_hub_config(const std::string& path, HubSettings* settings) {
+  std::ifstream in(path);
+  if (!in) return bad("--hub-config: cannot read " + path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    if (trim(line).empty()) continue;
+    size_t eq = line.find('=');
+    std::string where = path + ":" + std::to_string(n) + ": ";
+    if (eq == std::string::npos) return bad(where + "not KEY = VALUE");
+    std::string key = trim(line.substr(0, eq));
+    if (!is_hub_setting(key)) return bad(where + "unknown setting '" + key + "'");
+    settings->emplace(key, trim(line.substr(eq + 1)));
+  }
+  return Status::OK();
+}
+
+Result<HubConfig> hub_config(const std::string& id, const HubSettings& settings) {
+  HubConfig config;
+  config.hub_id = id;
+  for (const auto& [key, value] : settings) {
+    auto it = setters().find(key);
+    if (it == setters().end()) return bad("unknown hub setting '" + key + "'");
+    if (Status s = it->second(config, value, settings); !s.ok()) {
+      return bad("--hub-" + key + ": " + s.message());
+    }
+  }
+  if (Status s = plexus::hub::validate(config); !s.ok()) return s;
+  return config;
+}
+
+}  // namespace plexus_node

@@ -1,0 +1,38 @@
+// The command line of plexusctl.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "plexus/status.h"
+
+namespace plexusctl {
+
+struct Command {
+  std::string node;                          // --node NAME: the daemon to drive
+  std::string cookie;                        // --cookie, else $PLEXUS_COOKIE, else ~/.plexus.cookie
+  std::string tls_ca, tls_cert, tls_key;     // --tls-ca, --tls-cert, --tls-key
+  bool json = false;                         // --json: one JSON object per line
+  std::chrono::milliseconds timeout{30000};  // --timeout-ms: for the whole command
+  bool help = false;
+
+  // What to do: "nodes", "hub", "net"; then its words.
+  std::string verb;
+  std::string hub;     // hub HUB ...
+  std::string action;  // status, start, start-many, stop, lookup, list, call; block, unblock
+  std::vector<std::string> words;           // the action's positional arguments
+  std::string type;                         // --type T
+  std::map<std::string, std::string> meta;  // --meta k=v (repeated)
+  bool local = false;                       // --local
+};
+
+// Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE, `home` is $HOME
+// (either null if unset). Anything wrong is kInvalidArgument naming it.
+plexus::Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
+                              const char* home);
+
+std::string usage();
+
+}  // namespace plexusctl

@@ -1,0 +1,277 @@
+// The hub with real OS processes: plexus-node daemons on 127.0.0.1 hosting a
+// hub, driven with plexusctl exactly as an operator would, through kill -9,
+// SIGSTOP and partitions made with `plexusctl net block`. Checks plexusctl's
+// contract (its lines, its exit codes) and the hub's guarantees: once quiet,
+// every child runs exactly once and every registry agrees.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "node_process_support.h"
+
+namespace {
+
+using namespace plexus_test;
+
+#ifdef PLEXUS_CTL_BINARY
+constexpr const char* kCtlBinary = PLEXUS_CTL_BINARY;
+#else
+constexpr const char* kCtlBinary = nullptr;
+#endif
+
+struct Ctl {
+  int code = -1;
+  std::vector<std::string> lines;
+  std::string err;
+};
+
+// Runs plexusctl with `args` against `node` and waits for it.
+Ctl ctl(const std::string& node, std::vector<std::string> args, bool json = true,
+        std::vector<std::string> env = {std::string("PLEXUS_COOKIE=") + kCookie}) {
+  std::vector<std::string> argv{kCtlBinary, "--node", node};
+  if (json) argv.push_back("--json");
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess p(argv, environment_without("PLEXUS_COOKIE", std::move(env)));
+  Ctl out;
+  while (std::optional<std::string> line = p.read_line(kWait)) {
+    if (line->empty()) break;
+    out.lines.push_back(*line);
+  }
+  std::optional<int> status = p.wait(kWait);
+  out.code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  out.err = p.output();
+  return out;
+}
+
+// The value of "key": in a JSON line ("" if absent); numbers and booleans as
+// written, strings without quotes.
+std::string field(const std::string& line, const std::string& key) {
+  size_t at = line.find("\"" + key + "\":");
+  if (at == std::string::npos) return "";
+  at += key.size() + 3;
+  if (line[at] == '"') return line.substr(at + 1, line.find('"', at + 1) - at - 1);
+  size_t end = line.find_first_of(",}", at);
+  return line.substr(at, end - at);
+}
+
+class HubProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!kNodeBinary || !kCtlBinary) GTEST_SKIP() << "built without the daemon";
+    for (const char* base : {"a", "b", "c"}) start(base);
+    ASSERT_TRUE(settled(3));
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      for (auto& [name, d] : daemons_) {
+        if (d) std::cerr << "--- " << name << ":\n" << d->log();
+      }
+    }
+  }
+  void start(const std::string& base, const std::string& name = "") {
+    Daemon::Options o;
+    o.name = name.empty() ? base + "@127.0.0.1:0" : name;
+    for (auto& [n, d] : daemons_) {
+      if (d) o.seeds.push_back(d->name());
+    }
+    o.extra_args = {"--hub",
+                    "demo",
+                    "--hub-sync-ms",
+                    "300",
+                    "--hub-discover-ms",
+                    "300",
+                    "--hub-view-debounce-ms",
+                    "50",
+                    "--log-level",
+                    "warning"};
+    auto d = Daemon::start(o);
+    std::string key = base;
+    daemons_[key] = std::move(d);
+  }
+  Daemon& d(const std::string& base) { return *daemons_.at(base); }
+  std::vector<std::string> live() {
+    std::vector<std::string> out;
+    for (auto& [n, d] : daemons_) {
+      if (d) out.push_back(n);
+    }
+    return out;
+  }
+  // Every live daemon's hub has a view of `members` and is not locked.
+  bool settled(size_t members, std::chrono::milliseconds timeout = kWait) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      bool all = true;
+      for (const std::string& n : live()) {
+        Ctl s = ctl(d(n).name(), {"hub", "demo", "status"});
+        if (s.code != 0 || s.lines.size() != 1 || field(s.lines[0], "locked") != "false" ||
+            std::count(s.lines[0].begin(), s.lines[0].end(), '@') != static_cast<long>(members)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  // Waits until every live daemon lists exactly `ids`, each on one node,
+  // and the daemons' --local lists cover them once: "" or why not.
+  std::string converged(const std::set<std::string>& ids,
+                        std::chrono::milliseconds timeout = kWait) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string why;
+    for (;;) {
+      why = check(ids);
+      if (why.empty() || std::chrono::steady_clock::now() > deadline) return why;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  std::string check(const std::set<std::string>& ids) {
+    std::map<std::string, std::string> reference;  // id -> its line
+    std::map<std::string, int> running;            // id -> local copies
+    for (const std::string& n : live()) {
+      Ctl all = ctl(d(n).name(), {"hub", "demo", "list"});
+      if (all.code != 0) return n + ": list failed: " + all.err;
+      std::map<std::string, std::string> mine;
+      for (const std::string& l : all.lines) mine[field(l, "id")] = l;
+      if (reference.empty()) reference = mine;
+      if (mine != reference)
+        return n + "'s registry differs (" + std::to_string(mine.size()) + " vs " +
+               std::to_string(reference.size()) + ")";
+      for (const std::string& l : ctl(d(n).name(), {"hub", "demo", "list", "--local"}).lines) {
+        ++running[field(l, "id")];
+      }
+    }
+    for (const std::string& id : ids) {
+      if (!reference.count(id)) return id + " is missing";
+      if (running[id] != 1) return id + " runs " + std::to_string(running[id]) + " times";
+    }
+    if (reference.size() != ids.size()) {
+      return "the registries have " + std::to_string(reference.size()) + " children, not " +
+             std::to_string(ids.size());
+    }
+    return "";
+  }
+
+  std::map<std::string, std::unique_ptr<Daemon>> daemons_;
+};
+
+TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
+  const std::string a = d("a").name();
+  Ctl nodes = ctl(a, {"nodes"});
+  ASSERT_EQ(nodes.code, 0) << nodes.err;
+  ASSERT_EQ(nodes.lines.size(), 3u);
+  for (const std::string& l : nodes.lines) {
+    EXPECT_EQ(field(l, "up"), "true") << l;
+    EXPECT_NE(field(l, "creation"), "0") << l;
+  }
+  Ctl status = ctl(a, {"hub", "demo", "status"});
+  ASSERT_EQ(status.code, 0);
+  EXPECT_EQ(field(status.lines[0], "alive"), "true");
+  EXPECT_EQ(field(status.lines[0], "partitioned"), "false");
+  EXPECT_EQ(field(status.lines[0], "children"), "0");
+
+  Ctl started =
+      ctl(a, {"hub", "demo", "start", "room:1", "--type", "counter", "--meta", "tag=rooms"});
+  ASSERT_EQ(started.code, 0) << started.err;
+  EXPECT_EQ(field(started.lines[0], "status"), "ok");
+  Ctl again = ctl(d("b").name(), {"hub", "demo", "start", "room:1", "--type", "counter"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("already_started"), std::string::npos) << again.err;
+
+  Ctl lookup = ctl(d("c").name(), {"hub", "demo", "lookup", "room:1"});
+  ASSERT_EQ(lookup.code, 0) << lookup.err;
+  EXPECT_EQ(field(lookup.lines[0], "id"), "room:1");
+  EXPECT_NE(lookup.lines[0].find("\"metadata\":{\"tag\":\"rooms\"}"), std::string::npos);
+
+  EXPECT_EQ(field(ctl(a, {"hub", "demo", "call", "room:1", "incr"}).lines.at(0), "value"), "1");
+  EXPECT_EQ(
+      field(ctl(d("b").name(), {"hub", "demo", "call", "room:1", "incr"}).lines.at(0), "value"),
+      "2");
+  Ctl text = ctl(a, {"hub", "demo", "call", "room:1", "get"}, /*json=*/false);
+  EXPECT_EQ(text.lines, std::vector<std::string>{"id=room:1 value=2"});
+
+  Ctl many = ctl(a, {"hub", "demo", "start-many", "m", "500", "--type", "counter"});
+  ASSERT_EQ(many.code, 0) << many.err;
+  EXPECT_EQ(field(many.lines[0], "started"), "500");
+  EXPECT_EQ(field(many.lines[0], "errors"), "0");
+  EXPECT_EQ(ctl(a, {"hub", "demo", "list"}).lines.size(), 501u);
+
+  Ctl stopped = ctl(d("b").name(), {"hub", "demo", "stop", "room:1"});
+  ASSERT_EQ(stopped.code, 0) << stopped.err;
+  EXPECT_EQ(field(stopped.lines[0], "status"), "ok");
+  Ctl gone = ctl(d("b").name(), {"hub", "demo", "lookup", "room:1"});
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_TRUE(gone.lines.empty());
+  EXPECT_NE(gone.err.find("no child 'room:1'"), std::string::npos) << gone.err;
+
+  Ctl wrong = ctl(a, {"nodes"}, true, {"PLEXUS_COOKIE=not-the-cookie"});
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find("wrong cookie"), std::string::npos) << wrong.err;
+  Ctl nobody = ctl("z@127.0.0.1:1", {"nodes"});
+  EXPECT_EQ(nobody.code, 1);
+  EXPECT_NE(nobody.err.find("cannot reach z@127.0.0.1:1"), std::string::npos) << nobody.err;
+  EXPECT_EQ(ctl(a, {"hub", "demo", "start", "x"}).code, 2) << "--type is required";
+  EXPECT_EQ(ctl(a, {"frobnicate"}).code, 2);
+  Ctl no_hub = ctl(a, {"hub", "other", "status"});
+  EXPECT_EQ(no_hub.code, 1);
+  EXPECT_NE(no_hub.err.find("no hub 'other'"), std::string::npos);
+  // plexusctl was never a member: three nodes still.
+  EXPECT_EQ(ctl(a, {"nodes"}).lines.size(), 3u);
+}
+
+TEST_F(HubProcessTest, AKilledNodesChildrenRunOnceOnTheSurvivors) {
+  Ctl many = ctl(d("a").name(), {"hub", "demo", "start-many", "k", "3000", "--type", "counter"});
+  ASSERT_EQ(many.code, 0) << many.err;
+  std::set<std::string> ids;
+  for (int i = 0; i < 3000; ++i) ids.insert("k" + std::to_string(i));
+  ASSERT_EQ(converged(ids), "");
+  d("c").process().kill_and_wait();  // kill -9
+  daemons_["c"].reset();
+  ASSERT_TRUE(settled(2));
+  EXPECT_EQ(converged(ids), "");
+}
+
+TEST_F(HubProcessTest, AStoppedNodeComesBackAndItsDuplicatesAreResolved) {
+  ASSERT_EQ(ctl(d("a").name(), {"hub", "demo", "start-many", "s", "600", "--type", "counter"}).code,
+            0);
+  std::set<std::string> ids;
+  for (int i = 0; i < 600; ++i) ids.insert("s" + std::to_string(i));
+  ASSERT_EQ(converged(ids), "");
+  // SIGSTOP for longer than the tick timeout: the others see it down and
+  // start its children; SIGCONT: it is back with copies of its own.
+  pid_t c = d("c").process().pid();
+  ASSERT_EQ(kill(c, SIGSTOP), 0);
+  auto stopped = std::move(daemons_["c"]);
+  ASSERT_TRUE(settled(2));
+  ASSERT_EQ(converged(ids), "");
+  ASSERT_EQ(kill(c, SIGCONT), 0);
+  daemons_["c"] = std::move(stopped);
+  ASSERT_TRUE(settled(3));
+  EXPECT_EQ(converged(ids), "");
+}
+
+TEST_F(HubProcessTest, BothSidesOfABlockedPartitionRunAndTheHealLeavesOneOfEach) {
+  ASSERT_EQ(ctl(d("a").name(), {"hub", "demo", "start-many", "p", "300", "--type", "counter"}).code,
+            0);
+  std::set<std::string> ids;
+  for (int i = 0; i < 300; ++i) ids.insert("p" + std::to_string(i));
+  ASSERT_EQ(converged(ids), "");
+  const std::string c = d("c").name();
+  ASSERT_EQ(ctl(c, {"net", "block", d("a").name(), d("b").name()}).code, 0);
+  // c alone runs all 300, and so do a and b.
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (ctl(c, {"hub", "demo", "list", "--local"}).lines.size() != 300 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(ctl(c, {"hub", "demo", "list", "--local"}).lines.size(), 300u);
+  Ctl unblocked = ctl(c, {"net", "unblock"});
+  ASSERT_EQ(unblocked.code, 0);
+  EXPECT_EQ(unblocked.lines, std::vector<std::string>{"{\"blocked\":[]}"});
+  ASSERT_TRUE(settled(3));
+  EXPECT_EQ(converged(ids), "");
+}
+
+}  // namespace
