@@ -160,7 +160,12 @@ TEST_F(BadInputTest, AConnectorWithTheWrongCookieIsRefusedAtItsProof) {
   proof.mutable_proof()->set_digest(
       handshake_digest("wrong-cookie", "plexus-connect", reply.hello_reply().challenge(), fake));
   ASSERT_TRUE(sock->write_frame(proof));
-  // No Welcome: the node closes.
+  // A refusal that depends on nothing secret (an empty Welcome), then the
+  // node closes.
+  wire::Frame refusal;
+  ASSERT_EQ(sock->read_frame(&refusal), RawSocket::Got::kFrame);
+  EXPECT_TRUE(refusal.has_welcome()) << refusal.DebugString();
+  EXPECT_TRUE(refusal.welcome().digest().empty()) << refusal.DebugString();
   wire::Frame next;
   EXPECT_EQ(sock->read_frame(&next), RawSocket::Got::kClosed) << next.DebugString();
   EXPECT_TRUE(logs_.wait_for(LogLevel::kWarning,

@@ -106,7 +106,12 @@ TEST_F(BadInputTest, AStrangerLearnsNothingThatDependsOnTheCookie) {
   proof.mutable_proof()->set_digest(std::string(32, 'x'));
   proof.mutable_proof()->set_challenge(std::string(kChallengeSize, 'c'));
   ASSERT_TRUE(sock->write_frame(proof));
+  // The only answer is a refusal with no digest: nothing that depends on
+  // the cookie.
   wire::Frame welcome;
+  ASSERT_EQ(sock->read_frame(&welcome), RawSocket::Got::kFrame);
+  EXPECT_EQ(welcome.ByteSizeLong(), wire::Frame().ByteSizeLong() + 2) << welcome.DebugString();
+  EXPECT_TRUE(welcome.has_welcome() && welcome.welcome().digest().empty()) << welcome.DebugString();
   EXPECT_EQ(sock->read_frame(&welcome), RawSocket::Got::kClosed) << welcome.DebugString();
   EXPECT_TRUE(logs_.wait_for(LogLevel::kWarning, {"wrong cookie"}));
   expect_still_serving();
