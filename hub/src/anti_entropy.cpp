@@ -30,6 +30,17 @@ void set_from(const HubState& state, MemberProto* from) {
 
 }  // namespace
 
+void QuietSegments::round(const HubState& state) {
+  uint32_t count = state.registry.segments().count();
+  previous_.resize(count);
+  quiet_.assign(count, false);
+  for (uint32_t s = 0; s < count; ++s) {
+    SegmentDigest d = state.registry.digest(s);
+    quiet_[s] = d == previous_[s];
+    previous_[s] = d;
+  }
+}
+
 DigestSummary summarize(const HubState& state) {
   DigestSummary out;
   set_from(state, out.mutable_from());
@@ -58,10 +69,11 @@ std::optional<DigestSummary> detail(const HubState& state, const DigestSummary& 
   return out;
 }
 
-std::optional<SegmentRecords> differing(const HubState& state, const DigestSummary& detail) {
+std::optional<SegmentRecords> differing(const HubState& state, const DigestSummary& detail,
+                                        const QuietSegments& quiet) {
   std::vector<uint32_t> segments;
   for (const SegmentDigestProto& p : detail.segments()) {
-    if (p.segment() >= state.registry.segments().count()) continue;
+    if (p.segment() >= state.registry.segments().count() || !quiet.quiet(p.segment())) continue;
     if (state.registry.digest(p.segment()) != SegmentDigest{p.count(), p.sum()}) {
       segments.push_back(p.segment());
     }

@@ -23,8 +23,25 @@ namespace plexus::hub::detail {
 // While the registries agree a round is one message of 64 hashes.
 inline constexpr uint32_t kDigestGroups = 64;
 
+// A segment whose digest moved since the last round is still changing here
+// (its deltas are on their way): its records are not swapped until it is
+// quiet, so a burst of starts costs no anti-entropy.
+class QuietSegments {
+ public:
+  // Called each round: remembers every digest, and which did not move.
+  void round(const HubState& state);
+  bool quiet(uint32_t segment) const { return segment < quiet_.size() && quiet_[segment]; }
+
+ private:
+  std::vector<SegmentDigest> previous_;
+  std::vector<bool> quiet_;
+};
+
 DigestSummary summarize(const HubState& state);
 std::optional<DigestSummary> detail(const HubState& state, const DigestSummary& summary);
-std::optional<SegmentRecords> differing(const HubState& state, const DigestSummary& detail);
+// The records of the segments whose digests differ from `detail`'s and are
+// quiet here, and the wish for the peer's.
+std::optional<SegmentRecords> differing(const HubState& state, const DigestSummary& detail,
+                                        const QuietSegments& quiet);
 
 }  // namespace plexus::hub::detail

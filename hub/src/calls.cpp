@@ -50,6 +50,7 @@ void Calls::start(LocalStart call) {
     }
     ++p.waiting[spec->id];
     p.decider[spec->id] = member;
+    p.specs.emplace(spec->id, spec);
   }
   p.timer = self_.runtime().send_after(self_.self(), call.options.timeout, CallTimeout{call.call});
   calls_.emplace(call.call, std::move(p));
@@ -78,17 +79,31 @@ void Calls::stop(LocalStop call) {
   for (auto& [member, r] : requests) send(member, std::move(r));
 }
 
+void Calls::started(uint64_t call, const std::vector<RecordPtr>& records) {
+  for (const RecordPtr& r : records) {
+    apply_(r);
+    auto it = calls_.find(call);
+    if (it == calls_.end()) continue;
+    it->second.start_result.started.push_back({r->id, nodes_of(*r)});
+    answered(call, r->id);
+  }
+}
+
 void Calls::start_reply(const StartReply& reply) {
   auto it = calls_.find(reply.call());
+  std::vector<RecordPtr> records;
+  records.reserve(reply.started_size());
   for (const ChildRecordProto& proto : reply.started()) {
-    Result<RecordPtr> r = decode(proto, state_.node, state_.registry.segments());
-    if (!r.ok()) continue;
-    apply_(*r);
-    if (it == calls_.end()) continue;
-    it->second.start_result.started.push_back({(*r)->id, nodes_of(**r)});
-    answered(reply.call(), (*r)->id);
-    it = calls_.find(reply.call());
+    // The decider leaves out the spec: it is the one this call sent.
+    std::shared_ptr<const ChildSpec> spec;
+    if (it != calls_.end()) {
+      if (auto s = it->second.specs.find(proto.id()); s != it->second.specs.end()) spec = s->second;
+    }
+    Result<RecordPtr> r = decode(proto, state_.node, state_.registry.segments(), spec);
+    if (r.ok()) records.push_back(std::move(*r));
   }
+  started(reply.call(), records);
+  it = calls_.find(reply.call());
   for (const ChildErrorProto& e : reply.errors()) {
     if (e.has_record()) {
       Result<RecordPtr> r = decode(e.record(), state_.node, state_.registry.segments());

@@ -35,6 +35,9 @@ class Calls {
   void start(LocalStart call);
   void stop(LocalStop call);
   void start_reply(const StartReply& reply);
+  // Records this node's own decider committed for a call made here (no
+  // wire form in between).
+  void started(uint64_t call, const std::vector<RecordPtr>& records);
   void stop_reply(const StopReply& reply);
   void timeout(uint64_t call);
   // Ends every call with `reason` for what is unanswered (the hub stops).
@@ -47,6 +50,8 @@ class Calls {
     bool is_start = true;
     std::unordered_map<std::string, int> waiting;          // id -> answers due
     std::unordered_map<std::string, std::string> decider;  // id -> asked member
+    // A start's specs: the deciders' answers leave them out.
+    std::unordered_map<std::string, std::shared_ptr<const ChildSpec>> specs;
     StartOptions start_options;
     std::shared_ptr<FutureState<StartResult>> start_future;
     std::shared_ptr<FutureState<StopResult>> stop_future;

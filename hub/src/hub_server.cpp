@@ -53,6 +53,21 @@ void HubServer::terminate(const ExitReason&) {
 
 void HubServer::handle_info(Message& msg) {
   dispatch(msg);
+  // This member's own answers to its decider, in the order they were made:
+  // a call of 30,000 children run here commits them in one batch, with one
+  // broadcast and one reply.
+  while (!local_running_.empty() || !local_halted_.empty()) {
+    std::vector<ChildRunning> running;
+    std::vector<ChildHalted> halted;
+    running.swap(local_running_);
+    halted.swap(local_halted_);
+    for (const ChildRunning& r : running) decider_.child_running(s_.self.node, r);
+    for (const ChildHalted& h : halted) decider_.child_halted(s_.self.node, h);
+  }
+  // Answers of this node's decider to this node's calls.
+  std::map<uint64_t, std::vector<RecordPtr>> started;
+  started.swap(local_started_);
+  for (const auto& [call, records] : started) calls_->started(call, records);
   flush();
 }
 
@@ -100,6 +115,7 @@ void HubServer::dispatch(Message& msg) {
   } else if (auto* m = msg.get_if<HubLeave>()) {
     known_.erase(m->from().node());
     member_gone(m->from().node());
+    lost_.erase(m->from().node());
   } else if (auto* m = msg.get_if<HubRenew>()) {
     if (m->view() == keeper_.view().number() && keeper_.is_claimant()) {
       keeper_.renew();
@@ -142,8 +158,16 @@ void HubServer::flush() {
     delta.set_view(decider_.view().number());
     for (const RecordPtr& r : delta_) encode(*r, s_.node, delta.add_records());
     delta_.clear();
+    std::vector<std::string> peers;
     for (const strategies::Member& m : decider_.view().members()) {
-      if (m.node != s_.self.node) send_to(m.node, RecordsDelta(delta));
+      if (m.node != s_.self.node) peers.push_back(m.node);
+    }
+    for (size_t i = 0; i < peers.size(); ++i) {
+      if (i + 1 < peers.size()) {
+        send_to(peers[i], RecordsDelta(delta));
+      } else {
+        send_to(peers[i], std::move(delta));
+      }
     }
   }
   for (auto& [to, reply] : start_replies_) send_to(to.first, std::move(reply));
@@ -201,7 +225,7 @@ void HubServer::on_hello(const HubHello& h) {
     keeper_.member_up(member);
     // A member of this view that comes back lost the connection for a
     // while: the view is made again, so nothing lost with it is missed.
-    if (keeper_.view().contains(node)) renew();
+    if (lost_.erase(node) && keeper_.view().contains(node)) renew();
     membership_changed();
   }
   if (h.answer()) hello(node, false);
@@ -221,9 +245,10 @@ void HubServer::on_view(const HubView& msg) {
     // (two claimants numbered alike, or a view of a claimant since gone):
     // the claimant numbers a new view above it.
     if (!keeper_.is_claimant()) return;
-    if (view->number() < keeper_.view().number()) {
+    const strategies::View& mine = keeper_.view();
+    if (view->number() < mine.number()) {
       send_view(msg.from().node(), false);
-    } else {
+    } else if (view->number() != mine.number() || view->members() != mine.members()) {
       keeper_.renew();
       membership_changed();
     }
@@ -264,6 +289,7 @@ void HubServer::member_gone(const std::string& node) {
   auto it = members_.find(node);
   if (it == members_.end()) return;
   if (uint32_t n = node_number(it->second)) s_.live.set_down(n);
+  if (keeper_.view().contains(node)) lost_.insert(node);
   members_.erase(it);
   halt_waiters_.erase(node);
   keeper_.member_down(node);
@@ -491,12 +517,13 @@ void HubServer::on_summary(const DigestSummary& summary) {
     if (std::optional<DigestSummary> d = detail(s_, summary)) {
       send_to(summary.from().node(), std::move(*d));
     }
-  } else if (std::optional<SegmentRecords> r = differing(s_, summary)) {
+  } else if (std::optional<SegmentRecords> r = differing(s_, summary, quiet_)) {
     send_to(summary.from().node(), std::move(*r));
   }
 }
 
 void HubServer::sync() {
+  quiet_.round(s_);
   const auto& members = decider_.view().members();
   if (members.size() < 2 || !decider_.ready()) return;
   sync_next_ = (sync_next_ + 1) % members.size();
@@ -548,7 +575,8 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record) {
     send_to(node, std::move(run));
     return;
   }
-  // Here: at once; the answer comes back as a message, as from any member.
+  // Here: at once; the answer is handed to the decider once the message
+  // being handled is done (handle_info), as if it came from a member.
   ChildRunning answer;
   answer.set_from(s_.self.node);
   answer.set_view(decider_.view().number());
@@ -563,7 +591,7 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record) {
   } else {
     answer.set_error(pid.status().message());
   }
-  (void)self().send(self().self(), std::move(answer));
+  local_running_.push_back(std::move(answer));
 }
 
 void HubServer::halt_on(const std::string& node, const std::string& id) {
@@ -581,7 +609,7 @@ void HubServer::halt_on(const std::string& node, const std::string& id) {
     done.set_from(s_.self.node);
     done.set_view(halt.view());
     done.set_id(id);
-    (void)self().send(self().self(), std::move(done));
+    local_halted_.push_back(std::move(done));
   }
 }
 
@@ -598,9 +626,13 @@ void HubServer::publish(const RecordPtr& record) {
 }
 
 void HubServer::started(const std::string& caller, uint64_t call, const RecordPtr& record) {
+  if (caller == s_.self.node) {
+    local_started_[call].push_back(record);
+    return;
+  }
   StartReply& reply = start_replies_[{caller, call}];
   reply.set_call(call);
-  encode(*record, s_.node, reply.add_started());
+  encode(*record, s_.node, reply.add_started(), /*with_spec=*/false);
 }
 
 void HubServer::stopped(const std::string& caller, uint64_t call, const RecordPtr& tombstone,

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "anti_entropy.h"
 #include "calls.h"
 #include "decider.h"
 #include "hub_state.h"
@@ -114,14 +115,23 @@ class HubServer final : public Server, private DeciderPort {
   std::map<std::string, strategies::Member> members_;
   // Every node that was a member and did not leave on purpose.
   std::set<std::string> known_;
+  // Members of the view whose connection was lost (a Hello from one again
+  // renews the view).
+  std::set<std::string> lost_;
   uint64_t propose_generation_ = 0;
   size_t sync_next_ = 0;  // the view member the next anti-entropy round asks
+  QuietSegments quiet_;
 
   // Deciders waiting for a halt here, by child id.
   std::unordered_map<std::string, std::vector<std::string>> halt_waiters_;
   // Tombstones applied here, oldest first, for the purge.
   std::deque<std::pair<int64_t, RecordPtr>> tombstones_;
 
+  // This member's answers to its own decider, handed to it when the
+  // current message is done (the port must not call back into it).
+  std::vector<ChildRunning> local_running_;
+  std::vector<ChildHalted> local_halted_;
+  std::map<uint64_t, std::vector<RecordPtr>> local_started_;  // by call
   // What this callback sends when it returns.
   std::vector<RecordPtr> delta_;
   std::map<std::pair<std::string, uint64_t>, StartReply> start_replies_;

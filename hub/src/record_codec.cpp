@@ -69,12 +69,12 @@ Result<std::shared_ptr<const ChildSpec>> decode(const ChildSpecProto& s) {
   return std::shared_ptr<const ChildSpec>(std::move(spec));
 }
 
-void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out) {
+void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out, bool with_spec) {
   out->set_id(record.id);
   out->set_epoch(record.epoch);
   out->set_stamp(record.stamp);
   out->set_tombstone(record.tombstone);
-  if (record.spec) encode(*record.spec, out->mutable_spec());
+  if (record.spec && with_spec) encode(*record.spec, out->mutable_spec());
   for (Pid pid : record.pids) node.to_proto(pid, out->add_pids());
   if (record.placement) {
     for (const std::string& n : *record.placement) out->add_placement(n);
@@ -82,7 +82,8 @@ void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out) 
 }
 
 Result<RecordPtr> decode(const ChildRecordProto& proto, Node& node,
-                         const strategies::Segments& segments) {
+                         const strategies::Segments& segments,
+                         std::shared_ptr<const ChildSpec> spec) {
   if (proto.id().empty()) return invalid("a child record without an id");
   const std::string what = "child record " + proto.id() + ": ";
   auto record = std::make_shared<ChildRecord>();
@@ -92,9 +93,11 @@ Result<RecordPtr> decode(const ChildRecordProto& proto, Node& node,
   record->stamp = proto.stamp();
   record->tombstone = proto.tombstone();
   if (proto.has_spec()) {
-    Result<std::shared_ptr<const ChildSpec>> spec = decode(proto.spec());
-    if (!spec.ok()) return invalid(what + spec.status().message());
-    record->spec = std::move(*spec);
+    Result<std::shared_ptr<const ChildSpec>> decoded = decode(proto.spec());
+    if (!decoded.ok()) return invalid(what + decoded.status().message());
+    record->spec = std::move(*decoded);
+  } else if (!record->tombstone) {
+    record->spec = std::move(spec);
   }
   if (!record->tombstone && (!record->spec || record->spec->type.empty())) {
     return invalid(what + "a live record needs a spec with a type");

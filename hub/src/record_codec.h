@@ -22,12 +22,16 @@ void encode(const ChildSpec& spec, ChildSpecProto* out);
 Result<std::shared_ptr<const ChildSpec>> decode(const ChildSpecProto& proto);
 
 // Pids go as node name and creation (Node::to_proto), since each node numbers
-// the nodes in its own table.
-void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out);
+// the nodes in its own table. Without the spec if `with_spec` is false: for
+// an answer to the caller, which has it.
+void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out,
+            bool with_spec = true);
 // Checks what a peer could get wrong (kInvalidArgument, naming the record):
 // an empty id, a live record without a spec or a type, an unknown restart
 // type, a pid that names no valid node; computes the segment from the id.
+// `spec`, if given, is the spec of a live record sent without one.
 Result<RecordPtr> decode(const ChildRecordProto& proto, Node& node,
-                         const strategies::Segments& segments);
+                         const strategies::Segments& segments,
+                         std::shared_ptr<const ChildSpec> spec = nullptr);
 
 }  // namespace plexus::hub::detail

@@ -1,0 +1,252 @@
+// The hub on three real nodes on loopback: TCP nodes in this process (for
+// the failover, one of them in a forked child, so that it can be killed with
+// SIGKILL), hosting one hub, with 100,000 children of a trivial type
+// (docs/hub.md; the targets are in bench/RESULTS.md).
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "node_support.h"
+#include "plexus/hub/hub.h"
+#include "plexus/pid.pb.h"
+
+namespace plexus::bench {
+namespace {
+
+constexpr int kChildren = 100'000;
+
+// The trivial child: it waits, and never gets what it waits for.
+Task<> idle_child(Context self, PidProto) {
+  for (;;) co_await self.receive<PidProto>();
+}
+
+hub::HubConfig bench_config() {
+  hub::HubConfig c;
+  c.hub_id = "bench";
+  c.view_debounce = 50ms;
+  c.hubs_discover_interval = 500ms;
+  return c;
+}
+
+std::vector<hub::ChildSpec> specs(const std::string& prefix, int n) {
+  std::vector<hub::ChildSpec> out;
+  out.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    hub::ChildSpec s;
+    s.id = prefix + std::to_string(i);
+    s.type = "idle";
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+struct Member {
+  std::unique_ptr<Node> node;
+  std::unique_ptr<hub::Hub> hub;
+};
+
+// A node with the idle type and the hub, connected to `peers`.
+std::optional<Member> start_member(const std::string& base, const std::vector<std::string>& peers) {
+  Member m;
+  m.node = start_node(base);
+  if (!m.node || !m.node->register_process<PidProto>("idle", idle_child).ok()) return std::nullopt;
+  for (const std::string& p : peers) {
+    if (!m.node->connect(p).ok()) return std::nullopt;
+  }
+  auto h = hub::Hub::start(*m.node, bench_config());
+  if (!h.ok()) return std::nullopt;
+  m.hub = std::move(*h);
+  return m;
+}
+
+struct Cluster {
+  std::vector<Member> members;
+  ~Cluster() {
+    for (Member& m : members) m.hub.reset();
+    members.clear();
+  }
+  hub::Hub& hub(size_t i) { return *members[i].hub; }
+  // Every hub has a view of `n` members and is not locked.
+  bool settled(size_t n) {
+    return wait_until([&] {
+      for (Member& m : members) {
+        if (m.hub->is_locked() || m.hub->nodes(true).size() != n) return false;
+      }
+      return true;
+    });
+  }
+  bool all_have(size_t children) {
+    return wait_until([&] {
+      for (Member& m : members) {
+        if (m.hub->child_count() != children) return false;
+      }
+      return true;
+    });
+  }
+};
+
+std::unique_ptr<Cluster> three_members() {
+  auto c = std::make_unique<Cluster>();
+  std::vector<std::string> names;
+  for (const char* base : {"hub_a", "hub_b", "hub_c"}) {
+    std::optional<Member> m = start_member(base, names);
+    if (!m) return nullptr;
+    names.push_back(m->node->name());
+    c->members.push_back(std::move(*m));
+  }
+  if (!c->settled(3)) return nullptr;
+  return c;
+}
+
+// Starts `n` children through member 0 in one awaited call: the seconds it
+// took, or a negative number on failure.
+double start_all(Cluster& c, int n) {
+  auto began = Clock::now();
+  auto f = c.hub(0).start_children(specs("child", n), {.awaitable = true, .timeout = 120s});
+  if (!f.ok()) return -1;
+  Result<hub::StartResult> r = f->await(120s);
+  if (!r.ok() || !r->ok() || r->started.size() != static_cast<size_t>(n)) return -1;
+  return seconds_since(began);
+}
+
+void BM_HubStartChildren(benchmark::State& state) {
+  for (auto _ : state) {
+    auto c = three_members();
+    if (!c) return state.SkipWithError("the cluster did not start");
+    uint64_t view = c->hub(0).view_number();
+    auto began = Clock::now();
+    double started = start_all(*c, kChildren);
+    if (started < 0) return state.SkipWithError("the start failed");
+    if (!c->all_have(kChildren)) return state.SkipWithError("a registry stayed short");
+    double everywhere = seconds_since(began);
+    // A view change during the start costs a handoff round: counted, since it
+    // shows in the time.
+    state.counters["view_changes"] = static_cast<double>(c->hub(0).view_number() - view);
+    state.SetIterationTime(started);
+    state.counters["children_per_s"] = kChildren / started;
+    state.counters["all_started_s"] = started;
+    state.counters["every_registry_s"] = everywhere;
+  }
+}
+BENCHMARK(BM_HubStartChildren)->Apply(timed_runs);
+
+void BM_HubLookup(benchmark::State& state) {
+  for (auto _ : state) {
+    auto c = three_members();
+    if (!c || start_all(*c, kChildren) < 0 || !c->all_have(kChildren)) {
+      return state.SkipWithError("setup failed");
+    }
+    hub::Hub& h = c->hub(1);
+    std::atomic<bool> go{false}, stop{false};
+    std::atomic<uint64_t> total{0}, found{0};
+    auto reader = [&](uint64_t seed) {
+      std::mt19937_64 rng(seed);
+      std::vector<std::string> ids;
+      for (int i = 0; i < 4096; ++i) ids.push_back("child" + std::to_string(rng() % kChildren));
+      while (!go.load()) std::this_thread::yield();
+      uint64_t n = 0, hits = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        for (int k = 0; k < 256; ++k, ++n) hits += h.child_lookup(ids[n % ids.size()]).has_value();
+      }
+      total += n;
+      found += hits;
+    };
+    std::thread t1(reader, 1), t2(reader, 2);
+    auto began = Clock::now();
+    go = true;
+    std::this_thread::sleep_for(1s);
+    stop = true;
+    t1.join();
+    t2.join();
+    double seconds = seconds_since(began);
+    state.SetIterationTime(seconds);
+    state.counters["lookups_per_s"] = static_cast<double>(total.load()) / seconds;
+    state.counters["hit_fraction"] = static_cast<double>(found.load()) / static_cast<double>(total.load());
+  }
+}
+BENCHMARK(BM_HubLookup)->Apply(timed_runs);
+
+void BM_HubStopChildren(benchmark::State& state) {
+  for (auto _ : state) {
+    auto c = three_members();
+    if (!c || start_all(*c, kChildren) < 0 || !c->all_have(kChildren)) {
+      return state.SkipWithError("setup failed");
+    }
+    std::vector<std::string> ids;
+    for (int i = 0; i < kChildren; ++i) ids.push_back("child" + std::to_string(i));
+    auto began = Clock::now();
+    auto f = c->hub(0).stop_children(std::move(ids), {.awaitable = true, .timeout = 120s});
+    if (!f.ok()) return state.SkipWithError("stop refused");
+    Result<hub::StopResult> r = f->await(120s);
+    if (!r.ok() || !r->ok()) return state.SkipWithError("the stop failed");
+    double stopped = seconds_since(began);
+    if (!c->all_have(0)) return state.SkipWithError("a registry kept children");
+    state.SetIterationTime(stopped);
+    state.counters["children_per_s"] = kChildren / stopped;
+    state.counters["every_registry_s"] = seconds_since(began);
+  }
+}
+BENCHMARK(BM_HubStopChildren)->Apply(timed_runs);
+
+// The member that is killed, in a forked child: a node with the hub.
+[[noreturn]] void run_victim(int fd) {
+  std::optional<Member> m = start_member("hub_victim", {});
+  if (!m || !announce(fd, m->node->name())) _exit(1);
+  for (;;) pause();
+}
+
+// Every child runs on a survivor, once, and both survivors' registries name
+// it there.
+bool survivors_hold_all(Cluster& c) {
+  size_t local = 0;
+  for (Member& m : c.members) local += m.hub->process_list(hub::Scope::kLocal).size();
+  if (local != static_cast<size_t>(kChildren)) return false;
+  for (Member& m : c.members) {
+    size_t served = 0;
+    for (const hub::StartedChild& child : m.hub->process_list(hub::Scope::kGlobal)) {
+      served += child.nodes.size() == 1;
+    }
+    if (served != static_cast<size_t>(kChildren)) return false;
+  }
+  return true;
+}
+
+void BM_HubFailover(benchmark::State& state) {
+  for (auto _ : state) {
+    ForkedNode victim = fork_node(run_victim);
+    if (victim.name.empty()) return state.SkipWithError("the victim did not start");
+    auto c = std::make_unique<Cluster>();
+    std::vector<std::string> names{victim.name};
+    for (const char* base : {"hub_a", "hub_b"}) {
+      std::optional<Member> m = start_member(base, names);
+      if (!m) return state.SkipWithError("a survivor did not start");
+      names.push_back(m->node->name());
+      c->members.push_back(std::move(*m));
+    }
+    if (!c->settled(3) || start_all(*c, kChildren) < 0 || !c->all_have(kChildren)) {
+      victim.kill_and_reap();
+      return state.SkipWithError("setup failed");
+    }
+    size_t on_victim = kChildren - c->hub(0).process_list(hub::Scope::kLocal).size() -
+                       c->hub(1).process_list(hub::Scope::kLocal).size();
+    auto killed = Clock::now();
+    victim.kill_and_reap();
+    if (!wait_until([&] { return survivors_hold_all(*c); })) {
+      return state.SkipWithError("the survivors did not take over");
+    }
+    double seconds = seconds_since(killed);
+    state.SetIterationTime(seconds);
+    state.counters["failover_ms"] = seconds * 1000;
+    state.counters["children_moved"] = static_cast<double>(on_victim);
+  }
+}
+// Forks: first, while this process has one thread (a fresh process runs it).
+BENCHMARK(BM_HubFailover)->Apply(timed_runs);
+
+}  // namespace
+}  // namespace plexus::bench
