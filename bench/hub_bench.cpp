@@ -166,7 +166,8 @@ void BM_HubLookup(benchmark::State& state) {
     double seconds = seconds_since(began);
     state.SetIterationTime(seconds);
     state.counters["lookups_per_s"] = static_cast<double>(total.load()) / seconds;
-    state.counters["hit_fraction"] = static_cast<double>(found.load()) / static_cast<double>(total.load());
+    state.counters["hit_fraction"] =
+        static_cast<double>(found.load()) / static_cast<double>(total.load());
   }
 }
 BENCHMARK(BM_HubLookup)->Apply(timed_runs);

@@ -473,15 +473,19 @@ bool HubServer::learn(const RecordPtr& record) {
   return news;
 }
 
+RecordPtr HubServer::decode_or_log(const ChildRecordProto& proto) {
+  Result<RecordPtr> r = decode(proto, s_.node, s_.registry.segments());
+  if (r.ok()) return *r;
+  self().runtime().log(LogLevel::kWarning,
+                       "hub " + s_.config.hub_id + ": dropped a record: " + r.status().message());
+  return nullptr;
+}
+
 void HubServer::on_delta(const RecordsDelta& delta) {
   for (const ChildRecordProto& p : delta.records()) {
-    Result<RecordPtr> r = decode(p, s_.node, s_.registry.segments());
-    if (r.ok()) {
-      apply(*r);
-      decider_.learned(*r);
-    } else {
-      self().runtime().log(LogLevel::kWarning, "hub " + s_.config.hub_id +
-                                                   ": dropped a record: " + r.status().message());
+    if (RecordPtr r = decode_or_log(p)) {
+      apply(r);
+      decider_.learned(r);
     }
   }
 }
@@ -491,10 +495,10 @@ void HubServer::on_records(const SegmentRecords& records) {
     decider_.segment_records(records);
   } else {
     for (const ChildRecordProto& p : records.records()) {
-      Result<RecordPtr> r = decode(p, s_.node, s_.registry.segments());
-      if (!r.ok()) continue;
-      apply(*r);
-      decider_.learned(*r);
+      if (RecordPtr r = decode_or_log(p)) {
+        apply(r);
+        decider_.learned(r);
+      }
     }
   }
   if (records.wanted_size() == 0) return;

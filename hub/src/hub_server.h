@@ -77,6 +77,8 @@ class HubServer final : public Server, private DeciderPort {
 
   // ---- Records
   void apply(const RecordPtr& record);
+  // A peer's record, or null (logged) if it is malformed.
+  RecordPtr decode_or_log(const ChildRecordProto& proto);
   void on_delta(const RecordsDelta& delta);
   void on_records(const SegmentRecords& records);
   void on_summary(const DigestSummary& summary);

@@ -1,0 +1,184 @@
+// Malformed hub messages from a connected node: the members log and drop
+// what they cannot use, keep running, and their registries stay whole. A
+// seeded loop also sends random bytes parsed as each hub message type (what
+// parses, partly or at all, is sent). The peer is authenticated (it has the
+// cookie), so well-formed messages are obeyed; only malformed ones are here.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "hub_cluster.h"
+#include "plexus/hub.pb.h"
+
+namespace {
+
+using namespace plexus_test;
+namespace ph = plexus::hub;
+
+hub::HubConfig bad_input_config() {
+  hub::HubConfig c;
+  c.hub_id = "bad";
+  c.sync_interval = 200ms;
+  c.view_debounce = 20ms;
+  return c;
+}
+
+class HubBadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_.add("a");
+    cluster_.add("b");
+    ASSERT_EQ(cluster_.settle(), "");
+    auto f = cluster_.hub(0).start_children(worker_specs("w", 50), {.awaitable = true});
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(cluster_.net().run_until([&] { return f->ready(); }, 10s));
+    ASSERT_TRUE(f->await(0ms)->ok());
+    NodeOptions o;
+    o.name = "x@loop:0";
+    o.cookie = kCookie;
+    o.loopback = &cluster_.net();
+    o.runtime = runtime_options(Sched::kDeterministic, nullptr);
+    x_ = start_node(o);
+    ASSERT_TRUE(x_->connect(cluster_.node(0).name()).ok());
+  }
+  void TearDown() override { x_.reset(); }
+  template <class M>
+  void send(M msg) {
+    (void)x_->send(cluster_.node(0).name(), "plexus.hub.bad", std::move(msg));
+    cluster_.net().run_until_idle();
+  }
+  // The members still agree and every child still runs once.
+  void expect_whole() {
+    cluster_.net().advance(1s);
+    std::set<std::string> expected;
+    for (int i = 0; i < 50; ++i) expected.insert("w" + std::to_string(i));
+    EXPECT_EQ(cluster_.settle(10s), "");
+    EXPECT_EQ(cluster_.check(&expected), "");
+    EXPECT_TRUE(cluster_.hub(0).is_alive());
+    EXPECT_TRUE(cluster_.hub(1).is_alive());
+  }
+
+  LogCapture logs_;
+  HubCluster cluster_{bad_input_config(), &logs_};
+  std::unique_ptr<Node> x_;
+};
+
+TEST_F(HubBadInputTest, MalformedMessagesAreDroppedAndTheHubKeepsItsChildren) {
+  ph::SegmentRecords far;
+  far.mutable_from()->set_node(x_->name());
+  far.set_round(0);
+  far.add_segments(1u << 30);
+  far.add_wanted(4096);
+  far.add_wanted(UINT32_MAX);
+  ph::ChildRecordProto* bad_pid = far.add_records();
+  bad_pid->set_id("w1");
+  bad_pid->set_epoch(~0ull);
+  bad_pid->mutable_spec()->set_type("worker");
+  bad_pid->add_pids()->set_node("not a node name");
+  bad_pid->mutable_pids(0)->set_serial(1);
+  ph::ChildRecordProto* no_spec = far.add_records();
+  no_spec->set_id("w2");
+  no_spec->set_epoch(~0ull);
+  ph::ChildRecordProto* bad_restart = far.add_records();
+  bad_restart->set_id("w3");
+  bad_restart->set_epoch(~0ull);
+  bad_restart->mutable_spec()->set_type("worker");
+  bad_restart->mutable_spec()->set_restart(static_cast<ph::RestartProto>(99));
+  far.add_records();  // no id at all
+  send(far);
+
+  ph::DigestSummary summary;
+  summary.mutable_from()->set_node(x_->name());
+  summary.add_groups(1);  // 1 group, not 64
+  summary.set_answer(true);
+  summary.add_segments()->set_segment(1u << 31);
+  send(summary);
+
+  ph::HubView view;
+  view.mutable_from()->set_node(x_->name());
+  view.mutable_view()->set_number(~0ull);
+  view.mutable_view()->add_members();  // no name, no creation
+  send(view);
+
+  ph::Handoff handoff;
+  handoff.mutable_from()->set_node(x_->name());
+  handoff.set_view(cluster_.hub(0).view_number());
+  handoff.add_digests()->set_segment(1u << 31);
+  send(handoff);
+
+  ph::HubHello empty;
+  send(empty);
+  ph::HubHello other;
+  other.mutable_from()->set_node(x_->name());
+  other.mutable_from()->set_creation(x_->creation());
+  other.set_signature("segments=1 distribution=nonsense redundancy=?");
+  send(other);
+
+  ph::RunChild run;
+  run.set_from(x_->name());
+  run.set_view(cluster_.hub(0).view_number());
+  run.mutable_record()->set_id("w4");  // live, without a spec
+  send(run);
+
+  ph::StartRequest start;
+  start.set_caller(x_->name());
+  start.set_call(1);
+  start.set_view(cluster_.hub(0).view_number());
+  start.add_specs();  // no id
+  start.add_specs()->set_id("bad-restart");
+  start.mutable_specs(1)->set_type("worker");
+  start.mutable_specs(1)->set_restart(static_cast<ph::RestartProto>(7));
+  start.set_hops(1000);
+  send(start);
+
+  ph::ChildRunning forged;
+  forged.set_from(x_->name());
+  forged.set_id("w5");
+  send(forged);
+  ph::ChildEvent event;
+  event.set_from(x_->name());
+  event.set_id("w6");
+  send(event);
+  ph::HaltChild halt;
+  halt.set_from(x_->name());
+  halt.set_id("nobody");
+  send(halt);
+
+  expect_whole();
+  EXPECT_EQ(cluster_.hub(0).nodes(true).size(), 2u) << "x is no member";
+  EXPECT_FALSE(cluster_.hub(0).child_lookup("bad-restart"));
+  EXPECT_GT(logs_.count(plexus::LogLevel::kWarning, {"dropped a record"}), 0u) << logs_.dump();
+}
+
+// Random bytes as each hub message: whatever parses goes in.
+TEST_F(HubBadInputTest, RandomBytesAsEveryHubMessageLeaveTheHubWhole) {
+  std::mt19937_64 rng(42);
+  auto bytes = [&] {
+    std::string b(rng() % 64, '\0');
+    for (char& c : b) c = static_cast<char>(rng());
+    return b;
+  };
+  auto try_send = [&](auto msg) {
+    if (msg.ParseFromString(bytes())) send(std::move(msg));
+  };
+  for (int i = 0; i < 300; ++i) {
+    try_send(ph::HubHello());
+    try_send(ph::HubView());
+    try_send(ph::HubRenew());
+    try_send(ph::StartRequest());
+    try_send(ph::StopRequest());
+    try_send(ph::StartReply());
+    try_send(ph::StopReply());
+    try_send(ph::RunChild());
+    try_send(ph::ChildRunning());
+    try_send(ph::HaltChild());
+    try_send(ph::ChildHalted());
+    try_send(ph::ChildEvent());
+    try_send(ph::Handoff());
+    try_send(ph::SegmentRecords());
+    try_send(ph::DigestSummary());
+  }
+  expect_whole();
+}
+
+}  // namespace
