@@ -339,7 +339,10 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     if (!op.halting.empty()) begin(std::move(op));
     return;
   }
-  if (keep) op.halting.insert(keep->node);  // misplaced: a cold swap
+  if (keep) {
+    op.halting.insert(keep->node);  // misplaced: a cold swap
+    op.moved_from = keep->node;
+  }
   if (places.empty()) {
     // No member may run it now (a guided child whose nodes are gone).
     if (!r->pids.empty()) port_.publish(version(*r, {}, false));
@@ -347,6 +350,7 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     return;
   }
   op.then_start = places.front();
+  moves_.push_back(id);
   begin(std::move(op));
 }
 
@@ -491,6 +495,7 @@ void Decider::child_running(const std::string& from, const ChildRunning& running
   committed->pids = PidList{*pid};
   above_known(*committed);
   port_.publish(committed);
+  if (!op.moved_from.empty()) port_.migrated(committed->id, op.moved_from, from);
   finish_start(op, committed);
   if (!op.stops.empty()) {
     // A stop came while it was starting: now it can be stopped.

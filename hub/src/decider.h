@@ -43,6 +43,8 @@ class DeciderPort {
   virtual void forward_stop(const std::string& member, StopRequest request) = 0;
   // Sends records of some segments to a member (a handoff round's answer).
   virtual void send_records(const std::string& member, SegmentRecords records) = 0;
+  // A cold swap of `id` from one member to another is done.
+  virtual void migrated(const std::string& id, const std::string& from, const std::string& to) = 0;
 };
 
 // A child claimed by the member that runs it.
@@ -99,6 +101,8 @@ class Decider {
 
   // Operations in flight (for tests and is_locked).
   size_t in_flight() const { return ops_.size(); }
+  // The children the last reconcile started or moved (and forgets them).
+  std::vector<std::string> take_moves() { return std::move(moves_); }
 
  private:
   struct Waiter {
@@ -111,6 +115,7 @@ class Decider {
     std::set<std::string> halting;    // members whose halt is awaited
     std::string starting;             // the member whose run is awaited
     std::string then_start;           // after the halts: run on this member
+    std::string moved_from;           // a cold swap: where it ran
     bool then_tombstone = false;      // after the halts: commit a tombstone
     std::vector<std::string> ran_on;  // for a stop's answer
     std::vector<Waiter> starts;
@@ -166,6 +171,7 @@ class Decider {
   std::deque<StartRequest> queued_starts_;
   std::deque<StopRequest> queued_stops_;
   std::unordered_map<std::string, Op> ops_;
+  std::vector<std::string> moves_;  // take_moves()
   // Requests for an id whose op must end first (single-child requests).
   std::unordered_map<std::string, std::vector<StartRequest>> deferred_starts_;
   std::unordered_map<std::string, std::vector<StopRequest>> deferred_stops_;

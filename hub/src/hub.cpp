@@ -82,7 +82,9 @@ Result<Future<StartResult>> Hub::start_children(std::vector<ChildSpec> specs,
   if (specs.empty()) return Status(StatusCode::kInvalidArgument, "no_children");
   if (!is_alive()) return Status(StatusCode::kUnavailable, "hub " + hub_id() + " is not alive");
   std::vector<std::string> ids;
-  for (const ChildSpec& spec : specs) {
+  for (ChildSpec& spec : specs) {
+    // The alter hooks first: every check below sees what will be started.
+    if (Status altered = state_->hooks.alter(spec); !altered.ok()) return altered;
     if (spec.id.empty()) return Status(StatusCode::kInvalidArgument, "a child spec without an id");
     if (spec.type.empty()) {
       return Status(StatusCode::kInvalidArgument, "child " + spec.id + " has no type");
@@ -147,6 +149,19 @@ Result<Future<StopResult>> Hub::stop_children(std::vector<std::string> ids, Stop
   if (!options.awaitable) future->set(StopResult{});
   return Future<StopResult>(future);
 }
+
+// ---- Hooks
+
+Status Hub::register_hook(HookEvent event, std::string id, int priority, HookHandler handler) {
+  return state_->hooks.add(event, std::move(id), priority, std::move(handler));
+}
+bool Hub::cancel_hook(HookEvent event, const std::string& id) {
+  return state_->hooks.cancel(event, id);
+}
+Status Hub::register_alter_hook(std::string id, int priority, AlterHook hook) {
+  return state_->hooks.add_alter(std::move(id), priority, std::move(hook));
+}
+bool Hub::cancel_alter_hook(const std::string& id) { return state_->hooks.cancel_alter(id); }
 
 // ---- Queries
 

@@ -46,6 +46,7 @@ Status HubServer::init() {
 }
 
 void HubServer::terminate(const ExitReason&) {
+  if (!leaving_) hook(HookEvent::kShutdown, Shutdown{s_.self.node});
   s_.alive.store(false);
   if (calls_) calls_->fail_all("hub_stopped");
   if (leave_future_) leave_future_->set(Status::OK());
@@ -175,6 +176,11 @@ void HubServer::flush() {
   for (auto& [to, reply] : stop_replies_) send_to(to.first, std::move(reply));
   stop_replies_.clear();
   s_.locked.store(!decider_.ready(), std::memory_order_relaxed);
+  if (!reported_ready_ && decider_.ready()) {
+    reported_ready_ = true;
+    hook(HookEvent::kPostRedistribution,
+         Redistribution{decider_.view().number(), decider_.take_moves()});
+  }
 }
 
 // ---- Membership and views
@@ -324,6 +330,18 @@ void HubServer::on_propose(uint64_t generation) {
 }
 
 void HubServer::adopt(const strategies::View& view) {
+  // The members it adds and removes, for the hooks.
+  std::vector<std::string> joined, left;
+  for (const auto& m : view.members()) {
+    if (!decider_.view().contains(m.node)) joined.push_back(m.node);
+  }
+  for (const auto& m : decider_.view().members()) {
+    if (!view.contains(m.node)) left.push_back(m.node);
+  }
+  if (!joined.empty()) hook(HookEvent::kPreNodeJoin, NodeJoin{joined});
+  if (!left.empty()) hook(HookEvent::kPreNodeLeave, NodeLeave{left});
+  hook(HookEvent::kPreRedistribution, Redistribution{view.number(), {}});
+  reported_ready_ = false;
   debug(s_, [&] {
     std::string members;
     for (const auto& m : view.members()) members += " " + m.node;
@@ -344,6 +362,8 @@ void HubServer::adopt(const strategies::View& view) {
       send_to(m.node, std::move(h));
     }
   }
+  if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
+  if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
 }
 
 Handoff HubServer::handoff_for(const std::string& member) {
@@ -362,6 +382,18 @@ Handoff HubServer::handoff_for(const std::string& member) {
 
 // ---- This node as a member running children
 
+Result<Pid> HubServer::run_here(const RecordPtr& record) {
+  bool hooked = s_.hooks.wanted(HookEvent::kPreChildrenStart) ||
+                s_.hooks.wanted(HookEvent::kPostChildrenStart);
+  if (hooked) hook(HookEvent::kPreChildrenStart, ChildrenStart{{record->id}, {}});
+  Result<Pid> pid = supervisor_->run(record);
+  if (hooked && pid.ok()) {
+    hook(HookEvent::kPostChildrenStart,
+         ChildrenStart{{record->id}, {StartedChild{record->id, {{s_.self.node, *pid}}}}});
+  }
+  return pid;
+}
+
 void HubServer::on_run(const RunChild& run) {
   ChildRunning answer;
   answer.set_from(s_.self.node);
@@ -374,7 +406,7 @@ void HubServer::on_run(const RunChild& run) {
     answer.set_error("stale_view");
   } else if (Result<RecordPtr> r = decode(run.record(), s_.node, s_.registry.segments()); !r.ok()) {
     answer.set_error(r.status().message());
-  } else if (Result<Pid> pid = supervisor_->run(*r); pid.ok()) {
+  } else if (Result<Pid> pid = run_here(*r); pid.ok()) {
     s_.node.to_proto(*pid, answer.mutable_pid());
   } else if (Pid running = supervisor_->running_pid(run.record().id())) {
     s_.node.to_proto(running, answer.mutable_pid());
@@ -452,7 +484,12 @@ void HubServer::event(const RecordPtr& record, bool restarted) {
 // ---- Records
 
 void HubServer::apply(const RecordPtr& record) {
+  bool hooked = s_.hooks.wanted(HookEvent::kChildRegistered) ||
+                s_.hooks.wanted(HookEvent::kChildUnregistered) ||
+                s_.hooks.wanted(HookEvent::kChildPidUpdated);
+  RecordPtr old = hooked ? s_.registry.find(record->id) : nullptr;
   if (s_.registry.apply(record) == Applied::kStale) return;
+  if (hooked) record_hooks(old, record);
   debug(s_, [&] {
     return "applies " + record->id + " epoch " + std::to_string(record->epoch >> 32) + "." +
            std::to_string(record->epoch & 0xffffffff) + (record->tombstone ? " tombstone" : "") +
@@ -463,6 +500,29 @@ void HubServer::apply(const RecordPtr& record) {
     supervisor_->forget_ended(record->id, *record);
   } else {
     supervisor_->adopt(record);
+  }
+}
+
+std::vector<NodePid> HubServer::node_pids(const ChildRecord& record) const {
+  std::vector<NodePid> out;
+  for (Pid pid : record.pids)
+    out.push_back({pid.node == 0 ? s_.self.node : s_.node.node_name(pid), pid});
+  return out;
+}
+
+void HubServer::hook(HookEvent event, const HookData& data) {
+  s_.hooks.run(event, data, self().runtime());
+}
+
+void HubServer::record_hooks(const RecordPtr& old, const RecordPtr& now) {
+  bool was = old && !old->tombstone;
+  bool is = !now->tombstone;
+  if (!was && is) {
+    hook(HookEvent::kChildRegistered, ChildChange{now->id, node_pids(*now)});
+  } else if (was && !is) {
+    hook(HookEvent::kChildUnregistered, ChildChange{now->id, node_pids(*old)});
+  } else if (was && is && !(old->pids == now->pids)) {
+    hook(HookEvent::kChildPidUpdated, PidUpdate{now->id, node_pids(*old), node_pids(*now)});
   }
 }
 
@@ -560,6 +620,7 @@ void HubServer::leave(LocalLeave leave) {
 }
 
 void HubServer::finish_leave() {
+  hook(HookEvent::kShutdown, Shutdown{s_.self.node});
   HubLeave bye;
   set_from(bye.mutable_from());
   for (const auto& [node, member] : members_) send_to(node, HubLeave(bye));
@@ -588,7 +649,7 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record) {
   answer.set_epoch(record->epoch);
   if (leaving_) {
     answer.set_error("leaving");
-  } else if (Result<Pid> pid = supervisor_->run(record); pid.ok()) {
+  } else if (Result<Pid> pid = run_here(record); pid.ok()) {
     s_.node.to_proto(*pid, answer.mutable_pid());
   } else if (Pid running = supervisor_->running_pid(record->id)) {
     s_.node.to_proto(running, answer.mutable_pid());
@@ -663,11 +724,20 @@ void HubServer::failed(const std::string& caller, uint64_t call, bool start,
 }
 
 void HubServer::forward_start(const std::string& member, StartRequest request) {
+  if (s_.hooks.wanted(HookEvent::kChildForwarded)) {
+    Forwarded f{{}, member};
+    for (const ChildSpecProto& spec : request.specs()) f.ids.push_back(spec.id());
+    hook(HookEvent::kChildForwarded, f);
+  }
   send_to(member, std::move(request));
 }
 
 void HubServer::forward_stop(const std::string& member, StopRequest request) {
   send_to(member, std::move(request));
+}
+
+void HubServer::migrated(const std::string& id, const std::string& from, const std::string& to) {
+  hook(HookEvent::kChildMigrated, Migration{id, from, to});
 }
 
 void HubServer::send_records(const std::string& member, SegmentRecords records) {

@@ -75,6 +75,13 @@ class HubServer final : public Server, private DeciderPort {
   void on_exit(const Exit& exit);
   void event(const RecordPtr& record, bool restarted);
 
+  // ---- Hooks
+  void hook(HookEvent event, const HookData& data);
+  void record_hooks(const RecordPtr& old, const RecordPtr& now);
+  std::vector<NodePid> node_pids(const ChildRecord& record) const;
+  // Starts `record`'s child here, with the children-start hooks around it.
+  Result<Pid> run_here(const RecordPtr& record);
+
   // ---- Records
   void apply(const RecordPtr& record);
   // A peer's record, or null (logged) if it is malformed.
@@ -101,6 +108,7 @@ class HubServer final : public Server, private DeciderPort {
   void forward_start(const std::string& member, StartRequest request) override;
   void forward_stop(const std::string& member, StopRequest request) override;
   void send_records(const std::string& member, SegmentRecords records) override;
+  void migrated(const std::string& id, const std::string& from, const std::string& to) override;
 
   template <class M>
   void send_to(const std::string& member, M&& msg);
@@ -139,6 +147,7 @@ class HubServer final : public Server, private DeciderPort {
   std::map<std::pair<std::string, uint64_t>, StartReply> start_replies_;
   std::map<std::pair<std::string, uint64_t>, StopReply> stop_replies_;
 
+  bool reported_ready_ = false;  // kPostRedistribution ran for this view
   bool leaving_ = false;
   std::shared_ptr<FutureState<Status>> leave_future_;
 };

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hook_table.h"
 #include "plexus/detail/mutex.h"
 #include "plexus/hub/future.h"
 #include "plexus/hub/hub_config.h"
@@ -54,6 +55,7 @@ struct HubState {
   const strategies::Member self;  // this node's incarnation
   Registry registry;
   LiveNodes live;
+  HookTable hooks;
   Pid server;
 
   std::atomic<bool> alive{true};

@@ -10,6 +10,7 @@
 #include "plexus/hub/child_record.h"
 #include "plexus/hub/child_spec.h"
 #include "plexus/hub/future.h"
+#include "plexus/hub/hooks.h"
 #include "plexus/hub/hub_config.h"
 #include "plexus/hub/results.h"
 #include "plexus/node/node.h"
@@ -61,6 +62,16 @@ class Hub {
                                              StartOptions options = {});
   Result<Future<StopResult>> stop_child(std::string id, StopOptions options = {});
   Result<Future<StopResult>> stop_children(std::vector<std::string> ids, StopOptions options = {});
+
+  // ---- Hooks (ProcessHub's register_handler / cancel_handler)
+  // Adds `handler` for `event` under `id`: kAlreadyExists if the event has a
+  // hook of that id. Handlers run by rising priority (hooks.h).
+  Status register_hook(HookEvent event, std::string id, int priority, HookHandler handler);
+  // Removes it: false if there was none.
+  bool cancel_hook(HookEvent event, const std::string& id);
+  // The alter hooks, which may change each spec before it is started.
+  Status register_alter_hook(std::string id, int priority, AlterHook hook);
+  bool cancel_alter_hook(const std::string& id);
 
   // ---- Queries of this node's registry (no network call).
   // A pid on a node that is not a connected member is never given.
