@@ -221,10 +221,11 @@ std::vector<std::string> HubHost::members() const {
 }
 
 void HubHost::stop_all(std::chrono::milliseconds timeout) {
+  // The list stays: control's commands may still read it until the node
+  // ends; a hub that has left answers as one that is not alive.
   std::vector<hub::Future<Status>> leaving;
   for (const auto& h : hubs_) leaving.push_back(h->stop());
   for (auto& f : leaving) (void)f.await(timeout);
-  hubs_.clear();
 }
 
 void serve(Node& node, const HubHost& hubs, HubCommand c) {

@@ -11,7 +11,8 @@
 
 namespace plexus_node {
 
-// The hubs this daemon hosts (--hub), by id.
+// The hubs this daemon hosts (--hub), by id. Filled before the control
+// process starts, then read by it (from its thread) and left alone.
 class HubHost {
  public:
   // Starts a hub per id with `config`'s settings; the first error stops it.

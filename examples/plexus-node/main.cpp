@@ -75,11 +75,26 @@ int main(int argc, char** argv) {
     return kExitCannotStart;
   }
   plexus::Status registered = plexus_node::register_process_types(**node);
+  if (!registered.ok()) {
+    std::cerr << "plexus-node: cannot start: " << registered << "\n";
+    return kExitCannotStart;
+  }
+  // The hubs before the control process, which reads the list from its own
+  // thread: the list does not change once control runs.
   plexus_node::HubHost hubs;
+  for (const std::string& id : flags->hubs) {
+    // parse_flags checked each config.
+    auto hub = plexus::hub::Hub::start(**node, *plexus_node::hub_config(id, flags->hub_settings));
+    plexus::Status added = hub.ok() ? hubs.add(std::move(*hub)) : hub.status();
+    if (!added.ok()) {
+      std::cerr << "plexus-node: cannot start hub " << id << ": " << added << "\n";
+      return kExitCannotStart;
+    }
+  }
+
   plexus::Result<plexus::Pid> control = plexus_node::start_control(**node, hubs);
-  if (!registered.ok() || !control.ok()) {
-    std::cerr << "plexus-node: cannot start: " << (registered.ok() ? control.status() : registered)
-              << "\n";
+  if (!control.ok()) {
+    std::cerr << "plexus-node: cannot start: " << control.status() << "\n";
     return kExitCannotStart;
   }
 
@@ -94,16 +109,6 @@ int main(int argc, char** argv) {
       return kExitCannotStart;
     }
     zen = std::move(*started);
-  }
-
-  for (const std::string& id : flags->hubs) {
-    // parse_flags checked each config.
-    auto hub = plexus::hub::Hub::start(**node, *plexus_node::hub_config(id, flags->hub_settings));
-    plexus::Status added = hub.ok() ? hubs.add(std::move(*hub)) : hub.status();
-    if (!added.ok()) {
-      std::cerr << "plexus-node: cannot start hub " << id << ": " << added << "\n";
-      return kExitCannotStart;
-    }
   }
 
   std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;

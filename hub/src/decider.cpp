@@ -72,7 +72,7 @@ RecordPtr Decider::decode_record(const ChildRecordProto& proto) {
 }
 
 std::vector<std::string> Decider::place(const ChildRecord& record,
-                                        const strategies::ChildMapping* mapping) const {
+                                        const strategies::ChildMapping* mapping) {
   int replicas = std::min<int>(state_.config.redundancy->replication_factor(view_),
                                static_cast<int>(view_.size()));
   strategies::PlacementInput input;
@@ -82,6 +82,13 @@ std::vector<std::string> Decider::place(const ChildRecord& record,
   input.view = &view_;
   input.recorded = record.placement ? &*record.placement : nullptr;
   input.mapping = mapping;
+  if (state_.config.distribution->reads_loads()) {
+    // The registry's counts, and the starts this decider placed that are
+    // not committed yet (a call's children are placed before any commits).
+    placing_loads_ = state_.loads;
+    for (const auto& [node, n] : pending_loads_) placing_loads_[node] += n;
+    input.loads = &placing_loads_;
+  }
   return state_.config.distribution->place(input);
 }
 
@@ -150,6 +157,7 @@ void Decider::adopt(const strategies::View& view) {
     }
   }
   ops_.clear();
+  pending_loads_.clear();
   for (auto& [id, list] : deferred_starts_) {
     for (StartRequest& r : list) queued_starts_.push_back(std::move(r));
   }
@@ -194,18 +202,8 @@ void Decider::handoff(const Handoff& h) {
   }
   const std::string& from = h.from().node();
   if (ready_ || round_.awaiting_handoff.erase(from) == 0) return;
-  for (const ChildRecordProto& p : h.running()) {
-    RecordPtr r = decode_record(p);
-    if (!r || r->pids.empty() || !decides(r->segment)) continue;
-    if (port_.learn(r)) round_.learned.push_back(r);
-    round_.running[r->id].push_back({from, r});
-  }
-  for (const ChildRecordProto& p : h.ended()) {
-    RecordPtr r = decode_record(p);
-    if (!r || !decides(r->segment)) continue;
-    RecordPtr& e = round_.ended[r->id];
-    if (!e || r->newer_than(*e)) e = r;
-  }
+  for (const ChildRecordProto& p : h.running()) claim_running(from, decode_record(p));
+  for (const ChildRecordProto& p : h.ended()) claim_ended(decode_record(p));
   if (from != state_.self.node) {
     // The segments whose digests differ are swapped both ways: a joiner
     // gets this decider's records, and this decider the member's.
@@ -238,6 +236,27 @@ void Decider::handoff(const Handoff& h) {
     }
   }
   check_round();
+}
+
+void Decider::own_handoff(const std::vector<RecordPtr>& running,
+                          const std::vector<RecordPtr>& ended) {
+  const std::string& self = state_.self.node;
+  if (ready_ || round_.awaiting_handoff.erase(self) == 0) return;
+  for (const RecordPtr& r : running) claim_running(self, r);
+  for (const RecordPtr& r : ended) claim_ended(r);
+  check_round();
+}
+
+void Decider::claim_running(const std::string& from, const RecordPtr& r) {
+  if (!r || r->pids.empty() || !decides(r->segment)) return;
+  if (port_.learn(r)) round_.learned.push_back(r);
+  round_.running[r->id].push_back({from, r});
+}
+
+void Decider::claim_ended(const RecordPtr& r) {
+  if (!r || !decides(r->segment)) return;
+  RecordPtr& e = round_.ended[r->id];
+  if (!e || r->newer_than(*e)) e = r;
 }
 
 void Decider::segment_records(const SegmentRecords& records) {
@@ -459,6 +478,10 @@ void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
   // Registered (an epoch of its own) before it runs anywhere.
   op.record = version(base, {}, false);
   op.starting = places.front();
+  if (state_.config.distribution->reads_loads()) {
+    ++pending_loads_[op.starting];
+    op.counted = true;
+  }
   op.starts.push_back(std::move(waiter));
   RecordPtr record = op.record;
   ops_.emplace(id, std::move(op));
@@ -474,6 +497,10 @@ void Decider::child_running(const std::string& from, const ChildRunning& running
   }
   Op op = std::move(it->second);
   ops_.erase(it);
+  if (op.counted) {
+    auto pending = pending_loads_.find(op.starting);
+    if (pending != pending_loads_.end() && --pending->second == 0) pending_loads_.erase(pending);
+  }
   Result<Pid> pid = running.has_pid() ? state_.node.from_proto(running.pid())
                                       : Result<Pid>(Status(StatusCode::kNotFound, "no pid"));
   if (!running.error().empty() || !pid.ok() || !*pid) {

@@ -86,6 +86,9 @@ class Decider {
 
   void adopt(const strategies::View& view);
   void handoff(const Handoff& handoff);
+  // This member's own handoff, without a wire form: the children its
+  // supervisor runs (and gave up) in the segments it decides.
+  void own_handoff(const std::vector<RecordPtr>& running, const std::vector<RecordPtr>& ended);
   void segment_records(const SegmentRecords& records);
 
   void start(StartRequest request);
@@ -116,6 +119,7 @@ class Decider {
     std::string starting;             // the member whose run is awaited
     std::string then_start;           // after the halts: run on this member
     std::string moved_from;           // a cold swap: where it ran
+    bool counted = false;             // in pending_loads_ until it runs
     bool then_tombstone = false;      // after the halts: commit a tombstone
     std::vector<std::string> ran_on;  // for a stop's answer
     std::vector<Waiter> starts;
@@ -132,7 +136,7 @@ class Decider {
   uint64_t next_epoch() { return view_.number() << 32 | ++counter_; }
   RecordPtr decode_record(const ChildRecordProto& proto);
   std::vector<std::string> place(const ChildRecord& record,
-                                 const strategies::ChildMapping* mapping) const;
+                                 const strategies::ChildMapping* mapping);
   // A new version of `base`'s child, newer than any this node knows.
   RecordPtr version(const ChildRecord& base, std::vector<Pid> pids, bool tombstone);
   void above_known(ChildRecord& record) const;
@@ -145,6 +149,8 @@ class Decider {
   void begin(Op op);
   void advance(const std::string& id);
   void finish_start(Op& op, const RecordPtr& committed);
+  void claim_running(const std::string& from, const RecordPtr& record);
+  void claim_ended(const RecordPtr& record);
   void check_round();
   void reconcile();
   void reconcile_one(const std::string& id, const std::vector<Claim>& running,
@@ -172,6 +178,10 @@ class Decider {
   std::deque<StopRequest> queued_stops_;
   std::unordered_map<std::string, Op> ops_;
   std::vector<std::string> moves_;  // take_moves()
+  // Starts placed and not yet running, by member (for a distribution that
+  // reads loads), and the loads a placement is given.
+  strategies::NodeLoads pending_loads_;
+  strategies::NodeLoads placing_loads_;
   // Requests for an id whose op must end first (single-child requests).
   std::unordered_map<std::string, std::vector<StartRequest>> deferred_starts_;
   std::unordered_map<std::string, std::vector<StopRequest>> deferred_stops_;

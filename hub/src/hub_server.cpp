@@ -355,13 +355,9 @@ void HubServer::adopt(const strategies::View& view) {
     if (!view.contains(node)) send_view(node, true);
   }
   for (const strategies::Member& m : view.members()) {
-    Handoff h = handoff_for(m.node);
-    if (m.node == s_.self.node) {
-      decider_.handoff(h);
-    } else {
-      send_to(m.node, std::move(h));
-    }
+    if (m.node != s_.self.node) send_to(m.node, handoff_for(m.node));
   }
+  decider_.own_handoff(supervisor_->running(), supervisor_->ended());
   if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
   if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
 }
@@ -487,9 +483,11 @@ void HubServer::apply(const RecordPtr& record) {
   bool hooked = s_.hooks.wanted(HookEvent::kChildRegistered) ||
                 s_.hooks.wanted(HookEvent::kChildUnregistered) ||
                 s_.hooks.wanted(HookEvent::kChildPidUpdated);
-  RecordPtr old = hooked ? s_.registry.find(record->id) : nullptr;
+  bool counted = s_.config.distribution->reads_loads();
+  RecordPtr old = hooked || counted ? s_.registry.find(record->id) : nullptr;
   if (s_.registry.apply(record) == Applied::kStale) return;
   if (hooked) record_hooks(old, record);
+  if (counted) count_loads(old, record);
   debug(s_, [&] {
     return "applies " + record->id + " epoch " + std::to_string(record->epoch >> 32) + "." +
            std::to_string(record->epoch & 0xffffffff) + (record->tombstone ? " tombstone" : "") +
@@ -524,6 +522,21 @@ void HubServer::record_hooks(const RecordPtr& old, const RecordPtr& now) {
   } else if (was && is && !(old->pids == now->pids)) {
     hook(HookEvent::kChildPidUpdated, PidUpdate{now->id, node_pids(*old), node_pids(*now)});
   }
+}
+
+void HubServer::count_loads(const RecordPtr& old, const RecordPtr& now) {
+  auto node_of = [&](const RecordPtr& r) {
+    return !r || r->tombstone || r->pids.empty() ? std::string()
+           : r->pids.front().node == 0           ? s_.self.node
+                                                 : s_.node.node_name(r->pids.front());
+  };
+  std::string before = node_of(old), after = node_of(now);
+  if (before == after) return;
+  if (!before.empty()) {
+    auto it = s_.loads.find(before);
+    if (it != s_.loads.end() && it->second > 0 && --it->second == 0) s_.loads.erase(it);
+  }
+  if (!after.empty()) ++s_.loads[after];
 }
 
 bool HubServer::learn(const RecordPtr& record) {

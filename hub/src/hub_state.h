@@ -14,6 +14,7 @@
 #include "plexus/hub/hub_config.h"
 #include "plexus/hub/results.h"
 #include "plexus/node/node.h"
+#include "plexus/strategies/distribution.h"
 #include "plexus/strategies/view.h"
 #include "registry.h"
 
@@ -56,6 +57,10 @@ struct HubState {
   Registry registry;
   LiveNodes live;
   HookTable hooks;
+  // How many live children each member runs (by the registry's first pids),
+  // kept by the server only when the distribution reads loads; read by the
+  // decider, on the server's thread.
+  strategies::NodeLoads loads;
   Pid server;
 
   std::atomic<bool> alive{true};

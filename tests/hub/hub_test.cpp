@@ -8,6 +8,7 @@
 #include <set>
 
 #include "hub_cluster.h"
+#include "plexus/strategies/bounded_load.h"
 
 namespace {
 
@@ -308,6 +309,36 @@ TEST_F(HubTest, CallErrorsComeBackAtOnce) {
   EXPECT_NE(r.errors[0].reason.find("no process type 'nope'"), std::string::npos)
       << r.errors[0].reason;
   EXPECT_FALSE(cluster_.hub(0).child_lookup("u")) << "a start that failed registers nothing";
+}
+
+}  // namespace
+
+namespace {
+
+// Bounded load: the decider places by the members' loads (the registry's
+// counts and its own starts in flight), so no member holds more than the
+// bound, and the nodes are recorded with each child.
+TEST(HubBoundedLoadTest, NoMemberHoldsMoreThanItsBound) {
+  hub::HubConfig c = test_config();
+  c.distribution = std::make_shared<plexus::strategies::BoundedLoad>(
+      *plexus::strategies::BoundedLoad::make(1.1));
+  LogCapture logs;
+  HubCluster cluster(c, &logs);
+  for (const char* n : {"a", "b", "c"}) cluster.add(n);
+  ASSERT_EQ(cluster.settle(), "");
+  for (int round = 0; round < 3; ++round) {
+    auto f = cluster.hub(static_cast<size_t>(round))
+                 .start_children(worker_specs("b" + std::to_string(round) + "-", 100),
+                                 {.awaitable = true});
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(cluster.net().run_until([&] { return f->ready(); }, 10s));
+    ASSERT_TRUE(f->await(0ms)->ok());
+  }
+  ASSERT_EQ(cluster.settle(), "");
+  std::map<std::string, size_t> per_node;
+  for (const auto& [id, where] : cluster.running().by_id) ++per_node[where.front().first];
+  ASSERT_EQ(cluster.running().by_id.size(), 300u);
+  for (const auto& [node, n] : per_node) EXPECT_LE(n, 110u) << node;
 }
 
 }  // namespace

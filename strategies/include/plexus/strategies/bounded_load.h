@@ -26,6 +26,7 @@ class BoundedLoad final : public Distribution {
   std::string_view name() const override { return "bounded_load"; }
   std::string parameters() const override;  // "balance=1.25"
   bool records_placement() const override { return true; }
+  bool reads_loads() const override { return true; }
   std::vector<std::string> place(const PlacementInput& input) const override;
 
  private:

@@ -50,6 +50,10 @@ class Distribution {
   // gives into the child's record, and passes them back as `recorded`.
   virtual bool records_placement() const = 0;
 
+  // True if place() reads `loads`: the hub then keeps each member's count
+  // of children for it. By default false.
+  virtual bool reads_loads() const { return false; }
+
   // Checks a start call for `ids` before anything starts; an error stops
   // the whole call. By default any call is fine.
   virtual Status check_start(const std::vector<std::string>& ids, const ChildMapping* mapping,
