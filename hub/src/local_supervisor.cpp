@@ -6,10 +6,6 @@ namespace {
 
 uint64_t key_of(Pid pid) { return uint64_t{pid.index} << 32 | pid.serial; }
 
-bool is_shutdown(const ExitReason& r) {
-  return r.is_normal() || r.kind() == ExitReason::Kind::kShutdown;
-}
-
 }  // namespace
 
 Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec) {
@@ -30,7 +26,11 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
   if (!pid.ok()) return pid;
   ended_.erase(record->id);
   by_pid_[key_of(*pid)] = record->id;
-  children_[record->id] = Child{with_pid(record, *pid), *pid, false, {}};
+  children_.insert_or_assign(
+      record->id,
+      Child{with_pid(record, *pid), *pid, false,
+            RestartIntensity(state_.config.dsup_max_restarts,
+                             std::chrono::milliseconds(state_.config.dsup_max_seconds).count())});
   return pid;
 }
 
@@ -55,18 +55,6 @@ void LocalSupervisor::on_halt_timeout(Pid pid) {
   }
 }
 
-bool LocalSupervisor::restarts(const Child& child, const ExitReason& reason) {
-  switch (child.record->spec->restart) {
-    case Restart::kPermanent:
-      return true;
-    case Restart::kTransient:
-      return !is_shutdown(reason);
-    case Restart::kTemporary:
-      return false;
-  }
-  return false;
-}
-
 LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
   auto by = by_pid_.find(key_of(exit.from));
   if (by == by_pid_.end() || exit.from.node != 0) return {};
@@ -77,21 +65,15 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
   Child child = std::move(it->second);
   children_.erase(it);
   if (child.halting) return {Outcome::kHalted, child.record};
-  if (restarts(child, exit.reason)) {
-    int64_t now = self_.runtime().now_ms();
-    int64_t window = std::chrono::milliseconds(state_.config.dsup_max_seconds).count();
-    while (!child.restarts.empty() && child.restarts.front() <= now - window) {
-      child.restarts.pop_front();
-    }
-    if (child.restarts.size() < static_cast<size_t>(state_.config.dsup_max_restarts)) {
-      child.restarts.push_back(now);
+  if (restarts(child.record->spec->restart, exit.reason)) {
+    if (!child.intensity.exceeded(self_.runtime().now_ms())) {
       Result<Pid> pid = spawn(*child.record->spec);
       if (pid.ok()) {
         child.record = with_pid(child.record, *pid);
         child.pid = *pid;
         by_pid_[key_of(*pid)] = id;
         RecordPtr record = child.record;
-        children_[id] = std::move(child);
+        children_.insert_or_assign(id, std::move(child));
         return {Outcome::kRestarted, record};
       }
       self_.runtime().log(LogLevel::kError, "hub " + state_.config.hub_id + ": child " + id +

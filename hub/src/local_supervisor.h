@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +12,7 @@
 #include "plexus/context.h"
 #include "plexus/message.h"
 #include "plexus/runtime.h"
+#include "plexus/supervisor.h"
 
 namespace plexus::hub::detail {
 
@@ -77,12 +77,10 @@ class LocalSupervisor {
     RecordPtr record;
     Pid pid;
     bool halting = false;
-    std::deque<int64_t> restarts;  // runtime times (ms) of recent restarts
+    RestartIntensity intensity;  // dsup_max_restarts in dsup_max_seconds
   };
   // Spawns the child's process: its pid, or why not.
   Result<Pid> spawn(const ChildSpec& spec);
-  // True if a child that exited with `reason` is restarted.
-  bool restarts(const Child& child, const ExitReason& reason);
   RecordPtr with_pid(const RecordPtr& record, Pid pid) const;
 
   HubState& state_;

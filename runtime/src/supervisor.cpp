@@ -26,35 +26,18 @@ struct SupervisorState {
   Pid parent;  // null: started from outside any process (Runtime::exit is its parent's signal)
   bool dynamic = false;
   RestartStrategy strategy = RestartStrategy::kOneForOne;
-  int max_restarts = 3;
-  int64_t max_ms = 5000;
+  RestartIntensity intensity{3, 5000};
   int max_children = -1;
-  std::vector<Child> children;   // in start order
-  std::deque<int64_t> restarts;  // times of recent restarts (ms)
+  std::vector<Child> children;  // in start order
 };
 
-bool is_shutdown_reason(const ExitReason& r) {
-  return r.is_normal() || r.kind() == ExitReason::Kind::kShutdown;
-}
-
-bool should_restart(const ChildSpec& spec, const ExitReason& reason) {
-  switch (spec.restart) {
-    case Restart::kPermanent:
-      return true;
-    case Restart::kTransient:
-      return !is_shutdown_reason(reason);
-    case Restart::kTemporary:
-      return false;
-  }
-  return false;
+int64_t ms_of(std::chrono::seconds s) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(s).count();
 }
 
 // Records a restart; true if that exceeds the restart intensity.
 bool intensity_exceeded(Context self, SupervisorState& st) {
-  int64_t now = self.runtime().now_ms();
-  st.restarts.push_back(now);
-  while (!st.restarts.empty() && st.restarts.front() <= now - st.max_ms) st.restarts.pop_front();
-  return static_cast<int>(st.restarts.size()) > st.max_restarts;
+  return st.intensity.exceeded(self.runtime().now_ms());
 }
 
 // Stops one child by its shutdown policy, as OTP does: unlink, monitor, send
@@ -216,7 +199,7 @@ Task<> supervisor_body(Context self, SupervisorState st) {
           if (!i) return;  // an old child we already stopped, or a stranger
           Child& c = st.children[*i];
           c.pid = Pid{};
-          if (!should_restart(c.spec, e.reason)) {
+          if (!restarts(c.spec.restart, e.reason)) {
             if (st.dynamic || c.spec.restart == Restart::kTemporary) {
               st.children.erase(st.children.begin() + static_cast<ptrdiff_t>(*i));
             }
@@ -334,8 +317,7 @@ SupervisorState make_state(Pid parent, SupervisorFlags flags, std::vector<ChildS
   SupervisorState st;
   st.parent = parent;
   st.strategy = flags.strategy;
-  st.max_restarts = flags.max_restarts;
-  st.max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(flags.max_seconds).count();
+  st.intensity = RestartIntensity(flags.max_restarts, ms_of(flags.max_seconds));
   for (ChildSpec& spec : children) st.children.push_back(Child{std::move(spec), Pid{}});
   return st;
 }
@@ -344,8 +326,7 @@ SupervisorState make_dynamic_state(Pid parent, DynamicSupervisorFlags flags) {
   SupervisorState st;
   st.parent = parent;
   st.dynamic = true;
-  st.max_restarts = flags.max_restarts;
-  st.max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(flags.max_seconds).count();
+  st.intensity = RestartIntensity(flags.max_restarts, ms_of(flags.max_seconds));
   st.max_children = flags.max_children;
   return st;
 }
@@ -377,6 +358,25 @@ Pid start_dynamic_supervisor(Context parent, DynamicSupervisorFlags flags) {
 
 Pid start_dynamic_supervisor(Runtime& runtime, DynamicSupervisorFlags flags) {
   return runtime.spawn(supervisor_body, make_dynamic_state(Pid{}, flags));
+}
+
+bool restarts(Restart restart, const ExitReason& reason) {
+  bool shutdown = reason.is_normal() || reason.kind() == ExitReason::Kind::kShutdown;
+  switch (restart) {
+    case Restart::kPermanent:
+      return true;
+    case Restart::kTransient:
+      return !shutdown;
+    case Restart::kTemporary:
+      return false;
+  }
+  return false;
+}
+
+bool RestartIntensity::exceeded(int64_t now_ms) {
+  times_.push_back(now_ms);
+  while (!times_.empty() && times_.front() <= now_ms - period_ms_) times_.pop_front();
+  return static_cast<int>(times_.size()) > max_restarts_;
 }
 
 namespace supervisor {

@@ -15,14 +15,6 @@ namespace {
 using namespace plexus_test;
 namespace ph = plexus::hub;
 
-hub::HubConfig bad_input_config() {
-  hub::HubConfig c;
-  c.hub_id = "bad";
-  c.sync_interval = 200ms;
-  c.view_debounce = 20ms;
-  return c;
-}
-
 class HubBadInputTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,7 +51,7 @@ class HubBadInputTest : public ::testing::Test {
   }
 
   LogCapture logs_;
-  HubCluster cluster_{bad_input_config(), &logs_};
+  HubCluster cluster_{fast_config("bad"), &logs_};
   std::unique_ptr<Node> x_;
 };
 

@@ -56,6 +56,17 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
   }
 }
 
+// A hub config for virtual time: quick syncs, views and discovery.
+inline hub::HubConfig fast_config(std::string hub_id) {
+  hub::HubConfig c;
+  c.hub_id = std::move(hub_id);
+  c.sync_interval = 300ms;
+  c.view_debounce = 30ms;
+  c.hubs_discover_interval = 200ms;
+  c.storage_purge_interval = 1000ms;
+  return c;
+}
+
 inline hub::ChildSpec worker_spec(const std::string& id,
                                   plexus::Restart restart = plexus::Restart::kPermanent) {
   plexus_test::SpawnArgs args;

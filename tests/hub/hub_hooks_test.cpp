@@ -13,14 +13,6 @@ namespace {
 using namespace plexus_test;
 using hub::HookEvent;
 
-hub::HubConfig hooks_config() {
-  hub::HubConfig c;
-  c.hub_id = "hooks";
-  c.sync_interval = 300ms;
-  c.view_debounce = 30ms;
-  return c;
-}
-
 class HubHooksTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -52,7 +44,7 @@ class HubHooksTest : public ::testing::Test {
   }
 
   LogCapture logs_;
-  HubCluster cluster_{hooks_config(), &logs_};
+  HubCluster cluster_{fast_config("hooks"), &logs_};
   std::vector<std::pair<HookEvent, hub::HookData>> events_;
 };
 

@@ -154,6 +154,19 @@ class HubProcessTest : public ::testing::Test {
     return "";
   }
 
+  // Starts PREFIX0..PREFIX{n-1} through daemon a, and waits for every
+  // daemon to hold them: their ids, or an empty set (a failure) if not.
+  std::set<std::string> start_many(const std::string& prefix, int n) {
+    Ctl many = ctl(d("a").name(),
+                   {"hub", "demo", "start-many", prefix, std::to_string(n), "--type", "counter"});
+    EXPECT_EQ(many.code, 0) << many.err;
+    std::set<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.insert(prefix + std::to_string(i));
+    std::string why = converged(ids);
+    EXPECT_EQ(why, "");
+    return many.code == 0 && why.empty() ? ids : std::set<std::string>{};
+  }
+
   std::map<std::string, std::unique_ptr<Daemon>> daemons_;
 };
 
@@ -222,11 +235,8 @@ TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
 }
 
 TEST_F(HubProcessTest, AKilledNodesChildrenRunOnceOnTheSurvivors) {
-  Ctl many = ctl(d("a").name(), {"hub", "demo", "start-many", "k", "3000", "--type", "counter"});
-  ASSERT_EQ(many.code, 0) << many.err;
-  std::set<std::string> ids;
-  for (int i = 0; i < 3000; ++i) ids.insert("k" + std::to_string(i));
-  ASSERT_EQ(converged(ids), "");
+  std::set<std::string> ids = start_many("k", 3000);
+  ASSERT_FALSE(ids.empty());
   d("c").process().kill_and_wait();  // kill -9
   daemons_["c"].reset();
   ASSERT_TRUE(settled(2));
@@ -234,11 +244,8 @@ TEST_F(HubProcessTest, AKilledNodesChildrenRunOnceOnTheSurvivors) {
 }
 
 TEST_F(HubProcessTest, AStoppedNodeComesBackAndItsDuplicatesAreResolved) {
-  ASSERT_EQ(ctl(d("a").name(), {"hub", "demo", "start-many", "s", "600", "--type", "counter"}).code,
-            0);
-  std::set<std::string> ids;
-  for (int i = 0; i < 600; ++i) ids.insert("s" + std::to_string(i));
-  ASSERT_EQ(converged(ids), "");
+  std::set<std::string> ids = start_many("s", 600);
+  ASSERT_FALSE(ids.empty());
   // SIGSTOP for longer than the tick timeout: the others see it down and
   // start its children; SIGCONT: it is back with copies of its own.
   pid_t c = d("c").process().pid();
@@ -253,11 +260,8 @@ TEST_F(HubProcessTest, AStoppedNodeComesBackAndItsDuplicatesAreResolved) {
 }
 
 TEST_F(HubProcessTest, BothSidesOfABlockedPartitionRunAndTheHealLeavesOneOfEach) {
-  ASSERT_EQ(ctl(d("a").name(), {"hub", "demo", "start-many", "p", "300", "--type", "counter"}).code,
-            0);
-  std::set<std::string> ids;
-  for (int i = 0; i < 300; ++i) ids.insert("p" + std::to_string(i));
-  ASSERT_EQ(converged(ids), "");
+  std::set<std::string> ids = start_many("p", 300);
+  ASSERT_FALSE(ids.empty());
   const std::string c = d("c").name();
   ASSERT_EQ(ctl(c, {"net", "block", d("a").name(), d("b").name()}).code, 0);
   // c alone runs all 300, and so do a and b.

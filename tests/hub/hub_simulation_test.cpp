@@ -21,21 +21,12 @@ uint64_t env_or(const char* name, uint64_t fallback) {
   return v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
-hub::HubConfig sim_config() {
-  hub::HubConfig c;
-  c.hub_id = "sim";
-  c.sync_interval = 300ms;
-  c.view_debounce = 30ms;
-  c.hubs_discover_interval = 200ms;
-  c.storage_purge_interval = 1000ms;
-  return c;
-}
-
 // One seeded run; "" when every guarantee held after the quiet.
 std::string run(uint64_t seed, LogCapture* logs) {
   std::mt19937_64 rng(seed);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  HubCluster cluster(sim_config(), logs, logs ? plexus::LogLevel::kDebug : plexus::LogLevel::kNone);
+  HubCluster cluster(fast_config("sim"), logs,
+                     logs ? plexus::LogLevel::kDebug : plexus::LogLevel::kNone);
   size_t nodes = 3 + pick(3);
   for (size_t i = 0; i < nodes; ++i) cluster.add(std::string(1, static_cast<char>('a' + i)));
   plexus::LoopbackFaults faults;
@@ -172,7 +163,7 @@ namespace {
 // A hundred members: they agree on one view, the children spread over all of
 // them, and the children of five killed members run again on the others.
 TEST(HubSimulation, AHundredMembersStartAndFailOver) {
-  HubCluster cluster(sim_config());
+  HubCluster cluster(fast_config("sim"));
   for (int i = 0; i < 100; ++i) cluster.add("n" + std::to_string(i));
   ASSERT_EQ(cluster.settle(120s), "");
   auto future = cluster.hub(7).start_children(worker_specs("h", 2000), {.awaitable = true});

@@ -16,18 +16,9 @@ using namespace plexus_test;
 using plexus::Restart;
 using plexus::StatusCode;
 
-hub::HubConfig test_config() {
-  hub::HubConfig c;
-  c.hub_id = "test";
-  c.sync_interval = 500ms;
-  c.view_debounce = 50ms;
-  c.hubs_discover_interval = 1000ms;
-  return c;
-}
-
 class HubTest : public ::testing::Test {
  protected:
-  HubTest() : cluster_(test_config(), &logs_) {}
+  HubTest() : cluster_(fast_config("test"), &logs_) {}
   void TearDown() override {
     if (HasFailure()) std::cerr << logs_.dump();
   }
@@ -280,7 +271,7 @@ TEST_F(HubTest, BothSidesOfAPartitionRunAndTheHealLeavesOneOfEach) {
 
 TEST_F(HubTest, AMemberWithADifferentConfigurationIsRefusedWithBothSignatures) {
   start(2);
-  hub::HubConfig other = test_config();
+  hub::HubConfig other = fast_config("test");
   other.segments = 1024;
   size_t odd = cluster_.add("odd", &other);
   ASSERT_TRUE(cluster_.net().run_until([&] { return !cluster_.hub(odd).refusal().empty(); }, 5s));
@@ -297,10 +288,10 @@ TEST_F(HubTest, CallErrorsComeBackAtOnce) {
   auto none = cluster_.hub(0).start_children({});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().message(), "no_children");
-  hub::HubConfig bad = test_config();
+  hub::HubConfig bad = fast_config("test");
   bad.hub_id = "";
   EXPECT_EQ(hub::Hub::start(cluster_.node(0), bad).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(hub::Hub::start(cluster_.node(0), test_config()).status().code(),
+  EXPECT_EQ(hub::Hub::start(cluster_.node(0), fast_config("test")).status().code(),
             StatusCode::kAlreadyExists);
   auto unknown_type = worker_spec("u");
   unknown_type.type = "nope";
@@ -319,7 +310,7 @@ namespace {
 // counts and its own starts in flight), so no member holds more than the
 // bound, and the nodes are recorded with each child.
 TEST(HubBoundedLoadTest, NoMemberHoldsMoreThanItsBound) {
-  hub::HubConfig c = test_config();
+  hub::HubConfig c = fast_config("test");
   c.distribution = std::make_shared<plexus::strategies::BoundedLoad>(
       *plexus::strategies::BoundedLoad::make(1.1));
   LogCapture logs;
@@ -339,6 +330,42 @@ TEST(HubBoundedLoadTest, NoMemberHoldsMoreThanItsBound) {
   for (const auto& [id, where] : cluster.running().by_id) ++per_node[where.front().first];
   ASSERT_EQ(cluster.running().by_id.size(), 300u);
   for (const auto& [node, n] : per_node) EXPECT_LE(n, 110u) << node;
+}
+
+}  // namespace
+
+namespace {
+
+// dsup_max_restarts in dsup_max_seconds: a child that crashes once too often
+// is given up, and leaves every registry.
+TEST(HubIntensityTest, AChildThatRestartsTooOftenIsGivenUpEverywhere) {
+  hub::HubConfig c = fast_config("test");
+  c.dsup_max_restarts = 2;
+  c.dsup_max_seconds = std::chrono::seconds(10);
+  LogCapture logs;
+  HubCluster cluster(c, &logs);
+  cluster.add("a");
+  cluster.add("b");
+  ASSERT_EQ(cluster.settle(), "");
+  auto f = cluster.hub(0).start_child(worker_spec("flaky"), {.awaitable = true});
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(cluster.net().run_until([&] { return f->ready(); }, 10s));
+  plexus_test::Text crash;
+  crash.set_text("crash");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(cluster.settle(), "") << "crash " << i;
+    auto where = cluster.running().by_id.at("flaky").front();
+    for (size_t n = 0; n < 2; ++n) {
+      if (cluster.node(n).name() == where.first) {
+        ASSERT_TRUE(cluster.node(n).runtime().send(where.second, crash).ok());
+      }
+    }
+    cluster.net().advance(100ms);
+  }
+  EXPECT_EQ(cluster.settle(), "");
+  EXPECT_EQ(cluster.running().copies("flaky"), 0u);
+  for (size_t n = 0; n < 2; ++n) EXPECT_FALSE(cluster.hub(n).child_lookup("flaky"));
+  EXPECT_GT(logs.count(plexus::LogLevel::kError, {"flaky", "restarted too often"}), 0u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -20,6 +21,26 @@ class Runtime;
 // When a child is restarted: permanent always, transient only after an
 // abnormal exit (not normal, shutdown or {shutdown, _}), temporary never.
 enum class Restart { kPermanent, kTransient, kTemporary };
+
+// The rule above: true if a child of `restart` that exited with `reason` is
+// restarted.
+bool restarts(Restart restart, const ExitReason& reason);
+
+// OTP's restart intensity: more than `max_restarts` restarts within
+// `period_ms` are too many (the supervisor gives up). Times are the
+// runtime's (Runtime::now_ms).
+class RestartIntensity {
+ public:
+  RestartIntensity(int max_restarts, int64_t period_ms)
+      : max_restarts_(max_restarts), period_ms_(period_ms) {}
+  // Counts a restart at `now_ms`: true if it is one too many.
+  bool exceeded(int64_t now_ms);
+
+ private:
+  int max_restarts_;
+  int64_t period_ms_;
+  std::deque<int64_t> times_;  // of the restarts within the period
+};
 
 // Which children a failure restarts: the failed one; all of them; the failed
 // one and those started after it.
