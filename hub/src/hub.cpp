@@ -237,6 +237,19 @@ std::vector<std::string> Hub::nodes(bool include_local) const {
   return out;
 }
 
+Future<std::vector<NodeChildren>> Hub::which_children(Scope scope,
+                                                      std::chrono::milliseconds timeout) {
+  auto future =
+      std::make_shared<detail::FutureState<std::vector<NodeChildren>>>(state_->node.runtime());
+  if (!is_alive() ||
+      !state_->node.runtime()
+           .send(state_->server, detail::LocalWhich{scope == Scope::kGlobal, timeout, future})
+           .ok()) {
+    future->set({});
+  }
+  return Future<std::vector<NodeChildren>>(future);
+}
+
 bool Hub::is_locked() const { return state_->locked.load(std::memory_order_relaxed); }
 bool Hub::is_partitioned() const { return false; }
 uint64_t Hub::view_number() const { return state_->view().number(); }

@@ -14,11 +14,6 @@ namespace plexus::hub::detail {
 HubServer::HubServer(std::shared_ptr<HubState> state)
     : state_(std::move(state)), s_(*state_), keeper_(s_.self), decider_(s_, *this) {}
 
-template <class M>
-void HubServer::send_to(const std::string& member, M&& msg) {
-  (void)s_.node.send(member, s_.server_name, std::forward<M>(msg));
-}
-
 void HubServer::set_from(MemberProto* from) const {
   from->set_node(s_.self.node);
   from->set_creation(s_.self.creation);
@@ -148,6 +143,15 @@ void HubServer::dispatch(Message& msg) {
     self().runtime().send_after(self().self(), s_.config.storage_purge_interval, Purge{});
   } else if (auto* m = msg.get_if<LocalLeave>()) {
     leave(std::move(*m));
+  } else if (auto* m = msg.get_if<LocalWhich>()) {
+    which(std::move(*m));
+  } else if (auto* m = msg.get_if<WhichChildren>()) {
+    WhichChildrenReply reply = local_children(m->call());
+    send_to(m->caller(), std::move(reply));
+  } else if (auto* m = msg.get_if<WhichChildrenReply>()) {
+    which_reply(*m);
+  } else if (auto* m = msg.get_if<WhichTimeout>()) {
+    which_done(m->call);
   } else {
     Server::handle_info(msg);
   }
@@ -180,300 +184,6 @@ void HubServer::flush() {
     reported_ready_ = true;
     hook(HookEvent::kPostRedistribution,
          Redistribution{decider_.view().number(), decider_.take_moves()});
-  }
-}
-
-// ---- Membership and views
-
-void HubServer::hello(const std::string& node, bool answer) {
-  HubHello h;
-  set_from(h.mutable_from());
-  h.set_signature(s_.signature);
-  encode(keeper_.view(), h.mutable_view());
-  h.set_answer(answer);
-  send_to(node, std::move(h));
-}
-
-uint32_t HubServer::node_number(const strategies::Member& member) {
-  PidProto p;
-  p.set_node(member.node);
-  p.set_creation(member.creation);
-  p.set_serial(1);
-  Result<Pid> pid = s_.node.from_proto(p);
-  return pid.ok() ? pid->node : 0;
-}
-
-void HubServer::on_hello(const HubHello& h) {
-  const std::string& node = h.from().node();
-  if (leaving_ || node.empty() || node == s_.self.node) return;
-  if (h.signature() != s_.signature) {
-    self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": refused " + node +
-                                               ": its configuration is '" + h.signature() +
-                                               "', this node's is '" + s_.signature + "'");
-    HubRefused refused;
-    set_from(refused.mutable_from());
-    refused.set_signature(s_.signature);
-    refused.set_reason("hub " + s_.config.hub_id + " on " + s_.self.node + " has '" + s_.signature +
-                       "', not '" + h.signature() + "'");
-    send_to(node, std::move(refused));
-    return;
-  }
-  strategies::Member member{node, h.from().creation()};
-  known_.insert(node);
-  auto [it, fresh] = members_.try_emplace(node, member);
-  if (!fresh && it->second.creation != member.creation) {
-    if (uint32_t old = node_number(it->second)) s_.live.set_down(old);
-    it->second = member;
-    fresh = true;
-  }
-  if (uint32_t n = node_number(member)) s_.live.set_up(n);
-  if (fresh) {
-    keeper_.member_up(member);
-    // A member of this view that comes back lost the connection for a
-    // while: the view is made again, so nothing lost with it is missed.
-    if (lost_.erase(node) && keeper_.view().contains(node)) renew();
-    membership_changed();
-  }
-  if (h.answer()) hello(node, false);
-  Result<strategies::View> view = decode(h.view());
-  if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
-}
-
-void HubServer::on_view(const HubView& msg) {
-  Result<strategies::View> view = decode(msg.view());
-  if (!view.ok()) return;
-  if (keeper_.receive(*view)) {
-    adopt(keeper_.view());
-    return;
-  }
-  if (msg.refusal()) {
-    // A member shows its view. Behind: it gets this one. As high or higher
-    // (two claimants numbered alike, or a view of a claimant since gone):
-    // the claimant numbers a new view above it.
-    if (!keeper_.is_claimant()) return;
-    const strategies::View& mine = keeper_.view();
-    if (view->number() < mine.number()) {
-      send_view(msg.from().node(), false);
-    } else if (view->number() != mine.number() || view->members() != mine.members()) {
-      keeper_.renew();
-      membership_changed();
-    }
-    return;
-  }
-  // A proposal not adopted, numbered as low as ours: its claimant must
-  // learn of ours, or two views of one number could stand for good.
-  if (view->number() <= keeper_.view().number()) send_view(msg.from().node(), true);
-  if (keeper_.is_claimant()) membership_changed();
-}
-
-void HubServer::send_view(const std::string& node, bool refusal) {
-  HubView v;
-  set_from(v.mutable_from());
-  encode(keeper_.view(), v.mutable_view());
-  v.set_refusal(refusal);
-  send_to(node, std::move(v));
-}
-
-void HubServer::on_refused(const HubRefused& refused) {
-  std::string why = "refused by " + refused.from().node() + ": " + refused.reason();
-  self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": " + why);
-  s_.set_refusal(std::move(why));
-}
-
-void HubServer::renew() {
-  if (keeper_.is_claimant()) {
-    keeper_.renew();
-    return;
-  }
-  HubRenew r;
-  set_from(r.mutable_from());
-  r.set_view(keeper_.view().number());
-  send_to(keeper_.reachable().front().node, std::move(r));
-}
-
-void HubServer::member_gone(const std::string& node) {
-  auto it = members_.find(node);
-  if (it == members_.end()) return;
-  if (uint32_t n = node_number(it->second)) s_.live.set_down(n);
-  if (keeper_.view().contains(node)) lost_.insert(node);
-  members_.erase(it);
-  halt_waiters_.erase(node);
-  keeper_.member_down(node);
-  membership_changed();
-}
-
-void HubServer::membership_changed() {
-  // One view for a burst of changes: the last one's timer proposes.
-  self().runtime().send_after(self().self(), s_.config.view_debounce,
-                              Propose{++propose_generation_});
-}
-
-void HubServer::on_propose(uint64_t generation) {
-  if (generation != propose_generation_ || leaving_) return;
-  if (!keeper_.is_claimant()) {
-    // Membership is quiet and this view is not what this node reaches: the
-    // claimant may not know (the view came from a claimant since lost).
-    if (keeper_.view().members() != keeper_.reachable()) {
-      send_view(keeper_.reachable().front().node, true);
-    }
-    return;
-  }
-  std::optional<strategies::View> view = keeper_.propose();
-  if (!view) return;
-  HubView msg;
-  set_from(msg.mutable_from());
-  encode(*view, msg.mutable_view());
-  for (const strategies::Member& m : view->members()) {
-    if (m.node != s_.self.node) send_to(m.node, HubView(msg));
-  }
-  adopt(*view);
-}
-
-void HubServer::adopt(const strategies::View& view) {
-  // The members it adds and removes, for the hooks.
-  std::vector<std::string> joined, left;
-  for (const auto& m : view.members()) {
-    if (!decider_.view().contains(m.node)) joined.push_back(m.node);
-  }
-  for (const auto& m : decider_.view().members()) {
-    if (!view.contains(m.node)) left.push_back(m.node);
-  }
-  if (!joined.empty()) hook(HookEvent::kPreNodeJoin, NodeJoin{joined});
-  if (!left.empty()) hook(HookEvent::kPreNodeLeave, NodeLeave{left});
-  hook(HookEvent::kPreRedistribution, Redistribution{view.number(), {}});
-  reported_ready_ = false;
-  debug(s_, [&] {
-    std::string members;
-    for (const auto& m : view.members()) members += " " + m.node;
-    return "adopts view " + std::to_string(view.number()) + ":" + members;
-  });
-  s_.set_view(view);
-  decider_.adopt(view);
-  // Members this node reaches that the view leaves out learn its number, so
-  // their claimant numbers its next view above it.
-  for (const auto& [node, member] : members_) {
-    if (!view.contains(node)) send_view(node, true);
-  }
-  for (const strategies::Member& m : view.members()) {
-    if (m.node != s_.self.node) send_to(m.node, handoff_for(m.node));
-  }
-  decider_.own_handoff(supervisor_->running(), supervisor_->ended());
-  if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
-  if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
-}
-
-Handoff HubServer::handoff_for(const std::string& member) {
-  Handoff h;
-  set_from(h.mutable_from());
-  h.set_view(decider_.view().number());
-  for (const RecordPtr& r : supervisor_->running()) {
-    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_running());
-  }
-  for (const RecordPtr& r : supervisor_->ended()) {
-    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());
-  }
-  add_digests(s_, decider_, member, &h);
-  return h;
-}
-
-// ---- This node as a member running children
-
-Result<Pid> HubServer::run_here(const RecordPtr& record) {
-  bool hooked = s_.hooks.wanted(HookEvent::kPreChildrenStart) ||
-                s_.hooks.wanted(HookEvent::kPostChildrenStart);
-  if (hooked) hook(HookEvent::kPreChildrenStart, ChildrenStart{{record->id}, {}});
-  Result<Pid> pid = supervisor_->run(record);
-  if (hooked && pid.ok()) {
-    hook(HookEvent::kPostChildrenStart,
-         ChildrenStart{{record->id}, {StartedChild{record->id, {{s_.self.node, *pid}}}}});
-  }
-  return pid;
-}
-
-void HubServer::on_run(const RunChild& run) {
-  ChildRunning answer;
-  answer.set_from(s_.self.node);
-  answer.set_view(run.view());
-  answer.set_id(run.record().id());
-  answer.set_epoch(run.record().epoch());
-  if (leaving_) {
-    answer.set_error("leaving");
-  } else if (run.view() != decider_.view().number()) {
-    answer.set_error("stale_view");
-  } else if (Result<RecordPtr> r = decode(run.record(), s_.node, s_.registry.segments()); !r.ok()) {
-    answer.set_error(r.status().message());
-  } else if (Result<Pid> pid = run_here(*r); pid.ok()) {
-    s_.node.to_proto(*pid, answer.mutable_pid());
-  } else if (Pid running = supervisor_->running_pid(run.record().id())) {
-    s_.node.to_proto(running, answer.mutable_pid());
-  } else {
-    answer.set_error(pid.status().message());
-  }
-  send_to(run.from(), std::move(answer));
-}
-
-void HubServer::on_halt(const HaltChild& halt) {
-  if (halt.view() != decider_.view().number()) return;  // a stale decider's
-  if (supervisor_->halt(halt.id())) {
-    halt_waiters_[halt.id()].push_back(halt.from());
-    return;
-  }
-  ChildHalted done;
-  done.set_from(s_.self.node);
-  done.set_view(halt.view());
-  done.set_id(halt.id());
-  send_to(halt.from(), std::move(done));
-}
-
-void HubServer::on_exit(const Exit& exit) {
-  LocalSupervisor::Outcome out = supervisor_->on_exit(exit);
-  debug(s_, [&] {
-    static const char* kinds[] = {"not mine", "halted", "restarted", "ended"};
-    return "exit of " + exit.from.to_string() + " (" + exit.reason.to_string() +
-           "): " + kinds[out.kind] + (out.record ? " " + out.record->id : "");
-  });
-  switch (out.kind) {
-    case LocalSupervisor::Outcome::kNotMine:
-      return;
-    case LocalSupervisor::Outcome::kHalted: {
-      auto waiters = halt_waiters_.extract(out.record->id);
-      if (waiters) {
-        for (const std::string& decider : waiters.mapped()) {
-          ChildHalted done;
-          done.set_from(s_.self.node);
-          done.set_view(decider_.view().number());
-          done.set_id(out.record->id);
-          if (decider == s_.self.node) {
-            decider_.child_halted(s_.self.node, done);
-          } else {
-            send_to(decider, std::move(done));
-          }
-        }
-      }
-      if (leaving_ && supervisor_->size() == 0) finish_leave();
-      return;
-    }
-    case LocalSupervisor::Outcome::kRestarted:
-      event(out.record, true);
-      return;
-    case LocalSupervisor::Outcome::kEnded:
-      event(out.record, false);
-      return;
-  }
-}
-
-void HubServer::event(const RecordPtr& record, bool restarted) {
-  ChildEvent e;
-  e.set_from(s_.self.node);
-  e.set_view(decider_.view().number());
-  e.set_id(record->id);
-  e.set_epoch(record->epoch);
-  if (restarted) s_.node.to_proto(record->pids.front(), e.mutable_pid());
-  const std::string& owner = decider_.owner(record->segment);
-  if (owner == s_.self.node) {
-    decider_.child_event(owner, e);
-  } else {
-    send_to(owner, std::move(e));
   }
 }
 
@@ -618,6 +328,62 @@ void HubServer::purge() {
   }
 }
 
+// ---- which_children
+
+WhichChildrenReply HubServer::local_children(uint64_t call) {
+  WhichChildrenReply reply;
+  reply.set_call(call);
+  reply.set_node(s_.self.node);
+  for (const RecordPtr& r : supervisor_->running()) {
+    reply.add_ids(r->id);
+    s_.node.to_proto(r->pids.front(), reply.add_pids());
+  }
+  return reply;
+}
+
+void HubServer::which(LocalWhich w) {
+  uint64_t call = s_.next_call.fetch_add(1);
+  Which& pending = which_[call];
+  pending.future = std::move(w.future);
+  std::vector<std::string> ask;
+  if (w.global) {
+    for (const strategies::Member& m : decider_.view().members()) ask.push_back(m.node);
+  }
+  for (const std::string& node : ask) {
+    if (node == s_.self.node) continue;
+    pending.waiting.insert(node);
+    WhichChildren request;
+    request.set_caller(s_.self.node);
+    request.set_call(call);
+    send_to(node, std::move(request));
+  }
+  which_reply(local_children(call));
+  if (which_.count(call)) {
+    self().runtime().send_after(self().self(), w.timeout, WhichTimeout{call});
+  }
+}
+
+void HubServer::which_reply(const WhichChildrenReply& reply) {
+  auto it = which_.find(reply.call());
+  if (it == which_.end()) return;
+  NodeChildren children{reply.node(), {}};
+  for (int i = 0; i < reply.ids_size() && i < reply.pids_size(); ++i) {
+    Result<Pid> pid = s_.node.from_proto(reply.pids(i));
+    if (pid.ok()) children.children.emplace_back(reply.ids(i), *pid);
+  }
+  it->second.result.push_back(std::move(children));
+  it->second.waiting.erase(reply.node());
+  if (it->second.waiting.empty()) which_done(reply.call());
+}
+
+void HubServer::which_done(uint64_t call) {
+  auto node = which_.extract(call);
+  if (!node) return;
+  std::sort(node.mapped().result.begin(), node.mapped().result.end(),
+            [](const NodeChildren& a, const NodeChildren& b) { return a.node < b.node; });
+  node.mapped().future->set(std::move(node.mapped().result));
+}
+
 // ---- Leaving
 
 void HubServer::leave(LocalLeave leave) {
@@ -639,122 +405,6 @@ void HubServer::finish_leave() {
   for (const auto& [node, member] : members_) send_to(node, HubLeave(bye));
   (void)self().runtime().unregister(s_.server_name);
   stop(ExitReason::normal());
-}
-
-// ---- DeciderPort
-
-void HubServer::run_on(const std::string& node, const RecordPtr& record) {
-  debug(s_, [&] { return "runs " + record->id + " on " + node; });
-  if (node != s_.self.node) {
-    RunChild run;
-    run.set_from(s_.self.node);
-    run.set_view(decider_.view().number());
-    encode(*record, s_.node, run.mutable_record());
-    send_to(node, std::move(run));
-    return;
-  }
-  // Here: at once; the answer is handed to the decider once the message
-  // being handled is done (handle_info), as if it came from a member.
-  ChildRunning answer;
-  answer.set_from(s_.self.node);
-  answer.set_view(decider_.view().number());
-  answer.set_id(record->id);
-  answer.set_epoch(record->epoch);
-  if (leaving_) {
-    answer.set_error("leaving");
-  } else if (Result<Pid> pid = run_here(record); pid.ok()) {
-    s_.node.to_proto(*pid, answer.mutable_pid());
-  } else if (Pid running = supervisor_->running_pid(record->id)) {
-    s_.node.to_proto(running, answer.mutable_pid());
-  } else {
-    answer.set_error(pid.status().message());
-  }
-  local_running_.push_back(std::move(answer));
-}
-
-void HubServer::halt_on(const std::string& node, const std::string& id) {
-  debug(s_, [&] { return "halts " + id + " on " + node; });
-  HaltChild halt;
-  halt.set_from(s_.self.node);
-  halt.set_view(decider_.view().number());
-  halt.set_id(id);
-  if (node != s_.self.node) {
-    send_to(node, std::move(halt));
-  } else if (supervisor_->halt(id)) {
-    halt_waiters_[id].push_back(s_.self.node);
-  } else {
-    ChildHalted done;
-    done.set_from(s_.self.node);
-    done.set_view(halt.view());
-    done.set_id(id);
-    local_halted_.push_back(std::move(done));
-  }
-}
-
-void HubServer::publish(const RecordPtr& record) {
-  debug(s_, [&] {
-    std::string pids;
-    for (Pid p : record->pids) pids += " " + s_.node.node_name(p) + p.to_string();
-    return "publishes " + record->id + " epoch " + std::to_string(record->epoch >> 32) + "." +
-           std::to_string(record->epoch & 0xffffffff) + (record->tombstone ? " tombstone" : "") +
-           pids;
-  });
-  apply(record);
-  delta_.push_back(record);
-}
-
-void HubServer::started(const std::string& caller, uint64_t call, const RecordPtr& record) {
-  if (caller == s_.self.node) {
-    local_started_[call].push_back(record);
-    return;
-  }
-  StartReply& reply = start_replies_[{caller, call}];
-  reply.set_call(call);
-  encode(*record, s_.node, reply.add_started(), /*with_spec=*/false);
-}
-
-void HubServer::stopped(const std::string& caller, uint64_t call, const RecordPtr& tombstone,
-                        const std::vector<std::string>& nodes) {
-  StopReply& reply = stop_replies_[{caller, call}];
-  reply.set_call(call);
-  encode(*tombstone, s_.node, reply.add_stopped());
-  std::string joined;
-  for (const std::string& n : nodes) joined += (joined.empty() ? "" : ",") + n;
-  reply.add_nodes(std::move(joined));
-}
-
-void HubServer::failed(const std::string& caller, uint64_t call, bool start,
-                       ChildErrorProto error) {
-  if (start) {
-    StartReply& reply = start_replies_[{caller, call}];
-    reply.set_call(call);
-    *reply.add_errors() = std::move(error);
-  } else {
-    StopReply& reply = stop_replies_[{caller, call}];
-    reply.set_call(call);
-    *reply.add_errors() = std::move(error);
-  }
-}
-
-void HubServer::forward_start(const std::string& member, StartRequest request) {
-  if (s_.hooks.wanted(HookEvent::kChildForwarded)) {
-    Forwarded f{{}, member};
-    for (const ChildSpecProto& spec : request.specs()) f.ids.push_back(spec.id());
-    hook(HookEvent::kChildForwarded, f);
-  }
-  send_to(member, std::move(request));
-}
-
-void HubServer::forward_stop(const std::string& member, StopRequest request) {
-  send_to(member, std::move(request));
-}
-
-void HubServer::migrated(const std::string& id, const std::string& from, const std::string& to) {
-  hook(HookEvent::kChildMigrated, Migration{id, from, to});
-}
-
-void HubServer::send_records(const std::string& member, SegmentRecords records) {
-  send_to(member, std::move(records));
 }
 
 }  // namespace plexus::hub::detail

@@ -32,6 +32,11 @@ namespace plexus::hub::detail {
 //
 // What it sends in one callback leaves at its end: the committed records as
 // one RecordsDelta per member, and each call's answers as one reply.
+//
+// Its methods are in three files: hub_server.cpp (the messages, the
+// records, sync, which_children, leaving), hub_server_views.cpp (members
+// and views) and hub_server_children.cpp (the children run here, and the
+// decider's port).
 class HubServer final : public Server, private DeciderPort {
  public:
   explicit HubServer(std::shared_ptr<HubState> state);
@@ -94,6 +99,20 @@ class HubServer final : public Server, private DeciderPort {
   void sync();
   void purge();
 
+  // ---- which_children
+  struct WhichTimeout {
+    uint64_t call;
+  };
+  struct Which {
+    std::shared_ptr<FutureState<std::vector<NodeChildren>>> future;
+    std::set<std::string> waiting;  // members not answered yet
+    std::vector<NodeChildren> result;
+  };
+  void which(LocalWhich w);
+  WhichChildrenReply local_children(uint64_t call);
+  void which_reply(const WhichChildrenReply& reply);
+  void which_done(uint64_t call);
+
   // ---- Leaving
   void leave(LocalLeave leave);
   void finish_leave();
@@ -149,9 +168,15 @@ class HubServer final : public Server, private DeciderPort {
   std::map<std::pair<std::string, uint64_t>, StartReply> start_replies_;
   std::map<std::pair<std::string, uint64_t>, StopReply> stop_replies_;
 
-  bool reported_ready_ = false;  // kPostRedistribution ran for this view
+  std::map<uint64_t, Which> which_;  // which_children calls in flight
+  bool reported_ready_ = false;      // kPostRedistribution ran for this view
   bool leaving_ = false;
   std::shared_ptr<FutureState<Status>> leave_future_;
 };
+
+template <class M>
+void HubServer::send_to(const std::string& member, M&& msg) {
+  (void)s_.node.send(member, s_.server_name, std::forward<M>(msg));
+}
 
 }  // namespace plexus::hub::detail

@@ -106,6 +106,12 @@ struct LocalStop {
   std::shared_ptr<FutureState<StopResult>> future;
 };
 
+struct LocalWhich {
+  bool global;
+  std::chrono::milliseconds timeout;
+  std::shared_ptr<FutureState<std::vector<NodeChildren>>> future;
+};
+
 struct LocalLeave {
   std::shared_ptr<FutureState<Status>> future;
 };

@@ -16,6 +16,17 @@ Status error(const char* what, const std::string& detail) {
 Status Guided::check_start(const std::vector<std::string>& ids, const ChildMapping* mapping,
                            int replicas, const View& view) const {
   if (mapping == nullptr) return error("missing_child_mapping", "guided needs a child_mapping");
+  // As ProcessHub: a child of the call without an entry first, then the
+  // entries themselves.
+  for (const std::string& id : ids) {
+    auto it = mapping->find(id);
+    if (it == mapping->end()) return error("child_mapping_mismatch", "no nodes for child " + id);
+    if (static_cast<int>(it->second.size()) != replicas) {
+      return error("child_replication_mismatch",
+                   "child " + id + " has " + std::to_string(it->second.size()) +
+                       " nodes, the replication factor is " + std::to_string(replicas));
+    }
+  }
   for (const auto& [id, nodes] : *mapping) {
     std::set<std::string_view> seen;
     for (const std::string& node : nodes) {
@@ -27,15 +38,6 @@ Status Guided::check_start(const std::vector<std::string>& ids, const ChildMappi
       }
     }
     if (nodes.empty()) return error("invalid_child_mapping", "child " + id + " names no node");
-  }
-  for (const std::string& id : ids) {
-    auto it = mapping->find(id);
-    if (it == mapping->end()) return error("child_mapping_mismatch", "no nodes for child " + id);
-    if (static_cast<int>(it->second.size()) != replicas) {
-      return error("child_replication_mismatch",
-                   "child " + id + " has " + std::to_string(it->second.size()) +
-                       " nodes, the replication factor is " + std::to_string(replicas));
-    }
   }
   return Status::OK();
 }

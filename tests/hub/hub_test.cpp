@@ -76,6 +76,81 @@ TEST_F(HubTest, StartedChildrenRunOnceWhereTheStrategySaysAndEveryRegistryHasThe
   EXPECT_EQ(local, 300u);
 }
 
+TEST_F(HubTest, WhichChildrenAsksEveryMemberOrThisOne) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("wc", 30)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  auto global = cluster_.hub(1).which_children(hub::Scope::kGlobal);
+  ASSERT_TRUE(cluster_.net().run_until([&] { return global.ready(); }, 5s));
+  std::vector<hub::NodeChildren> all = *global.await(0ms);
+  ASSERT_EQ(all.size(), 3u);
+  size_t total = 0;
+  for (const hub::NodeChildren& n : all) {
+    total += n.children.size();
+    for (const auto& [id, pid] : n.children) {
+      EXPECT_EQ(cluster_.canonical(cluster_.node(1), pid),
+                cluster_.canonical(cluster_.node(1), cluster_.hub(1).get_pid(id)))
+          << id;
+    }
+  }
+  EXPECT_EQ(total, 30u);
+  auto local = cluster_.hub(1).which_children(hub::Scope::kLocal);
+  ASSERT_TRUE(cluster_.net().run_until([&] { return local.ready(); }, 5s));
+  std::vector<hub::NodeChildren> mine = *local.await(0ms);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].node, cluster_.node(1).name());
+  EXPECT_EQ(mine[0].children.size(), cluster_.hub(1).process_list(hub::Scope::kLocal).size());
+}
+
+TEST_F(HubTest, ARollbackStopsWhatTheFailedCallStarted) {
+  start(2);
+  auto bad = worker_spec("bad");
+  bad.type = "no-such-type";
+  hub::StartResult r =
+      start_children(0, {worker_spec("good"), bad}, {.on_failure = hub::OnFailure::kRollback});
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.rollback);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].id, "bad");
+  ASSERT_EQ(r.started.size(), 1u);
+  EXPECT_EQ(r.started[0].id, "good");
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().copies("good"), 0u) << "rolled back";
+  EXPECT_TRUE(cluster_.hub(1).process_list().empty());
+}
+
+TEST_F(HubTest, ACallsMetadataGoesWithEveryChildAndATagFindsThem) {
+  start(2);
+  hub::StartResult r = start_children(1, worker_specs("m", 5), {.metadata = {{"tag", "group"}}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.hub(0).tag_query("group").size(), 5u);
+  auto info = cluster_.hub(0).child_lookup("m2");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->metadata().at("tag"), "group");
+}
+
+TEST_F(HubTest, ANotAwaitedStartIsReadyAtOnceAndStartsInTheBackground) {
+  start(2);
+  auto f = cluster_.hub(0).start_children(worker_specs("bg", 10));
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->ready());
+  EXPECT_TRUE(f->await(0ms)->started.empty()) << "ProcessHub's start_initiated";
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().by_id.size(), 10u);
+}
+
+TEST(HubStaticChildrenTest, EveryMemberAsksForThemAndEachStartsOnce) {
+  hub::HubConfig c = fast_config("test");
+  c.child_specs = {worker_spec("s1"), worker_spec("s2"), worker_spec("s3")};
+  HubCluster cluster(c);
+  for (const char* n : {"a", "b", "c"}) cluster.add(n);
+  std::set<std::string> expected{"s1", "s2", "s3"};
+  EXPECT_EQ(cluster.settle(), "");
+  EXPECT_EQ(cluster.check(&expected), "");
+  EXPECT_EQ(cluster.running().by_id.size(), 3u);
+}
+
 TEST_F(HubTest, AStartOfARunningIdIsAlreadyStartedWithItsPid) {
   start(2);
   hub::StartResult first = start_children(0, {worker_spec("x")});

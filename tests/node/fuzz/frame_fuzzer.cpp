@@ -336,18 +336,28 @@ class Handshakes {
     } else {
       FUZZ_CHECK(answer.has_welcome());
       FUZZ_CHECK(frame.has_proof());
-      FUZZ_CHECK(state == State::kDone);
-      // Done only with the right proof, from a valid peer; then, and only
-      // then, this side proves itself over the peer's challenge.
-      FUZZ_CHECK(frame.proof().digest() == pd::handshake_digest(kCookie, "plexus-connect",
-                                                                acceptor_challenge_,
-                                                                acceptor_.peer_name()));
-      FUZZ_CHECK(frame.proof().challenge().size() == pd::kChallengeSize);
-      FUZZ_CHECK(answer.welcome().digest() ==
-                 pd::handshake_digest(kCookie, "plexus-accept", frame.proof().challenge(), kSelf));
-      FUZZ_CHECK(pd::parse_node_name(acceptor_.peer_name()).ok());
-      FUZZ_CHECK(acceptor_.peer_name() != kSelf);
-      FUZZ_CHECK(acceptor_.peer_creation() != 0);
+      if (state == State::kFailed) {
+        // A proof with the wrong digest is refused with an empty Welcome:
+        // nothing that depends on the cookie.
+        FUZZ_CHECK(answer.welcome().digest().empty());
+        FUZZ_CHECK(frame.proof().digest() != pd::handshake_digest(kCookie, "plexus-connect",
+                                                                  acceptor_challenge_,
+                                                                  acceptor_.peer_name()));
+      } else {
+        FUZZ_CHECK(state == State::kDone);
+        // Done only with the right proof, from a valid peer; then, and only
+        // then, this side proves itself over the peer's challenge.
+        FUZZ_CHECK(frame.proof().digest() == pd::handshake_digest(kCookie, "plexus-connect",
+                                                                  acceptor_challenge_,
+                                                                  acceptor_.peer_name()));
+        FUZZ_CHECK(frame.proof().challenge().size() == pd::kChallengeSize);
+        FUZZ_CHECK(answer.welcome().digest() == pd::handshake_digest(kCookie, "plexus-accept",
+                                                                     frame.proof().challenge(),
+                                                                     kSelf));
+        FUZZ_CHECK(pd::parse_node_name(acceptor_.peer_name()).ok());
+        FUZZ_CHECK(acceptor_.peer_name() != kSelf);
+        FUZZ_CHECK(acceptor_.peer_creation() != 0);
+      }
     }
   }
 

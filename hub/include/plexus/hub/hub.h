@@ -87,6 +87,12 @@ class Hub {
   std::vector<StartedChild> tag_query(std::string_view tag) const;
   // The members in this node's view, sorted; with or without this node.
   std::vector<std::string> nodes(bool include_local = false) const;
+  // The children each member's supervisor runs, as ProcessHub's
+  // which_children: kLocal, this member's; kGlobal, every member of this
+  // node's view, asked over the network (a member that does not answer
+  // within `timeout` is left out).
+  Future<std::vector<NodeChildren>> which_children(
+      Scope scope, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // True while this node's member re-checks ownership after a view change
   // (starts and stops are queued, not lost).
   bool is_locked() const;

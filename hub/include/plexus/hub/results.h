@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plexus/hub/child_spec.h"
@@ -84,6 +85,13 @@ struct StopResult {
   std::vector<ChildError> errors;
 
   bool ok() const { return errors.empty(); }
+};
+
+// What which_children gives for one member: the children its supervisor
+// runs, as (id, pid) pairs.
+struct NodeChildren {
+  std::string node;
+  std::vector<std::pair<std::string, Pid>> children;
 };
 
 // What child_lookup and registry_dump give for a child.

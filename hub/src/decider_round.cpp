@@ -1,0 +1,267 @@
+// Decider: views, handoff rounds and the reconcile (decider.h); starts,
+// stops and halts are in decider.cpp.
+#include <algorithm>
+
+#include "decider.h"
+#include "plexus/strategies/rendezvous.h"
+#include "record_codec.h"
+#include "segment_transfer.h"
+
+namespace plexus::hub::detail {
+
+// ---- Views and handoff rounds
+
+void Decider::adopt(const strategies::View& view) {
+  // What was in flight is asked again once the round is over: each waiter
+  // as a request of its own, so that it is answered as it would have been.
+  for (auto& [id, op] : ops_) {
+    for (const Waiter& w : op.starts) {
+      StartRequest r;
+      r.set_caller(w.caller);
+      r.set_call(w.call);
+      r.set_view(view.number());
+      r.set_retry(!w.already);
+      if (op.record->spec) encode(*op.record->spec, r.add_specs());
+      if (op.record->placement) {
+        PlacementProto* p = r.add_mapping();
+        p->set_id(id);
+        for (const std::string& n : *op.record->placement) p->add_nodes(n);
+      }
+      if (r.specs_size() > 0) queued_starts_.push_back(std::move(r));
+    }
+    for (const Waiter& w : op.stops) {
+      StopRequest r;
+      r.set_caller(w.caller);
+      r.set_call(w.call);
+      r.set_view(view.number());
+      r.add_ids(id);
+      queued_stops_.push_back(std::move(r));
+    }
+  }
+  ops_.clear();
+  pending_loads_.clear();
+  for (auto& [id, list] : deferred_starts_) {
+    for (StartRequest& r : list) queued_starts_.push_back(std::move(r));
+  }
+  for (auto& [id, list] : deferred_stops_) {
+    for (StopRequest& r : list) queued_stops_.push_back(std::move(r));
+  }
+  deferred_starts_.clear();
+  deferred_stops_.clear();
+
+  view_ = view;
+  counter_ = 0;
+  ready_ = false;
+  owners_.assign(state_.registry.segments().count(), 0);
+  self_index_ = UINT32_MAX;
+  for (uint32_t i = 0; i < view_.size(); ++i) {
+    if (view_.members()[i].node == state_.self.node) self_index_ = i;
+  }
+  for (uint32_t s = 0; s < owners_.size(); ++s) {
+    const strategies::Member* first = strategies::rendezvous_first(s, view_, 1).front();
+    owners_[s] = static_cast<uint32_t>(first - view_.members().data());
+  }
+  round_ = Round{};
+  for (const strategies::Member& m : view_.members()) round_.awaiting_handoff.insert(m.node);
+
+  early_handoffs_.erase(early_handoffs_.begin(), early_handoffs_.lower_bound(view.number()));
+  early_records_.erase(early_records_.begin(), early_records_.lower_bound(view.number()));
+  auto handoffs = early_handoffs_.extract(view.number());
+  auto records = early_records_.extract(view.number());
+  if (handoffs) {
+    for (const Handoff& h : handoffs.mapped()) handoff(h);
+  }
+  if (records) {
+    for (const SegmentRecords& r : records.mapped()) segment_records(r);
+  }
+}
+
+void Decider::handoff(const Handoff& h) {
+  if (h.view() < view_.number()) return;
+  if (h.view() > view_.number()) {
+    early_handoffs_[h.view()].push_back(h);
+    return;
+  }
+  const std::string& from = h.from().node();
+  if (ready_ || round_.awaiting_handoff.erase(from) == 0) return;
+  for (const ChildRecordProto& p : h.running()) claim_running(from, decode_record(p));
+  for (const ChildRecordProto& p : h.ended()) claim_ended(decode_record(p));
+  if (from != state_.self.node) {
+    // The segments whose digests differ are swapped both ways: a joiner
+    // gets this decider's records, and this decider the member's.
+    std::unordered_map<uint32_t, SegmentDigest> theirs;
+    for (const SegmentDigestProto& d : h.digests()) {
+      theirs[d.segment()] = SegmentDigest{d.count(), d.sum()};
+    }
+    std::vector<uint32_t> differ;
+    for (uint32_t s = 0; s < owners_.size(); ++s) {
+      if (!decides(s)) continue;
+      auto it = theirs.find(s);
+      SegmentDigest other = it == theirs.end() ? SegmentDigest{} : it->second;
+      if (state_.registry.digest(s) != other) differ.push_back(s);
+    }
+    debug(state_, [&] {
+      return "handoff of view " + std::to_string(h.view()) + " from " + from + ": " +
+             std::to_string(h.running_size()) + " running, " + std::to_string(differ.size()) +
+             " segments differ";
+    });
+    if (!differ.empty()) {
+      SegmentRecords out;
+      out.mutable_from()->set_node(state_.self.node);
+      out.mutable_from()->set_creation(state_.self.creation);
+      out.set_view(view_.number());
+      out.set_round(view_.number());
+      add_segments(state_, differ, &out);
+      for (uint32_t s : differ) out.add_wanted(s);
+      round_.awaiting_records.insert(from);
+      port_.send_records(from, std::move(out));
+    }
+  }
+  check_round();
+}
+
+void Decider::own_handoff(const std::vector<RecordPtr>& running,
+                          const std::vector<RecordPtr>& ended) {
+  const std::string& self = state_.self.node;
+  if (ready_ || round_.awaiting_handoff.erase(self) == 0) return;
+  for (const RecordPtr& r : running) claim_running(self, r);
+  for (const RecordPtr& r : ended) claim_ended(r);
+  check_round();
+}
+
+void Decider::claim_running(const std::string& from, const RecordPtr& r) {
+  if (!r || r->pids.empty() || !decides(r->segment)) return;
+  if (port_.learn(r)) round_.learned.push_back(r);
+  round_.running[r->id].push_back({from, r});
+}
+
+void Decider::claim_ended(const RecordPtr& r) {
+  if (!r || !decides(r->segment)) return;
+  RecordPtr& e = round_.ended[r->id];
+  if (!e || r->newer_than(*e)) e = r;
+}
+
+void Decider::segment_records(const SegmentRecords& records) {
+  if (records.round() > view_.number()) {
+    early_records_[records.round()].push_back(records);
+    return;
+  }
+  bool in_round = records.round() == view_.number() && !ready_;
+  for (const ChildRecordProto& p : records.records()) {
+    RecordPtr r = decode_record(p);
+    if (!r || !port_.learn(r)) continue;
+    if (in_round && decides(r->segment)) {
+      round_.learned.push_back(r);
+    } else {
+      learned(r);
+    }
+  }
+  // Only an answer (no `wanted`) ends the wait: a request with the same
+  // round is the member deciding segments of its own.
+  if (in_round && records.wanted_size() == 0) round_.awaiting_records.erase(records.from().node());
+  check_round();
+}
+
+void Decider::check_round() {
+  if (ready_ || !round_.awaiting_handoff.empty() || !round_.awaiting_records.empty()) return;
+  debug(state_, [&] { return "round of view " + std::to_string(view_.number()) + " done"; });
+  for (const RecordPtr& r : round_.learned) {
+    // Only the newest version of each is worth sending on.
+    if (state_.registry.find(r->id) == r) port_.publish(r);
+  }
+  reconcile();
+  round_ = Round{};
+  ready_ = true;
+  drain();
+}
+
+void Decider::reconcile() {
+  std::set<std::string> ids;
+  for (const RecordPtr& r : state_.registry.live()) {
+    if (decides(r->segment)) ids.insert(r->id);
+  }
+  for (const auto& [id, claims] : round_.running) ids.insert(id);
+  for (const auto& [id, record] : round_.ended) ids.insert(id);
+  static const std::vector<Claim> kNone;
+  for (const std::string& id : ids) {
+    auto running = round_.running.find(id);
+    auto ended = round_.ended.find(id);
+    reconcile_one(id, running == round_.running.end() ? kNone : running->second,
+                  ended == round_.ended.end() ? nullptr : ended->second);
+  }
+}
+
+void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& running,
+                            const RecordPtr& ended) {
+  RecordPtr r = state_.registry.find(id);
+  debug(state_, [&] {
+    std::string claims;
+    for (const Claim& c : running) claims += " " + c.node;
+    return "reconciles " + id + (r ? (r->tombstone ? " (tombstone)" : " (live)") : " (none)") +
+           (ended ? " ended" : "") + " claimed by" + claims;
+  });
+  if (!r) return;
+  Op op;
+  op.record = r;
+  if (r->tombstone) {
+    // Stopped on some side while it ran on another: the stop wins.
+    for (const Claim& c : running) op.halting.insert(c.node);
+    if (!op.halting.empty()) begin(std::move(op));
+    return;
+  }
+  if (ended && !r->newer_than(*ended)) {
+    // Its node gave it up (restarts exhausted, or a normal end of a
+    // transient child) and the news did not reach the decider of its view.
+    for (const Claim& c : running) op.halting.insert(c.node);
+    op.then_tombstone = true;
+    begin(std::move(op));
+    return;
+  }
+  std::vector<std::string> places = place(*r, nullptr);
+  const Claim* keep = nullptr;
+  for (const Claim& c : running) {
+    if (!places.empty() && c.node == places.front()) keep = &c;
+  }
+  if (!keep) {
+    // After a heal, the copy of the newest version wins; then the smallest name.
+    for (const Claim& c : running) {
+      if (!keep || c.record->newer_than(*keep->record) ||
+          (!keep->record->newer_than(*c.record) && c.node < keep->node)) {
+        keep = &c;
+      }
+    }
+  }
+  for (const Claim& c : running) {
+    if (&c != keep) op.halting.insert(c.node);
+  }
+  if (keep && (places.empty() || keep->node == places.front())) {
+    Pid pid = keep->record->pids.front();
+    if (r->pids.size() != 1 || r->pids.front() != pid) port_.publish(version(*r, {pid}, false));
+    if (!op.halting.empty()) begin(std::move(op));
+    return;
+  }
+  if (keep) {
+    op.halting.insert(keep->node);  // misplaced: a cold swap
+    op.moved_from = keep->node;
+  }
+  if (places.empty()) {
+    // No member may run it now (a guided child whose nodes are gone).
+    if (!r->pids.empty()) port_.publish(version(*r, {}, false));
+    if (!op.halting.empty()) begin(std::move(op));
+    return;
+  }
+  op.then_start = places.front();
+  moves_.push_back(id);
+  begin(std::move(op));
+}
+
+void Decider::drain() {
+  std::deque<StartRequest> starts;
+  std::deque<StopRequest> stops;
+  starts.swap(queued_starts_);
+  stops.swap(queued_stops_);
+  for (StartRequest& r : starts) start(std::move(r));
+  for (StopRequest& r : stops) stop(std::move(r));
+}
+
+}  // namespace plexus::hub::detail

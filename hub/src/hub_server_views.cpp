@@ -1,0 +1,205 @@
+// HubServer: finding members, and the views (hub_server.h).
+#include <algorithm>
+#include <set>
+
+#include "hub_server.h"
+#include "plexus/pid.pb.h"
+#include "record_codec.h"
+#include "segment_transfer.h"
+
+namespace plexus::hub::detail {
+
+// ---- Membership and views
+
+void HubServer::hello(const std::string& node, bool answer) {
+  HubHello h;
+  set_from(h.mutable_from());
+  h.set_signature(s_.signature);
+  encode(keeper_.view(), h.mutable_view());
+  h.set_answer(answer);
+  send_to(node, std::move(h));
+}
+
+uint32_t HubServer::node_number(const strategies::Member& member) {
+  PidProto p;
+  p.set_node(member.node);
+  p.set_creation(member.creation);
+  p.set_serial(1);
+  Result<Pid> pid = s_.node.from_proto(p);
+  return pid.ok() ? pid->node : 0;
+}
+
+void HubServer::on_hello(const HubHello& h) {
+  const std::string& node = h.from().node();
+  if (leaving_ || node.empty() || node == s_.self.node) return;
+  if (h.signature() != s_.signature) {
+    self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": refused " + node +
+                                               ": its configuration is '" + h.signature() +
+                                               "', this node's is '" + s_.signature + "'");
+    HubRefused refused;
+    set_from(refused.mutable_from());
+    refused.set_signature(s_.signature);
+    refused.set_reason("hub " + s_.config.hub_id + " on " + s_.self.node + " has '" + s_.signature +
+                       "', not '" + h.signature() + "'");
+    send_to(node, std::move(refused));
+    return;
+  }
+  strategies::Member member{node, h.from().creation()};
+  known_.insert(node);
+  auto [it, fresh] = members_.try_emplace(node, member);
+  if (!fresh && it->second.creation != member.creation) {
+    if (uint32_t old = node_number(it->second)) s_.live.set_down(old);
+    it->second = member;
+    fresh = true;
+  }
+  if (uint32_t n = node_number(member)) s_.live.set_up(n);
+  if (fresh) {
+    keeper_.member_up(member);
+    // A member of this view that comes back lost the connection for a
+    // while: the view is made again, so nothing lost with it is missed.
+    if (lost_.erase(node) && keeper_.view().contains(node)) renew();
+    membership_changed();
+  }
+  if (h.answer()) hello(node, false);
+  Result<strategies::View> view = decode(h.view());
+  if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
+}
+
+void HubServer::on_view(const HubView& msg) {
+  Result<strategies::View> view = decode(msg.view());
+  if (!view.ok()) return;
+  if (keeper_.receive(*view)) {
+    adopt(keeper_.view());
+    return;
+  }
+  if (msg.refusal()) {
+    // A member shows its view. Behind: it gets this one. As high or higher
+    // (two claimants numbered alike, or a view of a claimant since gone):
+    // the claimant numbers a new view above it.
+    if (!keeper_.is_claimant()) return;
+    const strategies::View& mine = keeper_.view();
+    if (view->number() < mine.number()) {
+      send_view(msg.from().node(), false);
+    } else if (view->number() != mine.number() || view->members() != mine.members()) {
+      keeper_.renew();
+      membership_changed();
+    }
+    return;
+  }
+  // A proposal not adopted, numbered as low as ours: its claimant must
+  // learn of ours, or two views of one number could stand for good.
+  if (view->number() <= keeper_.view().number()) send_view(msg.from().node(), true);
+  if (keeper_.is_claimant()) membership_changed();
+}
+
+void HubServer::send_view(const std::string& node, bool refusal) {
+  HubView v;
+  set_from(v.mutable_from());
+  encode(keeper_.view(), v.mutable_view());
+  v.set_refusal(refusal);
+  send_to(node, std::move(v));
+}
+
+void HubServer::on_refused(const HubRefused& refused) {
+  std::string why = "refused by " + refused.from().node() + ": " + refused.reason();
+  self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": " + why);
+  s_.set_refusal(std::move(why));
+}
+
+void HubServer::renew() {
+  if (keeper_.is_claimant()) {
+    keeper_.renew();
+    return;
+  }
+  HubRenew r;
+  set_from(r.mutable_from());
+  r.set_view(keeper_.view().number());
+  send_to(keeper_.reachable().front().node, std::move(r));
+}
+
+void HubServer::member_gone(const std::string& node) {
+  auto it = members_.find(node);
+  if (it == members_.end()) return;
+  if (uint32_t n = node_number(it->second)) s_.live.set_down(n);
+  if (keeper_.view().contains(node)) lost_.insert(node);
+  members_.erase(it);
+  halt_waiters_.erase(node);
+  keeper_.member_down(node);
+  membership_changed();
+}
+
+void HubServer::membership_changed() {
+  // One view for a burst of changes: the last one's timer proposes.
+  self().runtime().send_after(self().self(), s_.config.view_debounce,
+                              Propose{++propose_generation_});
+}
+
+void HubServer::on_propose(uint64_t generation) {
+  if (generation != propose_generation_ || leaving_) return;
+  if (!keeper_.is_claimant()) {
+    // Membership is quiet and this view is not what this node reaches: the
+    // claimant may not know (the view came from a claimant since lost).
+    if (keeper_.view().members() != keeper_.reachable()) {
+      send_view(keeper_.reachable().front().node, true);
+    }
+    return;
+  }
+  std::optional<strategies::View> view = keeper_.propose();
+  if (!view) return;
+  HubView msg;
+  set_from(msg.mutable_from());
+  encode(*view, msg.mutable_view());
+  for (const strategies::Member& m : view->members()) {
+    if (m.node != s_.self.node) send_to(m.node, HubView(msg));
+  }
+  adopt(*view);
+}
+
+void HubServer::adopt(const strategies::View& view) {
+  // The members it adds and removes, for the hooks.
+  std::vector<std::string> joined, left;
+  for (const auto& m : view.members()) {
+    if (!decider_.view().contains(m.node)) joined.push_back(m.node);
+  }
+  for (const auto& m : decider_.view().members()) {
+    if (!view.contains(m.node)) left.push_back(m.node);
+  }
+  if (!joined.empty()) hook(HookEvent::kPreNodeJoin, NodeJoin{joined});
+  if (!left.empty()) hook(HookEvent::kPreNodeLeave, NodeLeave{left});
+  hook(HookEvent::kPreRedistribution, Redistribution{view.number(), {}});
+  reported_ready_ = false;
+  debug(s_, [&] {
+    std::string members;
+    for (const auto& m : view.members()) members += " " + m.node;
+    return "adopts view " + std::to_string(view.number()) + ":" + members;
+  });
+  s_.set_view(view);
+  decider_.adopt(view);
+  // Members this node reaches that the view leaves out learn its number, so
+  // their claimant numbers its next view above it.
+  for (const auto& [node, member] : members_) {
+    if (!view.contains(node)) send_view(node, true);
+  }
+  for (const strategies::Member& m : view.members()) {
+    if (m.node != s_.self.node) send_to(m.node, handoff_for(m.node));
+  }
+  decider_.own_handoff(supervisor_->running(), supervisor_->ended());
+  if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
+  if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
+}
+
+Handoff HubServer::handoff_for(const std::string& member) {
+  Handoff h;
+  set_from(h.mutable_from());
+  h.set_view(decider_.view().number());
+  for (const RecordPtr& r : supervisor_->running()) {
+    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_running());
+  }
+  for (const RecordPtr& r : supervisor_->ended()) {
+    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());
+  }
+  add_digests(s_, decider_, member, &h);
+  return h;
+}
+
+}  // namespace plexus::hub::detail
