@@ -88,13 +88,17 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
 }
 
 void LocalSupervisor::adopt(const RecordPtr& record) {
+  // Most records are of children on other nodes: no local pid, not ours.
+  bool local = false;
+  for (Pid pid : record->pids) local |= pid.node == 0;
+  if (!local) return;
   auto it = children_.find(record->id);
-  if (it == children_.end() || record->pids.empty()) return;
+  if (it == children_.end()) return;
   for (Pid pid : record->pids) {
-    if (pid == it->second.pid) {
-      it->second.record = with_pid(record, pid);
-      return;
-    }
+    if (pid != it->second.pid) continue;
+    // A record of this pid alone is the one to keep as it is (no copy).
+    it->second.record = record->pids.size() == 1 ? record : with_pid(record, pid);
+    return;
   }
 }
 
