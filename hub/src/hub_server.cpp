@@ -125,6 +125,14 @@ void HubServer::dispatch(Message& msg) {
     member_gone(m->node);
   } else if (auto* m = msg.get_if<Propose>()) {
     on_propose(m->generation);
+  } else if (auto* m = msg.get_if<RoundTimeout>()) {
+    if (m->view == decider_.view().number() && !decider_.ready()) {
+      self().runtime().log(LogLevel::kWarning,
+                           "hub " + s_.config.hub_id + ": the handoff round of view " +
+                               std::to_string(m->view) + " did not end; asking for a new view");
+      renew();
+      membership_changed();
+    }
   } else if (msg.is<Discover>()) {
     // The connected nodes that are not members yet, and the members this
     // node lost and did not see leave (the Hello dials them: a healed

@@ -51,6 +51,9 @@ class HubServer final : public Server, private DeciderPort {
     uint64_t generation;
   };
   struct Discover {};
+  struct RoundTimeout {
+    uint64_t view;
+  };
   struct Sync {};
   struct Purge {};
 

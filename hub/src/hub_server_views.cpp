@@ -175,6 +175,10 @@ void HubServer::adopt(const strategies::View& view) {
   });
   s_.set_view(view);
   decider_.adopt(view);
+  // A round that a lost message keeps from ending is run again in a new
+  // view after migr_base_timeout.
+  self().runtime().send_after(self().self(), s_.config.migr_base_timeout,
+                              RoundTimeout{view.number()});
   // Members this node reaches that the view leaves out learn its number, so
   // their claimant numbers its next view above it.
   for (const auto& [node, member] : members_) {
