@@ -6,16 +6,6 @@
 
 namespace plexus::hub::detail {
 
-std::string Calls::node_of(Pid pid) const {
-  return pid.node == 0 ? state_.self.node : state_.node.node_name(pid);
-}
-
-std::vector<NodePid> Calls::nodes_of(const ChildRecord& record) const {
-  std::vector<NodePid> out;
-  for (Pid pid : record.pids) out.push_back({node_of(pid), pid});
-  return out;
-}
-
 Result<Pid> Calls::pid_of(const ChildErrorProto& e) {
   return e.has_pid() ? state_.node.from_proto(e.pid()) : Result<Pid>(Pid{});
 }
@@ -84,7 +74,7 @@ void Calls::started(uint64_t call, const std::vector<RecordPtr>& records) {
     apply_(r);
     auto it = calls_.find(call);
     if (it == calls_.end()) continue;
-    it->second.start_result.started.push_back({r->id, nodes_of(*r)});
+    it->second.start_result.started.push_back({r->id, state_.node_pids(*r)});
     answered(call, r->id);
   }
 }

@@ -67,8 +67,6 @@ class Calls {
   void finish(uint64_t call);
   void send(const std::string& member, StartRequest request);
   void send(const std::string& member, StopRequest request);
-  std::vector<NodePid> nodes_of(const ChildRecord& record) const;
-  std::string node_of(Pid pid) const;
   Result<Pid> pid_of(const ChildErrorProto& e);
 
   HubState& state_;

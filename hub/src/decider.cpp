@@ -58,10 +58,6 @@ Decider::Decider(HubState& state, DeciderPort& port)
   adopt(strategies::View(0, {state.self}));
 }
 
-std::string Decider::node_of(Pid pid) const {
-  return pid.node == 0 ? state_.self.node : state_.node.node_name(pid);
-}
-
 RecordPtr Decider::decode_record(const ChildRecordProto& proto) {
   Result<RecordPtr> r = decode(proto, state_.node, state_.registry.segments());
   if (!r.ok()) {
@@ -121,8 +117,8 @@ void Decider::above_known(ChildRecord& record) const {
 }
 
 ChildErrorProto Decider::already_started(const ChildRecord& record) const {
-  ChildErrorProto e =
-      error(record.id, record.pids.empty() ? "" : node_of(record.pids.front()), "already_started");
+  ChildErrorProto e = error(
+      record.id, record.pids.empty() ? "" : state_.node_of(record.pids.front()), "already_started");
   if (!record.pids.empty()) state_.node.to_proto(record.pids.front(), e.mutable_pid());
   // The caller's registry shows the child when its call returns, as for a start.
   encode(record, state_.node, e.mutable_record());
@@ -347,7 +343,7 @@ void Decider::stop_one(const StopRequest& request, const std::string& id) {
   op.then_tombstone = true;
   op.stops.push_back(std::move(waiter));
   for (Pid pid : r->pids) {
-    std::string node = node_of(pid);
+    std::string node = state_.node_of(pid);
     op.ran_on.push_back(node);
     if (view_.contains(node)) op.halting.insert(node);
   }
@@ -404,7 +400,7 @@ void Decider::learned(const RecordPtr& record) {
   if (!ready_ || record->tombstone || !decides(record->segment) || ops_.count(record->id)) return;
   if (state_.registry.find(record->id) != record) return;  // not the newest
   for (Pid pid : record->pids) {
-    if (!view_.contains(node_of(pid))) {
+    if (!view_.contains(state_.node_of(pid))) {
       static const std::vector<Claim> kNone;
       reconcile_one(record->id, kNone, nullptr);
       return;
@@ -419,7 +415,7 @@ void Decider::child_event(const std::string& from, const ChildEvent& event) {
   // Events from one member come in order, and each is about the child it
   // runs now: any event from the member the record places it on is news.
   RecordPtr r = state_.registry.find_live(event.id());
-  if (!r || r->pids.empty() || node_of(r->pids.front()) != from) return;
+  if (!r || r->pids.empty() || state_.node_of(r->pids.front()) != from) return;
   if (!event.has_pid()) {
     port_.publish(version(*r, {}, true));
     return;

@@ -140,7 +140,6 @@ class Decider {
   // A new version of `base`'s child, newer than any this node knows.
   RecordPtr version(const ChildRecord& base, std::vector<Pid> pids, bool tombstone);
   void above_known(ChildRecord& record) const;
-  std::string node_of(Pid pid) const;
   ChildErrorProto already_started(const ChildRecord& record) const;
 
   void start_one(const StartRequest& request, const ChildSpecProto& spec,

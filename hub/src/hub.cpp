@@ -166,11 +166,8 @@ bool Hub::cancel_alter_hook(const std::string& id) { return state_->hooks.cancel
 // ---- Queries
 
 std::vector<NodePid> Hub::node_pids(const ChildRecord& record) const {
-  std::vector<NodePid> out;
-  for (Pid pid : record.pids) {
-    if (!state_->live.serves(pid)) continue;
-    out.push_back({pid.node == 0 ? state_->self.node : state_->node.node_name(pid), pid});
-  }
+  std::vector<NodePid> out = state_->node_pids(record);
+  std::erase_if(out, [&](const NodePid& np) { return !state_->live.serves(np.pid); });
   return out;
 }
 

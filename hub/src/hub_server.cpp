@@ -219,13 +219,6 @@ void HubServer::apply(const RecordPtr& record) {
   }
 }
 
-std::vector<NodePid> HubServer::node_pids(const ChildRecord& record) const {
-  std::vector<NodePid> out;
-  for (Pid pid : record.pids)
-    out.push_back({pid.node == 0 ? s_.self.node : s_.node.node_name(pid), pid});
-  return out;
-}
-
 void HubServer::hook(HookEvent event, const HookData& data) {
   s_.hooks.run(event, data, self().runtime());
 }
@@ -234,11 +227,11 @@ void HubServer::record_hooks(const RecordPtr& old, const RecordPtr& now) {
   bool was = old && !old->tombstone;
   bool is = !now->tombstone;
   if (!was && is) {
-    hook(HookEvent::kChildRegistered, ChildChange{now->id, node_pids(*now)});
+    hook(HookEvent::kChildRegistered, ChildChange{now->id, s_.node_pids(*now)});
   } else if (was && !is) {
-    hook(HookEvent::kChildUnregistered, ChildChange{now->id, node_pids(*old)});
+    hook(HookEvent::kChildUnregistered, ChildChange{now->id, s_.node_pids(*old)});
   } else if (was && is && !(old->pids == now->pids)) {
-    hook(HookEvent::kChildPidUpdated, PidUpdate{now->id, node_pids(*old), node_pids(*now)});
+    hook(HookEvent::kChildPidUpdated, PidUpdate{now->id, s_.node_pids(*old), s_.node_pids(*now)});
   }
 }
 

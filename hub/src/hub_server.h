@@ -88,7 +88,6 @@ class HubServer final : public Server, private DeciderPort {
   void record_hooks(const RecordPtr& old, const RecordPtr& now);
   // Keeps HubState::loads for a distribution that reads them.
   void count_loads(const RecordPtr& old, const RecordPtr& now);
-  std::vector<NodePid> node_pids(const ChildRecord& record) const;
   // Starts `record`'s child here, with the children-start hooks around it.
   Result<Pid> run_here(const RecordPtr& record);
 

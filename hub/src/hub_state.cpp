@@ -13,6 +13,16 @@ HubState::HubState(Node& n, HubConfig c, strategies::Segments segments)
       registry(segments),
       view_(0, {self}) {}
 
+std::string HubState::node_of(Pid pid) const {
+  return pid.node == 0 ? self.node : node.node_name(pid);
+}
+
+std::vector<NodePid> HubState::node_pids(const ChildRecord& record) const {
+  std::vector<NodePid> out;
+  for (Pid pid : record.pids) out.push_back({node_of(pid), pid});
+  return out;
+}
+
 strategies::View HubState::view() const {
   plexus::detail::ReaderLock lock(mu_);
   return view_;
