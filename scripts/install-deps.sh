@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build g++ clang libclang-rt-14-dev
   libboost-dev libprotobuf-dev protobuf-compiler librocksdb-dev libxxhash-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev libssl-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libssl-dev libjemalloc-dev
   python3 procps
 )
 

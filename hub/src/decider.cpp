@@ -17,11 +17,11 @@ namespace {
 // disagree for longer than a view change takes.
 constexpr uint32_t kMaxHops = 8;
 
-ChildErrorProto error(const std::string& id, const std::string& node, const std::string& reason) {
+ChildErrorProto error(std::string_view id, std::string_view node, std::string_view reason) {
   ChildErrorProto e;
-  e.set_id(id);
-  e.set_node(node);
-  e.set_reason(reason);
+  e.set_id(std::string(id));
+  e.set_node(std::string(node));
+  e.set_reason(std::string(reason));
   return e;
 }
 
@@ -118,7 +118,8 @@ void Decider::above_known(ChildRecord& record) const {
 
 ChildErrorProto Decider::already_started(const ChildRecord& record) const {
   ChildErrorProto e = error(
-      record.id, record.pids.empty() ? "" : state_.node_of(record.pids.front()), "already_started");
+      record.id, record.pids.empty() ? std::string_view() : state_.node_of(record.pids.front()),
+      "already_started");
   if (!record.pids.empty()) state_.node.to_proto(record.pids.front(), e.mutable_pid());
   // The caller's registry shows the child when its call returns, as for a start.
   encode(record, state_.node, e.mutable_record());
@@ -343,7 +344,7 @@ void Decider::stop_one(const StopRequest& request, const std::string& id) {
   op.then_tombstone = true;
   op.stops.push_back(std::move(waiter));
   for (Pid pid : r->pids) {
-    std::string node = state_.node_of(pid);
+    std::string node(state_.node_of(pid));
     op.ran_on.push_back(node);
     if (view_.contains(node)) op.halting.insert(node);
   }

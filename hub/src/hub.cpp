@@ -172,9 +172,29 @@ std::vector<NodePid> Hub::node_pids(const ChildRecord& record) const {
 }
 
 std::optional<ChildInfo> Hub::child_lookup(std::string_view id) const {
+  ChildInfo info;
+  if (!child_lookup(id, info)) return std::nullopt;
+  return info;
+}
+
+bool Hub::child_lookup(std::string_view id, ChildInfo& out) const {
   detail::RecordPtr r = state_->registry.find_live(id);
-  if (!r) return std::nullopt;
-  return ChildInfo{r->id, r->spec, node_pids(*r)};
+  if (!r) return false;
+  out.id.assign(r->id);
+  size_t n = 0;
+  for (Pid pid : r->pids) {
+    if (!state_->live.serves(pid)) continue;
+    if (n == out.nodes.size()) out.nodes.emplace_back();
+    out.nodes[n].node.assign(state_->node_of(pid));
+    out.nodes[n].pid = pid;
+    ++n;
+  }
+  out.nodes.resize(n);
+  // Shares the record's count, not the spec's: the children of one call
+  // share a spec, and readers on two cores would fight over its count.
+  const ChildSpec* spec = r->spec.get();
+  out.spec = std::shared_ptr<const ChildSpec>(std::move(r), spec);
+  return true;
 }
 
 Pid Hub::get_pid(std::string_view id) const {

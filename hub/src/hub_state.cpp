@@ -13,13 +13,13 @@ HubState::HubState(Node& n, HubConfig c, strategies::Segments segments)
       registry(segments),
       view_(0, {self}) {}
 
-std::string HubState::node_of(Pid pid) const {
-  return pid.node == 0 ? self.node : node.node_name(pid);
+std::string_view HubState::node_of(Pid pid) const {
+  return pid.node == 0 ? std::string_view(self.node) : node.node_name_view(pid);
 }
 
 std::vector<NodePid> HubState::node_pids(const ChildRecord& record) const {
   std::vector<NodePid> out;
-  for (Pid pid : record.pids) out.push_back({node_of(pid), pid});
+  for (Pid pid : record.pids) out.push_back({std::string(node_of(pid)), pid});
   return out;
 }
 

@@ -67,8 +67,9 @@ struct HubState {
   std::atomic<bool> locked{false};
   std::atomic<uint64_t> next_call{1};
 
-  // The name of the node `pid` runs on (this node's for a local pid).
-  std::string node_of(Pid pid) const;
+  // The name of the node `pid` runs on (this node's for a local pid), valid
+  // as long as the node.
+  std::string_view node_of(Pid pid) const;
   // The record's pids, each with its node's name.
   std::vector<NodePid> node_pids(const ChildRecord& record) const;
 

@@ -41,6 +41,23 @@ struct ViewHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
 };
 
+// The id index hashes as segments do, so that a lookup hashes its id once,
+// for both its shard and its bucket.
+struct IdHash {
+  size_t operator()(std::string_view id) const { return strategies::Segments::hash(id); }
+};
+// An id with that hash, to find by (Boost.MultiIndex's compatible keys).
+struct HashedId {
+  std::string_view id;
+  uint64_t hash;
+};
+struct HashOfHashedId {
+  size_t operator()(const HashedId& k) const { return k.hash; }
+};
+struct HashedIdEquals {
+  bool operator()(const HashedId& k, std::string_view id) const { return k.id == id; }
+};
+
 // Every index is hashed (a hashed node costs less than an ordered one, and
 // no query needs an order), and every child pays for each: the tags and the
 // replicas beyond the first have containers of their own, which children
@@ -50,7 +67,7 @@ using Records = bmi::multi_index_container<
     RecordPtr,
     bmi::indexed_by<
         bmi::hashed_unique<bmi::tag<ById>,
-                           bmi::global_fun<const RecordPtr&, std::string_view, &id_of>, ViewHash>,
+                           bmi::global_fun<const RecordPtr&, std::string_view, &id_of>, IdHash>,
         bmi::hashed_non_unique<bmi::tag<ByPid>, bmi::global_fun<const RecordPtr&, Pid, &primary_of>,
                                std::hash<Pid>>,
         bmi::hashed_non_unique<bmi::tag<ByNode>,
@@ -119,10 +136,15 @@ struct Registry::Shard {
     }
     tags.get<ById>().erase(std::string_view(r.id));
   }
-  RecordPtr find(std::string_view id) const PLEXUS_REQUIRES_SHARED(mu) {
+  // The record of `key`, held by this shard (so valid while `mu` is), or null.
+  const RecordPtr* lookup(const HashedId& key) const PLEXUS_REQUIRES_SHARED(mu) {
     const auto& by_id = records.get<ById>();
-    auto it = by_id.find(id);
-    return it == by_id.end() ? nullptr : *it;
+    auto it = by_id.find(key, HashOfHashedId(), HashedIdEquals());
+    return it == by_id.end() ? nullptr : &*it;
+  }
+  RecordPtr find(std::string_view id) const PLEXUS_REQUIRES_SHARED(mu) {
+    const RecordPtr* r = lookup(HashedId{id, strategies::Segments::hash(id)});
+    return r ? *r : nullptr;
   }
 };
 
@@ -143,9 +165,11 @@ Registry::Shard& Registry::shard_of(uint32_t segment) const {
 }
 
 RecordPtr Registry::find(std::string_view id) const {
-  Shard& s = shard_of(segments_.of(id));
+  HashedId key{id, strategies::Segments::hash(id)};
+  Shard& s = shard_of(segments_.of_hash(key.hash));
   plexus::detail::ReaderLock lock(s.mu);
-  return s.find(id);
+  const RecordPtr* r = s.lookup(key);
+  return r ? *r : nullptr;
 }
 
 RecordPtr Registry::find_live(std::string_view id) const {
@@ -154,12 +178,11 @@ RecordPtr Registry::find_live(std::string_view id) const {
 }
 
 Pid Registry::first_pid(std::string_view id) const {
-  Shard& s = shard_of(segments_.of(id));
+  HashedId key{id, strategies::Segments::hash(id)};
+  Shard& s = shard_of(segments_.of_hash(key.hash));
   plexus::detail::ReaderLock lock(s.mu);
-  const auto& by_id = s.records.get<ById>();
-  auto it = by_id.find(id);
-  if (it == by_id.end() || (*it)->tombstone) return Pid{};
-  return (*it)->pids.front();
+  const RecordPtr* r = s.lookup(key);
+  return r && !(*r)->tombstone ? (*r)->pids.front() : Pid{};
 }
 
 RecordPtr Registry::find_by_pid(Pid pid) const {

@@ -167,10 +167,12 @@ void Node::monitor_node(Pid watcher, const std::string& node) {
   impl_->membership_.monitor_node(watcher, node);
 }
 
-std::string Node::node_name(Pid pid) const {
+std::string Node::node_name(Pid pid) const { return std::string(node_name_view(pid)); }
+
+std::string_view Node::node_name_view(Pid pid) const {
   if (pid.node == 0) return impl_->identity.name;
   std::optional<detail::NodeEntry> e = impl_->table.get(pid.node);
-  return e ? *e->name : std::string();
+  return e ? std::string_view(*e->name) : std::string_view();
 }
 
 NodeStats Node::stats(const std::string& node) const {

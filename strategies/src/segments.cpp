@@ -22,8 +22,6 @@ Result<Segments> Segments::make(uint32_t count) {
   return Segments(count);
 }
 
-uint32_t Segments::of(std::string_view id) const {
-  return static_cast<uint32_t>(stable_hash(id, kSegmentSeed) & (count_ - 1));
-}
+uint64_t Segments::hash(std::string_view id) { return stable_hash(id, kSegmentSeed); }
 
 }  // namespace plexus::strategies

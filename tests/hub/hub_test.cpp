@@ -130,6 +130,27 @@ TEST_F(HubTest, ACallsMetadataGoesWithEveryChildAndATagFindsThem) {
   EXPECT_EQ(info->metadata().at("tag"), "group");
 }
 
+TEST_F(HubTest, ALookupIntoACallersChildInfoGivesWhatTheCopyingOneGives) {
+  start(2);
+  ASSERT_TRUE(start_children(0, worker_specs("r", 2), {.metadata = {{"tag", "t"}}}).ok());
+  EXPECT_EQ(cluster_.settle(), "");
+  hub::ChildInfo info;
+  info.nodes.resize(3);  // a previous answer's, longer than this one's
+  ASSERT_TRUE(cluster_.hub(1).child_lookup("r0", info));
+  std::optional<hub::ChildInfo> copy = cluster_.hub(1).child_lookup("r0");
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(info.id, "r0");
+  EXPECT_EQ(info.nodes, copy->nodes);
+  ASSERT_EQ(info.nodes.size(), 1u);
+  EXPECT_EQ(info.spec->id, "r0");
+  EXPECT_EQ(info.metadata().at("tag"), "t");
+  EXPECT_FALSE(cluster_.hub(1).child_lookup("nope", info));
+  EXPECT_EQ(info.id, "r0") << "an unknown id leaves the answer as it was";
+  ASSERT_TRUE(cluster_.hub(1).child_lookup("r1", info));
+  EXPECT_EQ(info.id, "r1");
+  EXPECT_EQ(info.spec->id, "r1");
+}
+
 TEST_F(HubTest, ANotAwaitedStartIsReadyAtOnceAndStartsInTheBackground) {
   start(2);
   auto f = cluster_.hub(0).start_children(worker_specs("bg", 10));

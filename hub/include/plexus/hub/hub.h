@@ -76,6 +76,10 @@ class Hub {
   // ---- Queries of this node's registry (no network call).
   // A pid on a node that is not a connected member is never given.
   std::optional<ChildInfo> child_lookup(std::string_view id) const;
+  // The same into `out`, reusing its strings and vector, so that a caller
+  // that looks up in a loop allocates nothing once they have grown: false
+  // (and `out` left as it was) if `id` is unknown.
+  bool child_lookup(std::string_view id, ChildInfo& out) const;
   Pid get_pid(std::string_view id) const;
   std::vector<Pid> get_pids(std::string_view id) const;
   // kGlobal: every child; kLocal: those with a pid on this node (with only

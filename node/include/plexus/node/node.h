@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plexus/context.h"
@@ -72,8 +73,10 @@ class Node {
   // Lets `peers` connect again; none given: every blocked peer.
   void unblock(const std::vector<std::string>& peers = {});
   std::vector<std::string> blocked() const;
-  // The name of the node `pid` lives on.
+  // The name of the node `pid` lives on ("" if this node never knew it).
   std::string node_name(Pid pid) const;
+  // The same without a copy, valid as long as this Node.
+  std::string_view node_name_view(Pid pid) const;
 
   // NodeUp / NodeDown for every visible node to `subscriber` until it exits
   // or unsubscribes (net_kernel:monitor_nodes).

@@ -21,7 +21,11 @@ class Segments {
 
   uint32_t count() const { return count_; }
   // The segment of child `id`: in [0, count()).
-  uint32_t of(std::string_view id) const;
+  uint32_t of(std::string_view id) const { return of_hash(hash(id)); }
+  // The same in two steps, for a caller that keeps the hash for an index of
+  // its own: of(id) == of_hash(hash(id)).
+  static uint64_t hash(std::string_view id);
+  uint32_t of_hash(uint64_t hash) const { return static_cast<uint32_t>(hash & (count_ - 1)); }
 
  private:
   explicit Segments(uint32_t count) : count_(count) {}
