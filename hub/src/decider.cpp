@@ -183,7 +183,7 @@ void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
   Waiter waiter{request.caller(), request.call(), false};
   if (auto it = ops_.find(id); it != ops_.end()) {
     Op& op = it->second;
-    if (!op.starting.empty() || !op.then_start.empty()) {
+    if (op.starts_copies()) {
       waiter.already = !request.retry();
       op.starts.push_back(std::move(waiter));
     } else {
@@ -221,65 +221,101 @@ void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
   Op op;
   // Registered (an epoch of its own) before it runs anywhere.
   op.record = version(base, {}, false);
-  op.starting = places.front();
-  if (state_.config.distribution->reads_loads()) {
-    ++pending_loads_[op.starting];
-    op.counted = true;
+  op.places = places;
+  op.counted = state_.config.distribution->reads_loads();
+  if (op.counted) {
+    for (const std::string& node : places) ++pending_loads_[node];
   }
   op.starts.push_back(std::move(waiter));
+  op.starting.insert(places.begin(), places.end());
   RecordPtr record = op.record;
   ops_.emplace(id, std::move(op));
-  port_.run_on(places.front(), record);
+  for (const std::string& node : places) port_.run_on(node, record);
+}
+
+void Decider::run_copies(Op& op, const std::vector<std::string>& nodes) {
+  op.record = version(*op.record, {}, false);
+  op.starting.insert(nodes.begin(), nodes.end());
+  RecordPtr record = op.record;
+  for (const std::string& node : nodes) port_.run_on(node, record);
 }
 
 void Decider::child_running(const std::string& from, const ChildRunning& running) {
   if (running.view() != view_.number()) return;
   auto it = ops_.find(running.id());
-  if (it == ops_.end() || it->second.starting != from ||
-      it->second.record->epoch != running.epoch()) {
+  if (it == ops_.end() || it->second.record->epoch != running.epoch() ||
+      it->second.starting.erase(from) == 0) {
     return;
   }
-  Op op = std::move(it->second);
-  ops_.erase(it);
+  Op& op = it->second;
   if (op.counted) {
-    auto pending = pending_loads_.find(op.starting);
+    auto pending = pending_loads_.find(from);
     if (pending != pending_loads_.end() && --pending->second == 0) pending_loads_.erase(pending);
   }
   Result<Pid> pid = running.has_pid() ? state_.node.from_proto(running.pid())
                                       : Result<Pid>(Status(StatusCode::kNotFound, "no pid"));
-  if (!running.error().empty() || !pid.ok() || !*pid) {
+  if (running.error().empty() && pid.ok() && *pid) {
+    op.copies[from] = *pid;
+  } else {
     std::string why = running.error().empty() ? "the member sent no pid" : running.error();
-    for (const Waiter& w : op.starts) {
-      port_.failed(w.caller, w.call, true, error(running.id(), from, why));
+    state_.node.runtime().log(LogLevel::kWarning, "hub " + state_.config.hub_id + ": child " +
+                                                      running.id() + " did not start on " + from +
+                                                      ": " + why);
+    if (op.copies.empty() && op.starting.empty()) {
+      // No copy runs: the start failed.
+      for (const Waiter& w : op.starts) {
+        port_.failed(w.caller, w.call, true, error(running.id(), from, why));
+      }
+      for (const Waiter& w : op.stops) {
+        port_.failed(w.caller, w.call, false, error(running.id(), from, "not_found"));
+      }
+      op.starts.clear();
+      op.stops.clear();
+      op.places.clear();
+      // A child the registry named (a failover) must not keep naming a dead pid.
+      if (RecordPtr r = state_.registry.find_live(running.id()); r && !r->pids.empty()) {
+        port_.publish(version(*r, {}, false));
+      }
     }
-    for (const Waiter& w : op.stops) {
-      port_.failed(w.caller, w.call, false, error(running.id(), from, "not_found"));
-    }
-    // A child the registry named (a failover) must not keep naming a dead pid.
-    if (RecordPtr r = state_.registry.find_live(running.id()); r && !r->pids.empty()) {
-      port_.publish(version(*r, {}, false));
-    }
-    done(running.id());
-    return;
+  }
+  advance(running.id());
+}
+
+void Decider::commit(const std::string& id) {
+  Op& op = ops_.at(id);
+  std::vector<Pid> pids;
+  for (const std::string& node : op.places) {
+    if (auto c = op.copies.find(node); c != op.copies.end()) pids.push_back(c->second);
   }
   auto committed = std::make_shared<ChildRecord>(*op.record);
-  committed->pids = PidList{*pid};
+  committed->pids = PidList(pids);
   above_known(*committed);
   port_.publish(committed);
-  if (!op.moved_from.empty()) port_.migrated(committed->id, op.moved_from, from);
+  if (!op.moved_from.empty()) port_.migrated(id, op.moved_from, op.places.front());
   finish_start(op, committed);
-  if (!op.stops.empty()) {
-    // A stop came while it was starting: now it can be stopped.
-    Op halt;
-    halt.record = committed;
-    halt.halting.insert(from);
-    halt.ran_on.push_back(from);
-    halt.then_tombstone = true;
-    halt.stops = std::move(op.stops);
-    begin(std::move(halt));
+  if (op.given_up || !op.stops.empty()) {
+    // A stop came while it was starting, or a copy gave up: now every copy
+    // can be stopped.
+    std::vector<Waiter> stops = std::move(op.stops);
+    // Requests deferred behind this op wait for the halts.
+    ops_.erase(id);
+    give_up(committed, std::move(stops));
     return;
   }
-  done(running.id());
+  done(id);
+}
+
+void Decider::give_up(const RecordPtr& record, std::vector<Waiter> stops) {
+  Op halt;
+  halt.record = record;
+  halt.then_tombstone = true;
+  halt.stops = std::move(stops);
+  for (Pid pid : record->pids) {
+    std::string node(state_.node_of(pid));
+    halt.ran_on.push_back(node);
+    if (view_.contains(node)) halt.halting.insert(node);
+  }
+  begin(std::move(halt));
 }
 
 void Decider::finish_start(Op& op, const RecordPtr& committed) {
@@ -327,7 +363,7 @@ void Decider::stop(StopRequest request) {
 void Decider::stop_one(const StopRequest& request, const std::string& id) {
   Waiter waiter{request.caller(), request.call(), false};
   if (auto it = ops_.find(id); it != ops_.end()) {
-    if (!it->second.starting.empty()) {
+    if (it->second.starts_copies()) {
       it->second.stops.push_back(std::move(waiter));
     } else {
       defer(id, request);
@@ -339,16 +375,7 @@ void Decider::stop_one(const StopRequest& request, const std::string& id) {
     port_.failed(request.caller(), request.call(), false, error(id, state_.self.node, "not_found"));
     return;
   }
-  Op op;
-  op.record = r;
-  op.then_tombstone = true;
-  op.stops.push_back(std::move(waiter));
-  for (Pid pid : r->pids) {
-    std::string node(state_.node_of(pid));
-    op.ran_on.push_back(node);
-    if (view_.contains(node)) op.halting.insert(node);
-  }
-  begin(std::move(op));
+  give_up(r, {std::move(waiter)});
 }
 
 void Decider::begin(Op op) {
@@ -368,7 +395,7 @@ void Decider::child_halted(const std::string& from, const ChildHalted& halted) {
 
 void Decider::advance(const std::string& id) {
   auto it = ops_.find(id);
-  if (it == ops_.end() || !it->second.halting.empty()) return;
+  if (it == ops_.end() || !it->second.halting.empty() || !it->second.starting.empty()) return;
   Op& op = it->second;
   if (op.then_tombstone) {
     RecordPtr tombstone = version(*op.record, {}, true);
@@ -376,10 +403,11 @@ void Decider::advance(const std::string& id) {
     for (const Waiter& w : op.stops) port_.stopped(w.caller, w.call, tombstone, op.ran_on);
     done(id);
   } else if (!op.then_start.empty()) {
-    op.starting = std::move(op.then_start);
+    std::vector<std::string> nodes = std::move(op.then_start);
     op.then_start.clear();
-    op.record = version(*op.record, {}, false);
-    port_.run_on(op.starting, op.record);
+    run_copies(op, nodes);
+  } else if (!op.copies.empty()) {
+    commit(id);
   } else {
     done(id);
   }
@@ -402,27 +430,61 @@ void Decider::learned(const RecordPtr& record) {
   if (state_.registry.find(record->id) != record) return;  // not the newest
   for (Pid pid : record->pids) {
     if (!view_.contains(state_.node_of(pid))) {
-      static const std::vector<Claim> kNone;
-      reconcile_one(record->id, kNone, nullptr);
+      reconcile_one(record->id, claims_of(record), nullptr);
       return;
     }
   }
 }
 
+std::vector<Claim> Decider::claims_of(const RecordPtr& record) const {
+  std::vector<Claim> out;
+  for (Pid pid : record->pids) {
+    std::string node(state_.node_of(pid));
+    if (!view_.contains(node)) continue;
+    auto copy = std::make_shared<ChildRecord>(*record);
+    copy->pids = PidList{pid};
+    out.push_back({std::move(node), std::move(copy)});
+  }
+  return out;
+}
+
 // ---- What a member's supervisor did on its own
 
 void Decider::child_event(const std::string& from, const ChildEvent& event) {
-  if (event.view() != view_.number() || ops_.count(event.id())) return;
-  // Events from one member come in order, and each is about the child it
-  // runs now: any event from the member the record places it on is news.
-  RecordPtr r = state_.registry.find_live(event.id());
-  if (!r || r->pids.empty() || state_.node_of(r->pids.front()) != from) return;
-  if (!event.has_pid()) {
-    port_.publish(version(*r, {}, true));
+  if (event.view() != view_.number()) return;
+  // Events from one member come in order, and each is about the copy it
+  // runs now: any event from a member the record places a copy on is news.
+  Result<Pid> pid = event.has_pid() ? state_.node.from_proto(event.pid()) : Result<Pid>(Pid{});
+  if (!pid.ok()) return;
+  if (auto it = ops_.find(event.id()); it != ops_.end()) {
+    // A copy this op keeps (or started) restarted, or gave up.
+    Op& op = it->second;
+    auto copy = op.copies.find(from);
+    if (copy == op.copies.end()) return;
+    if (*pid) {
+      copy->second = *pid;
+    } else {
+      op.copies.erase(copy);
+      op.given_up = true;
+    }
     return;
   }
-  Result<Pid> pid = state_.node.from_proto(event.pid());
-  if (pid.ok() && *pid && *pid != r->pids.front()) port_.publish(version(*r, {*pid}, false));
+  RecordPtr r = state_.registry.find_live(event.id());
+  if (!r) return;
+  std::vector<Pid> pids = r->pids.to_vector();
+  auto at =
+      std::find_if(pids.begin(), pids.end(), [&](Pid p) { return state_.node_of(p) == from; });
+  if (at == pids.end()) return;
+  if (!*pid) {
+    // It ended for good on that member (a transient child's normal end, or
+    // its restarts ran out): the child is given up everywhere.
+    pids.erase(at);
+    give_up(version(*r, pids, false), {});
+    return;
+  }
+  if (*pid == *at) return;
+  *at = *pid;
+  port_.publish(version(*r, pids, false));
 }
 
 }  // namespace plexus::hub::detail

@@ -114,16 +114,24 @@ class Decider {
     bool already = false;  // a second start: answered already_started
   };
   struct Op {
-    RecordPtr record;                 // the version being made to run (or stopped)
-    std::set<std::string> halting;    // members whose halt is awaited
-    std::string starting;             // the member whose run is awaited
-    std::string then_start;           // after the halts: run on this member
+    RecordPtr record;                     // the version being made to run (or stopped)
+    std::set<std::string> halting;        // members whose halt is awaited
+    std::set<std::string> starting;       // members whose run is awaited
+    std::vector<std::string> then_start;  // after the halts: run on these members
+    // Where the child runs once this op commits, in placement order (the
+    // first is the active copy), and the copies that run there: kept ones
+    // and those this op started. Empty for a stop.
+    std::vector<std::string> places;
+    std::map<std::string, Pid> copies;
     std::string moved_from;           // a cold swap: where it ran
     bool counted = false;             // in pending_loads_ until it runs
     bool then_tombstone = false;      // after the halts: commit a tombstone
+    bool given_up = false;            // a kept copy ended for good meanwhile
     std::vector<std::string> ran_on;  // for a stop's answer
     std::vector<Waiter> starts;
     std::vector<Waiter> stops;
+
+    bool starts_copies() const { return !starting.empty() || !then_start.empty(); }
   };
   struct Round {
     std::vector<RecordPtr> learned;  // news from the members, published at the end
@@ -147,13 +155,22 @@ class Decider {
   void stop_one(const StopRequest& request, const std::string& id);
   void begin(Op op);
   void advance(const std::string& id);
+  // Runs `op`'s child on each of `nodes` (a new version of its record).
+  void run_copies(Op& op, const std::vector<std::string>& nodes);
+  // The copies of a start or a reconcile all answered: commits the record
+  // of those that run, in placement order.
+  void commit(const std::string& id);
   void finish_start(Op& op, const RecordPtr& committed);
+  // Halts every copy of `record`'s child, then commits its tombstone.
+  void give_up(const RecordPtr& record, std::vector<Waiter> stops);
   void claim_running(const std::string& from, const RecordPtr& record);
   void claim_ended(const RecordPtr& record);
   void check_round();
   void reconcile();
   void reconcile_one(const std::string& id, const std::vector<Claim>& running,
                      const RecordPtr& ended);
+  // The claims a record makes for its copies on members of the view.
+  std::vector<Claim> claims_of(const RecordPtr& record) const;
   void drain();
   // Erases the op of `id` and runs the requests deferred behind it.
   void done(const std::string& id);

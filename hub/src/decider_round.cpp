@@ -218,31 +218,25 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     return;
   }
   std::vector<std::string> places = place(*r, nullptr);
-  const Claim* keep = nullptr;
+  // The copies to keep: one on each placed member that runs one.
+  std::map<std::string, Pid> kept;
+  std::vector<const Claim*> others;
   for (const Claim& c : running) {
-    if (!places.empty() && c.node == places.front()) keep = &c;
+    bool placed = std::find(places.begin(), places.end(), c.node) != places.end();
+    if (placed && kept.emplace(c.node, c.record->pids.front()).second) continue;
+    others.push_back(&c);
   }
-  if (!keep) {
-    // After a heal, the copy of the newest version wins; then the smallest name.
-    for (const Claim& c : running) {
-      if (!keep || c.record->newer_than(*keep->record) ||
-          (!keep->record->newer_than(*c.record) && c.node < keep->node)) {
-        keep = &c;
-      }
-    }
+  for (const Claim* c : others) op.halting.insert(c->node);
+  std::vector<std::string> missing;
+  for (const std::string& node : places) {
+    if (!kept.count(node)) missing.push_back(node);
   }
-  for (const Claim& c : running) {
-    if (&c != keep) op.halting.insert(c.node);
-  }
-  if (keep && (places.empty() || keep->node == places.front())) {
-    Pid pid = keep->record->pids.front();
-    if (r->pids.size() != 1 || r->pids.front() != pid) port_.publish(version(*r, {pid}, false));
+  if (missing.empty()) {
+    std::vector<Pid> pids;
+    for (const std::string& node : places) pids.push_back(kept[node]);
+    if (r->pids.to_vector() != pids) port_.publish(version(*r, pids, false));
     if (!op.halting.empty()) begin(std::move(op));
     return;
-  }
-  if (keep) {
-    op.halting.insert(keep->node);  // misplaced: a cold swap
-    op.moved_from = keep->node;
   }
   if (places.empty()) {
     // No member may run it now (a guided child whose nodes are gone).
@@ -250,8 +244,28 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     if (!op.halting.empty()) begin(std::move(op));
     return;
   }
-  op.then_start = places.front();
   moves_.push_back(id);
+  op.places = places;
+  if (!kept.empty()) {
+    // Copies run where they belong: the missing ones start beside them
+    // while the misplaced ones halt.
+    // (Their answers come as messages, after begin().)
+    op.copies = std::move(kept);
+    run_copies(op, missing);
+    begin(std::move(op));
+    return;
+  }
+  // None runs where it belongs: a cold swap. The copy that moves is the
+  // newest version's (after a heal), then the one of the smallest name.
+  const Claim* keep = nullptr;
+  for (const Claim* c : others) {
+    if (!keep || c->record->newer_than(*keep->record) ||
+        (!keep->record->newer_than(*c->record) && c->node < keep->node)) {
+      keep = c;
+    }
+  }
+  if (keep) op.moved_from = keep->node;
+  op.then_start = std::move(missing);
   begin(std::move(op));
 }
 
