@@ -287,9 +287,10 @@ void Decider::commit(const std::string& id) {
   for (const std::string& node : op.places) {
     if (auto c = op.copies.find(node); c != op.copies.end()) pids.push_back(c->second);
   }
-  auto committed = std::make_shared<ChildRecord>(*op.record);
-  committed->pids = PidList(pids);
-  above_known(*committed);
+  // A version of its own: the one it started as (no pids) may be known
+  // somewhere (a member's handoff), and two records of one id and version
+  // must be the same record.
+  RecordPtr committed = version(*op.record, pids, false);
   port_.publish(committed);
   if (!op.moved_from.empty()) port_.migrated(id, op.moved_from, op.places.front());
   finish_start(op, committed);
@@ -440,10 +441,7 @@ std::vector<Claim> Decider::claims_of(const RecordPtr& record) const {
   std::vector<Claim> out;
   for (Pid pid : record->pids) {
     std::string node(state_.node_of(pid));
-    if (!view_.contains(node)) continue;
-    auto copy = std::make_shared<ChildRecord>(*record);
-    copy->pids = PidList{pid};
-    out.push_back({std::move(node), std::move(copy)});
+    if (view_.contains(node)) out.push_back({std::move(node), record, pid});
   }
   return out;
 }

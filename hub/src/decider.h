@@ -47,10 +47,15 @@ class DeciderPort {
   virtual void migrated(const std::string& id, const std::string& from, const std::string& to) = 0;
 };
 
-// A child claimed by the member that runs it.
+// A copy of a child claimed by the member that runs it.
 struct Claim {
   std::string node;
-  RecordPtr record;  // the version it runs, its pid first
+  // The newest version of the child the member knows: the one it was
+  // started as (no pids yet), or a committed one (naming every copy). Never
+  // a record of its own making: two records of one id and version are the
+  // same record on every node.
+  RecordPtr record;
+  Pid pid;  // its copy there
 };
 
 // The hub's ownership protocol (docs/hub.md, "Ownership"). In each view,
@@ -88,7 +93,7 @@ class Decider {
   void handoff(const Handoff& handoff);
   // This member's own handoff, without a wire form: the children its
   // supervisor runs (and gave up) in the segments it decides.
-  void own_handoff(const std::vector<RecordPtr>& running, const std::vector<RecordPtr>& ended);
+  void own_handoff(const std::vector<Claim>& running, const std::vector<RecordPtr>& ended);
   void segment_records(const SegmentRecords& records);
 
   void start(StartRequest request);
@@ -163,7 +168,7 @@ class Decider {
   void finish_start(Op& op, const RecordPtr& committed);
   // Halts every copy of `record`'s child, then commits its tombstone.
   void give_up(const RecordPtr& record, std::vector<Waiter> stops);
-  void claim_running(const std::string& from, const RecordPtr& record);
+  void claim_running(Claim claim);
   void claim_ended(const RecordPtr& record);
   void check_round();
   void reconcile();

@@ -84,7 +84,12 @@ void Decider::handoff(const Handoff& h) {
   }
   const std::string& from = h.from().node();
   if (ready_ || round_.awaiting_handoff.erase(from) == 0) return;
-  for (const ChildRecordProto& p : h.running()) claim_running(from, decode_record(p));
+  for (int i = 0; i < h.running_size(); ++i) {
+    RecordPtr r = decode_record(h.running(i));
+    Result<Pid> pid =
+        i < h.running_pids_size() ? state_.node.from_proto(h.running_pids(i)) : Result<Pid>(Pid{});
+    if (r && pid.ok() && *pid) claim_running({from, std::move(r), *pid});
+  }
   for (const ChildRecordProto& p : h.ended()) claim_ended(decode_record(p));
   if (from != state_.self.node) {
     // The segments whose digests differ are swapped both ways: a joiner
@@ -120,19 +125,20 @@ void Decider::handoff(const Handoff& h) {
   check_round();
 }
 
-void Decider::own_handoff(const std::vector<RecordPtr>& running,
-                          const std::vector<RecordPtr>& ended) {
+void Decider::own_handoff(const std::vector<Claim>& running, const std::vector<RecordPtr>& ended) {
   const std::string& self = state_.self.node;
   if (ready_ || round_.awaiting_handoff.erase(self) == 0) return;
-  for (const RecordPtr& r : running) claim_running(self, r);
+  for (const Claim& c : running) claim_running(c);
   for (const RecordPtr& r : ended) claim_ended(r);
   check_round();
 }
 
-void Decider::claim_running(const std::string& from, const RecordPtr& r) {
-  if (!r || r->pids.empty() || !decides(r->segment)) return;
+void Decider::claim_running(Claim claim) {
+  const RecordPtr& r = claim.record;
+  if (!r || !claim.pid || !decides(r->segment)) return;
   if (port_.learn(r)) round_.learned.push_back(r);
-  round_.running[r->id].push_back({from, r});
+  std::string id = r->id;
+  round_.running[id].push_back(std::move(claim));
 }
 
 void Decider::claim_ended(const RecordPtr& r) {
@@ -223,7 +229,7 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
   std::vector<const Claim*> others;
   for (const Claim& c : running) {
     bool placed = std::find(places.begin(), places.end(), c.node) != places.end();
-    if (placed && kept.emplace(c.node, c.record->pids.front()).second) continue;
+    if (placed && kept.emplace(c.node, c.pid).second) continue;
     others.push_back(&c);
   }
   for (const Claim* c : others) op.halting.insert(c->node);

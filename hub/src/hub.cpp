@@ -202,6 +202,15 @@ Pid Hub::get_pid(std::string_view id) const {
   return state_->live.serves(pid) ? pid : Pid{};
 }
 
+Pid Hub::active_pid(std::string_view id) const {
+  if (detail::RecordPtr r = state_->registry.find_live(id)) {
+    for (Pid pid : r->pids) {
+      if (state_->live.serves(pid)) return pid;
+    }
+  }
+  return Pid{};
+}
+
 std::vector<Pid> Hub::get_pids(std::string_view id) const {
   std::vector<Pid> out;
   if (detail::RecordPtr r = state_->registry.find_live(id)) {

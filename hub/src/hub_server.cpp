@@ -335,9 +335,9 @@ WhichChildrenReply HubServer::local_children(uint64_t call) {
   WhichChildrenReply reply;
   reply.set_call(call);
   reply.set_node(s_.self.node);
-  for (const RecordPtr& r : supervisor_->running()) {
-    reply.add_ids(r->id);
-    s_.node.to_proto(r->pids.front(), reply.add_pids());
+  for (const LocalSupervisor::Copy& c : supervisor_->running()) {
+    reply.add_ids(c.record->id);
+    s_.node.to_proto(c.pid, reply.add_pids());
   }
   return reply;
 }

@@ -81,7 +81,7 @@ class HubServer final : public Server, private DeciderPort {
   void on_run(const RunChild& run);
   void on_halt(const HaltChild& halt);
   void on_exit(const Exit& exit);
-  void event(const RecordPtr& record, bool restarted);
+  void event(const RecordPtr& record, Pid restarted_as);
 
   // ---- Hooks
   void hook(HookEvent event, const HookData& data);

@@ -88,21 +88,21 @@ void HubServer::on_exit(const Exit& exit) {
       return;
     }
     case LocalSupervisor::Outcome::kRestarted:
-      event(out.record, true);
+      event(out.record, out.pid);
       return;
     case LocalSupervisor::Outcome::kEnded:
-      event(out.record, false);
+      event(out.record, Pid{});
       return;
   }
 }
 
-void HubServer::event(const RecordPtr& record, bool restarted) {
+void HubServer::event(const RecordPtr& record, Pid restarted_as) {
   ChildEvent e;
   e.set_from(s_.self.node);
   e.set_view(decider_.view().number());
   e.set_id(record->id);
   e.set_epoch(record->epoch);
-  if (restarted) s_.node.to_proto(record->pids.front(), e.mutable_pid());
+  if (restarted_as) s_.node.to_proto(restarted_as, e.mutable_pid());
   const std::string& owner = decider_.owner(record->segment);
   if (owner == s_.self.node) {
     decider_.child_event(owner, e);

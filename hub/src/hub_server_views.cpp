@@ -187,7 +187,11 @@ void HubServer::adopt(const strategies::View& view) {
   for (const strategies::Member& m : view.members()) {
     if (m.node != s_.self.node) send_to(m.node, handoff_for(m.node));
   }
-  decider_.own_handoff(supervisor_->running(), supervisor_->ended());
+  std::vector<Claim> own;
+  for (LocalSupervisor::Copy& c : supervisor_->running()) {
+    own.push_back({s_.self.node, std::move(c.record), c.pid});
+  }
+  decider_.own_handoff(own, supervisor_->ended());
   if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
   if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
 }
@@ -196,8 +200,10 @@ Handoff HubServer::handoff_for(const std::string& member) {
   Handoff h;
   set_from(h.mutable_from());
   h.set_view(decider_.view().number());
-  for (const RecordPtr& r : supervisor_->running()) {
-    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_running());
+  for (const LocalSupervisor::Copy& c : supervisor_->running()) {
+    if (decider_.owner(c.record->segment) != member) continue;
+    encode(*c.record, s_.node, h.add_running());
+    s_.node.to_proto(c.pid, h.add_running_pids());
   }
   for (const RecordPtr& r : supervisor_->ended()) {
     if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());

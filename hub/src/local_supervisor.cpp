@@ -1,5 +1,7 @@
 #include "local_supervisor.h"
 
+#include "plexus/hub/redundancy_signal.h"
+
 namespace plexus::hub::detail {
 
 namespace {
@@ -12,12 +14,6 @@ Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec) {
   return state_.node.spawn_local(spec.type, spec.init_args, self_.self());
 }
 
-RecordPtr LocalSupervisor::with_pid(const RecordPtr& record, Pid pid) const {
-  auto copy = std::make_shared<ChildRecord>(*record);
-  copy->pids = PidList{pid};
-  return copy;
-}
-
 Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
   if (auto it = children_.find(record->id); it != children_.end()) {
     return Status(StatusCode::kAlreadyExists, "already_started");
@@ -28,7 +24,7 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
   by_pid_[key_of(*pid)] = record->id;
   children_.insert_or_assign(
       record->id,
-      Child{with_pid(record, *pid), *pid, false,
+      Child{record, *pid, false,
             RestartIntensity(state_.config.dsup_max_restarts,
                              std::chrono::milliseconds(state_.config.dsup_max_seconds).count())});
   return pid;
@@ -64,17 +60,17 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
   if (it == children_.end() || it->second.pid != exit.from) return {};
   Child child = std::move(it->second);
   children_.erase(it);
-  if (child.halting) return {Outcome::kHalted, child.record};
+  if (child.halting) return {Outcome::kHalted, child.record, child.pid};
   if (restarts(child.record->spec->restart, exit.reason)) {
     if (!child.intensity.exceeded(self_.runtime().now_ms())) {
       Result<Pid> pid = spawn(*child.record->spec);
       if (pid.ok()) {
-        child.record = with_pid(child.record, *pid);
         child.pid = *pid;
+        child.mode.reset();
         by_pid_[key_of(*pid)] = id;
         RecordPtr record = child.record;
         children_.insert_or_assign(id, std::move(child));
-        return {Outcome::kRestarted, record};
+        return {Outcome::kRestarted, record, *pid};
       }
       self_.runtime().log(LogLevel::kError, "hub " + state_.config.hub_id + ": child " + id +
                                                 " cannot restart: " + pid.status().message());
@@ -84,7 +80,7 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
     }
   }
   ended_[id] = child.record;
-  return {Outcome::kEnded, child.record};
+  return {Outcome::kEnded, child.record, child.pid};
 }
 
 void LocalSupervisor::adopt(const RecordPtr& record) {
@@ -94,11 +90,21 @@ void LocalSupervisor::adopt(const RecordPtr& record) {
   if (!local) return;
   auto it = children_.find(record->id);
   if (it == children_.end()) return;
-  for (Pid pid : record->pids) {
-    if (pid != it->second.pid) continue;
-    // A record of this pid alone is the one to keep as it is (no copy).
-    it->second.record = record->pids.size() == 1 ? record : with_pid(record, pid);
+  for (size_t i = 0; i < record->pids.size(); ++i) {
+    if (record->pids[i] != it->second.pid) continue;
+    it->second.record = record;
+    tell_mode(it->second, i);
     return;
+  }
+}
+
+void LocalSupervisor::tell_mode(Child& child, size_t index) {
+  const strategies::Redundancy& redundancy = *state_.config.redundancy;
+  strategies::Redundancy::Mode mode = redundancy.mode(index);
+  if (child.mode == mode) return;
+  child.mode = mode;
+  if (redundancy.signals(mode)) {
+    (void)self_.send(child.pid, RedundancySignal{state_.config.hub_id, child.record->id, mode});
   }
 }
 
@@ -117,11 +123,11 @@ bool LocalSupervisor::halting(std::string_view id) const {
   return it != children_.end() && it->second.halting;
 }
 
-std::vector<RecordPtr> LocalSupervisor::running() const {
-  std::vector<RecordPtr> out;
+std::vector<LocalSupervisor::Copy> LocalSupervisor::running() const {
+  std::vector<Copy> out;
   out.reserve(children_.size());
   for (const auto& [id, c] : children_) {
-    if (!c.halting) out.push_back(c.record);
+    if (!c.halting) out.push_back({c.record, c.pid});
   }
   return out;
 }

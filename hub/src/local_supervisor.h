@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,17 +40,26 @@ class LocalSupervisor {
     enum Kind {
       kNotMine,    // not a child here
       kHalted,     // a child stopped on purpose (halt) ended
-      kRestarted,  // it died and runs again as `record` (the new pid first)
+      kRestarted,  // it died and runs again, as `pid`
       kEnded,      // it ended for good: `record` is its last version here
     };
     Kind kind = kNotMine;
     RecordPtr record;
+    Pid pid;
   };
 
   LocalSupervisor(HubState& state, Context self) : state_(state), self_(self) {}
 
-  // Starts the child of `record` here, linked to the server. Its record
-  // (with the new pid, local numbering) is what running() reports.
+  // A child running here: the newest record of it this member knows (the
+  // version it was started as, or a committed one, which names every copy)
+  // and the pid of its copy here.
+  struct Copy {
+    RecordPtr record;
+    Pid pid;
+  };
+
+  // Starts the child of `record` here, linked to the server: running()
+  // reports it with `record` and its new pid.
   // kAlreadyExists (its pid in running_pid()) if the id runs here.
   Result<Pid> run(const RecordPtr& record);
   // Stops the child of `id` (shutdown, then kill after its shutdown time):
@@ -58,7 +68,8 @@ class LocalSupervisor {
   Outcome on_exit(const Exit& exit);
   void on_halt_timeout(Pid pid);
   // A committed record of a child that runs here (same pid): it becomes the
-  // version running() reports.
+  // version running() reports, and the child is told its mode if it changed
+  // (RedundancySignal, when the hub's redundancy signals it).
   void adopt(const RecordPtr& record);
   // A tombstone, or a newer record placed elsewhere: forgets the ended entry.
   void forget_ended(std::string_view id, const ChildRecord& newer);
@@ -66,8 +77,8 @@ class LocalSupervisor {
   Pid running_pid(std::string_view id) const;
   bool halting(std::string_view id) const;
   size_t size() const { return children_.size(); }
-  // The records of the children running here, with the pids they run as.
-  std::vector<RecordPtr> running() const;
+  // The children running here (not those halting).
+  std::vector<Copy> running() const;
   std::vector<RecordPtr> ended() const;
   // Every child running here, to stop them all (a graceful leave).
   std::vector<std::string> ids() const;
@@ -78,10 +89,13 @@ class LocalSupervisor {
     Pid pid;
     bool halting = false;
     RestartIntensity intensity;  // dsup_max_restarts in dsup_max_seconds
+    // The mode it was last given (by its place in its record); none until its
+    // first committed record, and again after a restart (a new process).
+    std::optional<strategies::Redundancy::Mode> mode;
   };
+  void tell_mode(Child& child, size_t index);
   // Spawns the child's process: its pid, or why not.
   Result<Pid> spawn(const ChildSpec& spec);
-  RecordPtr with_pid(const RecordPtr& record, Pid pid) const;
 
   HubState& state_;
   Context self_;

@@ -3,9 +3,8 @@
 // seeded loop also sends random bytes parsed as each hub message type (what
 // parses, partly or at all, is sent). The peer is authenticated (it has the
 // cookie), so well-formed messages are obeyed; only malformed ones are here.
-#include <gtest/gtest.h>
-
 #include <google/protobuf/stubs/logging.h>
+#include <gtest/gtest.h>
 
 #include <random>
 

@@ -12,6 +12,7 @@
 
 #include "node_test_support.h"
 #include "plexus/hub/hub.h"
+#include "plexus/hub/redundancy_signal.h"
 #include "plexus/node/loopback.h"
 #include "plexus/strategies/rendezvous.h"
 
@@ -24,6 +25,8 @@ namespace hub = plexus::hub;
 // the ground truth the registries are checked against.
 struct Running {
   std::map<std::string, std::vector<std::pair<std::string, Pid>>> by_id;
+  // The last RedundancySignal each copy got: (id, node) -> mode.
+  std::map<std::pair<std::string, std::string>, plexus::strategies::Redundancy::Mode> modes;
 
   size_t copies(const std::string& id) const {
     auto it = by_id.find(id);
@@ -37,22 +40,28 @@ struct RunningGuard {
   std::string id;
   std::pair<std::string, Pid> where;
   ~RunningGuard() {
+    running->modes.erase({id, where.first});
     auto& list = running->by_id[id];
     std::erase(list, where);
     if (list.empty()) running->by_id.erase(id);
   }
 };
 
-// The worker every node registers as "worker": it reports itself in
-// Running, then ends normally on Text "stop" and with an error on "crash".
+// The worker every node registers as "worker": it reports itself (and the
+// modes it is told) in Running, then ends normally on Text "stop" and with an
+// error on "crash".
 inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running) {
   Node* node = Node::of(self);
   RunningGuard guard{running, args.label(), {node->name(), self.self()}};
   running->by_id[args.label()].push_back(guard.where);
   for (;;) {
-    plexus_test::Text t = co_await self.receive<plexus_test::Text>();
-    if (t.text() == "stop") co_return;
-    if (t.text() == "crash") throw std::runtime_error("crash");
+    std::string text;
+    co_await self.receive([&](plexus_test::Text& t) { text = t.text(); },
+                          [&](hub::RedundancySignal& s) {
+                            running->modes[{args.label(), node->name()}] = s.mode;
+                          });
+    if (text == "stop") co_return;
+    if (text == "crash") throw std::runtime_error("crash");
   }
 }
 
@@ -216,42 +225,74 @@ class HubCluster {
   }
 
   // The hub's guarantees (issue "The hub", 1 to 3), "" when they hold:
-  // every child in the registries runs exactly once, on the member the
-  // distribution names; nothing runs that the registries do not name; every
-  // live member's registry is the same and names only live pids; every id in
-  // `expected` (acknowledged and not stopped) is there.
+  // every child in the registries runs min(replicas, members) times, on the
+  // members the distribution names, in its order; nothing runs that the registries do not name;
+  // every live member's registry is the same and names only live pids; every id in `expected`
+  // (acknowledged and not stopped) is there.
   std::string check(const std::set<std::string>* expected = nullptr) {
     std::ostringstream why;
     std::vector<size_t> ids = live();
     if (ids.empty()) return "";
     auto reference = registry_of(ids.front());
     for (size_t i : ids) {
-      if (registry_of(i) != reference) {
+      auto mine = registry_of(i);
+      if (mine != reference) {
         why << node(i).name() << "'s registry differs from " << node(ids.front()).name() << "'s ("
-            << registry_of(i).size() << " vs " << reference.size() << " children)";
+            << mine.size() << " vs " << reference.size() << " children";
+        for (const auto& [id, pids] : mine) {
+          auto theirs = reference.find(id);
+          if (theirs != reference.end() && theirs->second == pids) continue;
+          why << "; first at " << id << ":";
+          for (const std::string& p : pids) why << " " << p;
+          why << " vs";
+          if (theirs != reference.end()) {
+            for (const std::string& p : theirs->second) why << " " << p;
+          }
+          break;
+        }
+        why << ")";
         return why.str();
       }
     }
+    plexus::strategies::View view(0, view_members());
+    size_t want = std::min<size_t>(
+        static_cast<size_t>(std::max(1, config_.redundancy->replication_factor(view))),
+        view.size());
     for (const auto& [id, pids] : reference) {
       auto it = running_.by_id.find(id);
       size_t copies = it == running_.by_id.end() ? 0 : it->second.size();
-      if (copies != 1 || pids.size() != 1) {
-        why << id << " runs " << copies << " times, the registry names " << pids.size();
+      if (copies != want || pids.size() != want) {
+        why << id << " runs " << copies << " times, the registry names " << pids.size()
+            << ", the redundancy wants " << want;
         return why.str();
       }
-      std::string runs = it->second.front().first;
-      std::string named = pids.front().substr(0, pids.front().find('/'));
-      std::string where = canonical(*node_named(runs), it->second.front().second);
-      if (where != pids.front()) {
-        why << id << " runs as " << where << ", the registry names " << pids.front();
+      std::set<std::string> runs_as;
+      for (const auto& [on, pid] : it->second) runs_as.insert(canonical(*node_named(on), pid));
+      std::set<std::string> named_as(pids.begin(), pids.end());
+      if (runs_as != named_as) {
+        why << id << " runs as " << *runs_as.begin() << (want > 1 ? ", ..." : "")
+            << ", the registry names " << pids.front() << (want > 1 ? ", ..." : "");
         return why.str();
+      }
+      if (config_.redundancy->signal() == plexus::strategies::Redundancy::Signal::kAll) {
+        for (size_t k = 0; k < pids.size(); ++k) {
+          std::string named = pids[k].substr(0, pids[k].find('/'));
+          auto told = running_.modes.find({id, named});
+          if (told == running_.modes.end() || told->second != config_.redundancy->mode(k)) {
+            why << id << "'s copy " << k << " on " << named << " was not told its mode";
+            return why.str();
+          }
+        }
       }
       if (config_.distribution->records_placement()) continue;
-      plexus::strategies::View view(0, view_members());
-      std::vector<std::string> placed = placement(id, view);
-      if (!placed.empty() && placed.front() != named) {
-        why << id << " runs on " << named << ", the strategy names " << placed.front();
-        return why.str();
+      std::vector<std::string> placed = placement(id, view, static_cast<int>(want));
+      for (size_t k = 0; k < placed.size() && k < pids.size(); ++k) {
+        std::string named = pids[k].substr(0, pids[k].find('/'));
+        if (placed[k] != named) {
+          why << id << "'s copy " << k << " runs on " << named << ", the strategy names "
+              << placed[k];
+          return why.str();
+        }
       }
     }
     for (const auto& [id, where] : running_.by_id) {
@@ -289,9 +330,11 @@ class HubCluster {
     for (size_t i : live()) out.push_back({node(i).name(), node(i).creation()});
     return out;
   }
-  std::vector<std::string> placement(const std::string& id, const plexus::strategies::View& view) {
+  std::vector<std::string> placement(const std::string& id, const plexus::strategies::View& view,
+                                     int replicas = 1) {
     plexus::strategies::PlacementInput in;
     in.child_id = id;
+    in.replicas = replicas;
     in.segment = plexus::strategies::Segments::make(config_.segments)->of(id);
     in.view = &view;
     return config_.distribution->place(in);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "hub_cluster.h"
+#include "plexus/strategies/replication.h"
 
 namespace {
 
@@ -22,10 +23,27 @@ uint64_t env_or(const char* name, uint64_t fallback) {
 }
 
 // One seeded run; "" when every guarantee held after the quiet.
+// A third of the seeds run one copy of each child, a third two (one active,
+// each told its mode), a third three (all active). Taken from the seed, not
+// from its schedule's stream.
+hub::HubConfig config_of(uint64_t seed) {
+  using plexus::strategies::Replication;
+  using Model = plexus::strategies::Redundancy::Model;
+  using Signal = plexus::strategies::Redundancy::Signal;
+  hub::HubConfig c = fast_config("sim");
+  if (seed % 3 == 1) {
+    c.redundancy =
+        std::make_shared<Replication>(*Replication::make(2, Model::kActivePassive, Signal::kAll));
+  } else if (seed % 3 == 2) {
+    c.redundancy = std::make_shared<Replication>(*Replication::make(3));
+  }
+  return c;
+}
+
 std::string run(uint64_t seed, LogCapture* logs) {
   std::mt19937_64 rng(seed);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  HubCluster cluster(fast_config("sim"), logs,
+  HubCluster cluster(config_of(seed), logs,
                      logs ? plexus::LogLevel::kDebug : plexus::LogLevel::kNone);
   size_t nodes = 3 + pick(3);
   for (size_t i = 0; i < nodes; ++i) cluster.add(std::string(1, static_cast<char>('a' + i)));

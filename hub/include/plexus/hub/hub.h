@@ -82,6 +82,11 @@ class Hub {
   bool child_lookup(std::string_view id, ChildInfo& out) const;
   Pid get_pid(std::string_view id) const;
   std::vector<Pid> get_pids(std::string_view id) const;
+  // The pid of child `id`'s active copy: the first of its record (with
+  // active_passive the only active one, RedundancySignal), or, while that
+  // pid's node is gone and the child's decider has not committed its new
+  // copies, the first pid still served. The null pid if none.
+  Pid active_pid(std::string_view id) const;
   // kGlobal: every child; kLocal: those with a pid on this node (with only
   // that pid).
   std::vector<StartedChild> process_list(Scope scope = Scope::kGlobal) const;
