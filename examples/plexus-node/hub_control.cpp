@@ -173,7 +173,7 @@ Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
       co_return a;
     }
     case HubCommand::CALL: {
-      Pid pid = h->get_pid(c.id());
+      Pid pid = h->active_pid(c.id());
       if (!pid) co_return failure("no child '" + c.id() + "' in hub " + c.hub());
       CounterCall call;
       call.set_op(c.message());

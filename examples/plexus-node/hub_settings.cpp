@@ -7,6 +7,8 @@
 
 #include "plexus/strategies/bounded_load.h"
 #include "plexus/strategies/guided.h"
+#include "plexus/strategies/replication.h"
+#include "plexus/strategies/singularity.h"
 
 namespace plexus_node {
 
@@ -28,6 +30,50 @@ std::optional<long> number(const std::string& text) {
 
 // A setting: how its value goes into a HubConfig.
 using Setter = std::function<Status(HubConfig&, const std::string& value, const HubSettings&)>;
+
+Status set_redundancy(HubConfig& c, const std::string& v, const HubSettings& all) {
+  using plexus::strategies::Replication;
+  if (v == "singularity") {
+    for (const char* key : {"replicas", "replication-model", "redundancy-signal"}) {
+      if (all.count(key)) return bad(std::string(key) + " needs replication");
+    }
+    c.redundancy = std::make_shared<plexus::strategies::Singularity>();
+    return Status::OK();
+  }
+  if (v != "replication") return bad("'" + v + "' is not singularity or replication");
+  int factor = 2;
+  Replication::Model model = Replication::Model::kActiveActive;
+  Replication::Signal signal = Replication::Signal::kNone;
+  if (auto it = all.find("replicas"); it != all.end()) {
+    std::optional<long> n = number(it->second);
+    if (it->second == "cluster_size") {
+      factor = Replication::kClusterSize;
+    } else if (!n || *n < 1 || *n > 1024) {
+      return bad("replicas: '" + it->second + "' is not 1 to 1024 or cluster_size");
+    } else {
+      factor = static_cast<int>(*n);
+    }
+  }
+  if (auto it = all.find("replication-model"); it != all.end() && !parse(it->second, &model)) {
+    return bad("replication-model: '" + it->second + "' is not active_active or active_passive");
+  }
+  if (auto it = all.find("redundancy-signal"); it != all.end() && !parse(it->second, &signal)) {
+    return bad("redundancy-signal: '" + it->second + "' is not none, active, passive or all");
+  }
+  auto made = Replication::make(factor, model, signal);
+  if (!made.ok()) return bad(made.status().message());
+  c.redundancy = std::make_shared<Replication>(*made);
+  return Status::OK();
+}
+
+// A setting read by another one's setter (`owner`), given without it.
+Setter part_of(std::string owner, std::string value) {
+  return [owner, value](HubConfig&, const std::string&, const HubSettings& all) {
+    auto it = all.find(owner);
+    if (it == all.end() || it->second != value) return bad("needs --hub-" + owner + " " + value);
+    return Status::OK();
+  };
+}
 
 Setter milliseconds(std::chrono::milliseconds HubConfig::*field) {
   return [field](HubConfig& c, const std::string& v, const HubSettings&) {
@@ -65,7 +111,11 @@ const std::map<std::string, Setter>& setters() {
          }
          return Status::OK();
        }},
-      {"balance", [](HubConfig&, const std::string&, const HubSettings&) { return Status::OK(); }},
+      {"balance", part_of("distribution", "bounded_load")},
+      {"redundancy", set_redundancy},
+      {"replicas", part_of("redundancy", "replication")},
+      {"replication-model", part_of("redundancy", "replication")},
+      {"redundancy-signal", part_of("redundancy", "replication")},
       {"segments",
        [](HubConfig& c, const std::string& v, const HubSettings&) {
          std::optional<long> n = number(v);
@@ -112,6 +162,10 @@ const char* hub_settings_usage() {
          "  --hub-KEY VALUE         one setting (wins over the file); KEY is one of\n"
          "      distribution        consistent_hashing (default), guided or bounded_load\n"
          "      balance             bounded_load's factor, above 1 (1.25)\n"
+         "      redundancy          singularity (default) or replication\n"
+         "      replicas            replication's copies: 1 to 1024 or cluster_size (2)\n"
+         "      replication-model   active_active (default) or active_passive\n"
+         "      redundancy-signal   none (default), active, passive or all\n"
          "      segments            a power of two (4096)\n"
          "      sync-ms             anti-entropy interval (15000)\n"
          "      discover-ms         hubs_discover_interval (10000)\n"

@@ -85,6 +85,7 @@ class HubProcessTest : public ::testing::Test {
                     "50",
                     "--log-level",
                     "warning"};
+    o.extra_args.insert(o.extra_args.end(), hub_args_.begin(), hub_args_.end());
     auto d = Daemon::start(o);
     std::string key = base;
     daemons_[key] = std::move(d);
@@ -115,8 +116,8 @@ class HubProcessTest : public ::testing::Test {
       std::this_thread::sleep_for(50ms);
     }
   }
-  // Waits until every live daemon lists exactly `ids`, each on one node,
-  // and the daemons' --local lists cover them once: "" or why not.
+  // Waits until every live daemon lists exactly `ids`, each on `copies_`
+  // nodes, and the daemons' --local lists cover them that often: "" or why not.
   std::string converged(const std::set<std::string>& ids,
                         std::chrono::milliseconds timeout = kWait) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -145,7 +146,7 @@ class HubProcessTest : public ::testing::Test {
     }
     for (const std::string& id : ids) {
       if (!reference.count(id)) return id + " is missing";
-      if (running[id] != 1) return id + " runs " + std::to_string(running[id]) + " times";
+      if (running[id] != copies_) return id + " runs " + std::to_string(running[id]) + " times";
     }
     if (reference.size() != ids.size()) {
       return "the registries have " + std::to_string(reference.size()) + " children, not " +
@@ -168,7 +169,36 @@ class HubProcessTest : public ::testing::Test {
   }
 
   std::map<std::string, std::unique_ptr<Daemon>> daemons_;
+  std::vector<std::string> hub_args_;  // more hub settings, before SetUp
+  int copies_ = 1;
 };
+
+// The same hub with two copies of each child, one active.
+class HubReplicatedProcessTest : public HubProcessTest {
+ protected:
+  HubReplicatedProcessTest() {
+    hub_args_ = {"--hub-redundancy",        "replication",   "--hub-replicas", "2",
+                 "--hub-replication-model", "active_passive"};
+    copies_ = 2;
+  }
+};
+
+TEST_F(HubReplicatedProcessTest, AKilledReplicaHostsCopiesStartAgainAndCallsReachTheActiveCopy) {
+  std::set<std::string> ids = start_many("r", 1000);
+  ASSERT_FALSE(ids.empty());
+  Ctl lookup = ctl(d("a").name(), {"hub", "demo", "lookup", "r7"});
+  ASSERT_EQ(lookup.code, 0) << lookup.err;
+  EXPECT_EQ(std::count(lookup.lines[0].begin(), lookup.lines[0].end(), '@'), 2)
+      << "two copies: " << lookup.lines[0];
+  Ctl incr = ctl(d("b").name(), {"hub", "demo", "call", "r7", "incr"});
+  ASSERT_EQ(incr.code, 0) << incr.err;
+  d("c").process().kill_and_wait();  // kill -9
+  daemons_["c"].reset();
+  ASSERT_TRUE(settled(2));
+  EXPECT_EQ(converged(ids), "");
+  Ctl get = ctl(d("a").name(), {"hub", "demo", "call", "r7", "get"});
+  ASSERT_EQ(get.code, 0) << get.err;
+}
 
 TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
   const std::string a = d("a").name();
