@@ -48,8 +48,8 @@ struct RunningGuard {
 };
 
 // The worker every node registers as "worker": it reports itself (and the
-// modes it is told) in Running, then ends normally on Text "stop" and with an
-// error on "crash".
+// modes it is told) in Running, answers a call of a Text with its node's
+// name, and ends normally on Text "stop" and with an error on "crash".
 inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running) {
   Node* node = Node::of(self);
   RunningGuard guard{running, args.label(), {node->name(), self.self()}};
@@ -59,6 +59,11 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
     co_await self.receive([&](plexus_test::Text& t) { text = t.text(); },
                           [&](hub::RedundancySignal& s) {
                             running->modes[{args.label(), node->name()}] = s.mode;
+                          },
+                          [&](plexus::Call<plexus_test::Text>& c) {
+                            plexus_test::Text name;
+                            name.set_text(node->name());
+                            (void)self.reply(c.from, name);
                           });
     if (text == "stop") co_return;
     if (text == "crash") throw std::runtime_error("crash");

@@ -142,6 +142,51 @@ TEST_F(HubReplicationTest, ClusterSizeCountsTheHubsMembersAsTheyJoin) {
   EXPECT_EQ(c.hub(2).process_list(hub::Scope::kLocal).size(), 20u);
 }
 
+// Hub::call reaches the active copy, and after its node dies, the copy that
+// takes its place.
+TEST_F(HubReplicationTest, ACallThroughTheHubFollowsTheActiveCopy) {
+  HubCluster c(replicated(2, Model::kActivePassive), &logs_);
+  start(c, 3);
+  start_children(c, "q", 30);
+  ASSERT_EQ(c.settle(), "");
+  // A child whose active copy is not on member 0, which makes the calls.
+  std::string id;
+  for (int i = 0; i < 30 && id.empty(); ++i) {
+    std::string q = "q" + std::to_string(i);
+    if (c.node(0).node_name(c.hub(0).active_pid(q)) != c.node(0).name()) id = q;
+  }
+  ASSERT_FALSE(id.empty());
+  std::string first_active = c.node(0).node_name(c.hub(0).active_pid(id));
+  std::vector<std::string> answers;
+  bool done = false;
+  plexus::StatusCode unknown = plexus::StatusCode::kOk;
+  hub::Hub& h = c.hub(0);
+  auto ask = [&](Context self) -> Task<> {
+    Text hello;
+    hello.set_text("who");
+    unknown = h.send(self, "nope", hello).code();
+    plexus::Result<Text> r = co_await h.call<Text>(self, id, hello, 10s);
+    answers.push_back(r.ok() ? r->text() : "error: " + r.status().to_string());
+    done = true;
+  };
+  c.node(0).runtime().spawn(ask);
+  ASSERT_TRUE(c.net().run_until([&] { return done; }, 30s));
+  ASSERT_EQ(answers, std::vector<std::string>{first_active});
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c.node(i).name() == first_active) c.crash(i);
+  }
+  done = false;
+  c.node(0).runtime().spawn(ask);
+  ASSERT_TRUE(c.net().run_until([&] { return done; }, 30s));
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_NE(answers[1], first_active);
+  EXPECT_EQ(answers[1].rfind("error", 0), std::string::npos) << answers[1];
+  EXPECT_EQ(c.settle(), "");
+  EXPECT_EQ(c.node(0).node_name(c.hub(0).active_pid(id)), answers[1])
+      << "the copy that answered is the active one once the registry settles";
+  EXPECT_EQ(unknown, plexus::StatusCode::kNotFound);
+}
+
 // Exactly one copy of each child is active, the registry's first, and it
 // (and only it) was told so; after its node dies a survivor is told.
 TEST_F(HubReplicationTest, ActivePassiveHasOneActiveCopyTheFirstAndTellsEachItsMode) {

@@ -1,12 +1,15 @@
 // Hub: children by ID across a cluster, as ProcessHub (docs/hub.md).
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "plexus/context.h"
 #include "plexus/hub/child_record.h"
 #include "plexus/hub/child_spec.h"
 #include "plexus/hub/future.h"
@@ -87,6 +90,19 @@ class Hub {
   // pid's node is gone and the child's decider has not committed its new
   // copies, the first pid still served. The null pid if none.
   Pid active_pid(std::string_view id) const;
+
+  // ---- Messages to a child's active copy (active_pid), from a process
+  // Sends `msg` to it: kNotFound if no copy of `id` is served here.
+  template <class T>
+  Status send(Context self, std::string_view id, T&& msg) const;
+  // Calls it as Context::call. If that copy is gone before it replies
+  // (kNoProc, kExited), the call goes to the copy that takes its place once
+  // this node's registry names it, until `timeout` has passed: so a request
+  // may be handled twice (by a copy that died before it replied, then by the
+  // next), as any retried call may. kNotFound if no copy is named in time.
+  template <class R, class Req>
+  Task<Result<R>> call(Context self, std::string id, Req request,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // kGlobal: every child; kLocal: those with a pid on this node (with only
   // that pid).
   std::vector<StartedChild> process_list(Scope scope = Scope::kGlobal) const;
@@ -119,5 +135,39 @@ class Hub {
 
   std::shared_ptr<detail::HubState> state_;
 };
+
+// ---- Templates
+
+template <class T>
+Status Hub::send(Context self, std::string_view id, T&& msg) const {
+  Pid pid = active_pid(id);
+  if (!pid) return Status(StatusCode::kNotFound, "no child '" + std::string(id) + "'");
+  return self.send(pid, std::forward<T>(msg));
+}
+
+template <class R, class Req>
+Task<Result<R>> Hub::call(Context self, std::string id, Req request,
+                          std::chrono::milliseconds timeout) const {
+  // How often a call whose copy is gone looks again for the next one.
+  constexpr int64_t kFollowMs = 10;
+  const int64_t deadline = self.runtime().now_ms() + timeout.count();
+  Pid gone;
+  for (;;) {
+    int64_t left = deadline - self.runtime().now_ms();
+    if (left <= 0)
+      co_return Status(StatusCode::kNotFound, "no copy of child '" + id + "' answered");
+    Pid pid = active_pid(id);
+    if (!pid || pid == gone) {
+      co_await self.receive(after(std::chrono::milliseconds(std::min(left, kFollowMs)), [] {}));
+      continue;
+    }
+    Result<R> r = co_await self.call<R>(pid, request, std::chrono::milliseconds(left));
+    if (r.ok() ||
+        (r.status().code() != StatusCode::kNoProc && r.status().code() != StatusCode::kExited)) {
+      co_return r;
+    }
+    gone = pid;
+  }
+}
 
 }  // namespace plexus::hub
