@@ -1,7 +1,8 @@
 // plexus-node: one Plexus node as a daemon. It joins the cluster named by its
 // seeds, serves the process types in process_types.h and a "control" process,
 // hosts the hubs named by --hub, prints "READY <node name> <creation>" and
-// runs until SIGINT or SIGTERM (then its hubs leave gracefully).
+// runs until SIGINT or SIGTERM (then its hubs leave gracefully); SIGHUP
+// does not stop it.
 //
 // Exit codes: 0 after a clean stop (or --help, --version), 1 if the node cannot start,
 // 2 for a bad command line.
@@ -45,13 +46,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // SIGINT and SIGTERM are taken by sigwait below: blocked in every thread,
-  // so block them before the node starts its threads. A peer that goes away
+  // SIGINT, SIGTERM and SIGHUP are taken by sigwait below: blocked in every
+  // thread, so block them before the node starts its threads. SIGHUP, which
+  // a closed terminal or a log rotation sends, must not kill a daemon; the
+  // logs go to stderr, so there is no file to reopen. A peer that goes away
   // must not kill us with SIGPIPE.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -114,7 +118,9 @@ int main(int argc, char** argv) {
   std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (sigwait(&stop_signals, &signal); signal == SIGHUP; sigwait(&stop_signals, &signal)) {
+    (*node)->runtime().log(plexus::LogLevel::kInfo, "SIGHUP: logging to stderr, nothing to reopen");
+  }
   (*node)->runtime().log(plexus::LogLevel::kInfo,
                          std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
   // A graceful leave: each hub's children start again on the other members.

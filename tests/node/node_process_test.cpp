@@ -587,6 +587,20 @@ TEST_F(NodeProcessTest, SigtermAndSigintStopADaemonCleanly) {
   }
 }
 
+TEST_F(NodeProcessTest, SighupDoesNotStopADaemon) {
+  Daemon& d = start_daemon("h");
+  uint64_t creation = node_info(d).creation();
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(eventually(
+      t_->runtime(), [&] { return d.log().find("SIGHUP") != std::string::npos; }, kWait))
+      << d.log();
+  EXPECT_EQ(node_info(d).creation(), creation) << "the same daemon answers";
+  d.process().signal(SIGTERM);
+  std::optional<int> status = d.process().wait(kWait);
+  ASSERT_TRUE(status.has_value()) << "still running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describe_wait_status(*status);
+}
+
 TEST_F(NodeProcessTest, TheCookieMayComeFromTheEnvironment) {
   Daemon& d = start_daemon(Daemon::Options{
       .name = "env@127.0.0.1:0", .seeds = {t_->name()}, .cookie_from_environment = true});
