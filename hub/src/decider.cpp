@@ -219,18 +219,17 @@ void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
     base.placement = plexus::detail::Indirect<std::vector<std::string>>(places);
   }
   Op op;
-  // Registered (an epoch of its own) before it runs anywhere.
-  op.record = version(base, {}, false);
   op.places = places;
   op.counted = state_.config.distribution->reads_loads();
   if (op.counted) {
     for (const std::string& node : places) ++pending_loads_[node];
   }
   op.starts.push_back(std::move(waiter));
-  op.starting.insert(places.begin(), places.end());
-  RecordPtr record = op.record;
+  // Registered (a version of its own) before it runs anywhere; the answers
+  // come as messages, once the op is in ops_.
+  op.record = std::make_shared<ChildRecord>(std::move(base));
+  run_copies(op, places);
   ops_.emplace(id, std::move(op));
-  for (const std::string& node : places) port_.run_on(node, record);
 }
 
 void Decider::run_copies(Op& op, const std::vector<std::string>& nodes) {

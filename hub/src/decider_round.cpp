@@ -84,11 +84,10 @@ void Decider::handoff(const Handoff& h) {
   }
   const std::string& from = h.from().node();
   if (ready_ || round_.awaiting_handoff.erase(from) == 0) return;
-  for (int i = 0; i < h.running_size(); ++i) {
-    RecordPtr r = decode_record(h.running(i));
-    Result<Pid> pid =
-        i < h.running_pids_size() ? state_.node.from_proto(h.running_pids(i)) : Result<Pid>(Pid{});
-    if (r && pid.ok() && *pid) claim_running({from, std::move(r), *pid});
+  for (const ClaimProto& c : h.running()) {
+    RecordPtr r = decode_record(c.record());
+    Result<Pid> pid = state_.node.from_proto(c.pid());
+    if (r && pid.ok()) claim_running({from, std::move(r), *pid});
   }
   for (const ChildRecordProto& p : h.ended()) claim_ended(decode_record(p));
   if (from != state_.self.node) {

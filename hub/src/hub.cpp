@@ -166,9 +166,21 @@ bool Hub::cancel_alter_hook(const std::string& id) { return state_->hooks.cancel
 // ---- Queries
 
 std::vector<NodePid> Hub::node_pids(const ChildRecord& record) const {
-  std::vector<NodePid> out = state_->node_pids(record);
-  std::erase_if(out, [&](const NodePid& np) { return !state_->live.serves(np.pid); });
+  std::vector<NodePid> out;
+  fill_node_pids(record, out);
   return out;
+}
+
+void Hub::fill_node_pids(const ChildRecord& record, std::vector<NodePid>& out) const {
+  size_t n = 0;
+  for (Pid pid : record.pids) {
+    if (!state_->live.serves(pid)) continue;
+    if (n == out.size()) out.emplace_back();
+    out[n].node.assign(state_->node_of(pid));
+    out[n].pid = pid;
+    ++n;
+  }
+  out.resize(n);
 }
 
 std::optional<ChildInfo> Hub::child_lookup(std::string_view id) const {
@@ -181,15 +193,7 @@ bool Hub::child_lookup(std::string_view id, ChildInfo& out) const {
   detail::RecordPtr r = state_->registry.find_live(id);
   if (!r) return false;
   out.id.assign(r->id);
-  size_t n = 0;
-  for (Pid pid : r->pids) {
-    if (!state_->live.serves(pid)) continue;
-    if (n == out.nodes.size()) out.nodes.emplace_back();
-    out.nodes[n].node.assign(state_->node_of(pid));
-    out.nodes[n].pid = pid;
-    ++n;
-  }
-  out.nodes.resize(n);
+  fill_node_pids(*r, out.nodes);
   // Shares the record's count, not the spec's: the children of one call
   // share a spec, and readers on two cores would fight over its count.
   const ChildSpec* spec = r->spec.get();

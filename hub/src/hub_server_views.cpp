@@ -202,8 +202,9 @@ Handoff HubServer::handoff_for(const std::string& member) {
   h.set_view(decider_.view().number());
   for (const LocalSupervisor::Copy& c : supervisor_->running()) {
     if (decider_.owner(c.record->segment) != member) continue;
-    encode(*c.record, s_.node, h.add_running());
-    s_.node.to_proto(c.pid, h.add_running_pids());
+    ClaimProto* claim = h.add_running();
+    encode(*c.record, s_.node, claim->mutable_record());
+    s_.node.to_proto(c.pid, claim->mutable_pid());
   }
   for (const RecordPtr& r : supervisor_->ended()) {
     if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());

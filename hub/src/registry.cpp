@@ -166,7 +166,7 @@ Registry::Shard& Registry::shard_of(uint32_t segment) const {
 
 RecordPtr Registry::find(std::string_view id) const {
   HashedId key{id, strategies::Segments::hash(id)};
-  Shard& s = shard_of(segments_.of_hash(key.hash));
+  Shard& s = shard_of_hash(key.hash);
   plexus::detail::ReaderLock lock(s.mu);
   const RecordPtr* r = s.lookup(key);
   return r ? *r : nullptr;
@@ -179,7 +179,7 @@ RecordPtr Registry::find_live(std::string_view id) const {
 
 Pid Registry::first_pid(std::string_view id) const {
   HashedId key{id, strategies::Segments::hash(id)};
-  Shard& s = shard_of(segments_.of_hash(key.hash));
+  Shard& s = shard_of_hash(key.hash);
   plexus::detail::ReaderLock lock(s.mu);
   const RecordPtr* r = s.lookup(key);
   return r && !(*r)->tombstone ? (*r)->pids.front() : Pid{};

@@ -85,6 +85,8 @@ class Registry {
  private:
   struct Shard;
   Shard& shard_of(uint32_t segment) const;
+  // The shard of an id whose hash is `hash` (Segments::hash).
+  Shard& shard_of_hash(uint64_t hash) const { return shard_of(segments_.of_hash(hash)); }
 
   strategies::Segments segments_;
   uint32_t shard_count_;  // segment s is in shard s % shard_count_

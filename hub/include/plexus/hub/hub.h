@@ -131,7 +131,10 @@ class Hub {
 
  private:
   explicit Hub(std::shared_ptr<detail::HubState> state);
+  // The record's pids that are served (LiveNodes), with their nodes' names;
+  // fill_ reuses `out`'s strings.
   std::vector<NodePid> node_pids(const ChildRecord& record) const;
+  void fill_node_pids(const ChildRecord& record, std::vector<NodePid>& out) const;
 
   std::shared_ptr<detail::HubState> state_;
 };
