@@ -76,14 +76,29 @@ void Membership::pending_done(const Connection& conn) {
 }
 
 void Membership::outgoing_failed(Peer& peer, const std::string& reason) {
+  connect_failed(peer, reason, LogLevel::kInfo);
+}
+
+void Membership::connect_failed(Peer& peer, const std::string& reason, LogLevel level) {
   bool idle;
+  uint64_t in_a_row;
   {
     MutexLock lock(peer.mu);
     peer.connecting = false;
     idle = !peer.up;
+    in_a_row = ++peer.failures_in_a_row;
   }
+  counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
   idle = idle && accepting(peer.name) == 0;
-  log(LogLevel::kInfo, "connect to " + peer.name + " failed: " + reason);
+  // A seed that is not there yet is retried every tick: say so the 1st,
+  // 2nd, 4th, 8th... time, not every time.
+  if ((in_a_row & (in_a_row - 1)) == 0) {
+    log(level, "connect to " + peer.name + " failed: " + reason +
+                   (in_a_row == 1
+                        ? ""
+                        : " (" + std::to_string(in_a_row) + " attempts in a row; next logged at " +
+                              std::to_string(2 * in_a_row) + ")"));
+  }
   if (idle) lose(peer, "connect failed: " + reason, /*was_up=*/false);
 }
 
@@ -223,6 +238,7 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
   }
   std::shared_ptr<Connection> replaced;
   CrossNodeTables lost;
+  uint64_t failed_before = 0;
   {
     // On `false` the connection closes, and on_closed settles the counts.
     MutexLock lock(peer->mu);
@@ -260,6 +276,7 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
     peer->out.close_direct();  // the new connection's first flush opens it
     peer->out.reset_counters();
     peer->frames_in = peer->bytes_in = 0;
+    failed_before = std::exchange(peer->failures_in_a_row, 0);
     conn->attach(peer, index);
     peer->changed.notify_all();
   }
@@ -267,7 +284,11 @@ bool Membership::on_up(const std::shared_ptr<Connection>& conn) {
   if (replaced) replaced->close("replaced by a new incarnation of " + peer_name);
   if (!lost.empty()) fire(runtime_, std::move(lost), "node " + peer_name + " restarted");
   bool hidden = conn->handshake().peer_hidden();
-  log(LogLevel::kInfo, std::string(hidden ? "hidden node " : "node ") + peer_name + " up");
+  counters_.nodes_up.fetch_add(1, std::memory_order_relaxed);
+  log(LogLevel::kInfo,
+      std::string(hidden ? "hidden node " : "node ") + peer_name + " up" +
+          (failed_before > 1 ? " after " + std::to_string(failed_before) + " failed attempts"
+                             : ""));
   // A hidden node (or this one, if hidden) joins no mesh: it is not told
   // the members, and subscribers are not told of it (Erlang's -hidden).
   if (!hidden && !self_.hidden) gossip(*peer);
@@ -331,18 +352,28 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
   Peer* peer = conn.peer();
   if (!peer && !hs.peer_name().empty()) peer = peers_.find(hs.peer_name());
   if (!conn.is_up()) {
-    LogLevel level = hs.refused_as_duplicate() ? LogLevel::kDebug : LogLevel::kWarning;
-    // The name a Hello gave is said, proved or not.
-    const std::string& name = peer ? peer->name : hs.peer_name();
-    log(level, "connection " + conn.remote_address() + (name.empty() ? "" : " (" + name + ")") +
-                   " closed during handshake: " + reason);
+    if (!hs.refused_as_duplicate()) {
+      counters_.handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+    // An outgoing attempt's failure is logged by outgoing_failed, with
+    // backoff (it is retried every tick).
+    bool retried = peer && hs.role() == Handshake::Role::kConnect && !hs.refused_as_duplicate();
+    if (!retried) {
+      LogLevel level = hs.refused_as_duplicate() ? LogLevel::kDebug : LogLevel::kWarning;
+      // The name a Hello gave is said, proved or not.
+      const std::string& name = peer ? peer->name : hs.peer_name();
+      log(level, "connection " + conn.remote_address() + (name.empty() ? "" : " (" + name + ")") +
+                     " closed during handshake: " + reason);
+    }
   }
   if (!peer) return;
   if (!conn.is_up() && hs.role() == Handshake::Role::kConnect) {
     if (hs.refused_as_duplicate()) {
       awaiting_winner(*peer);
     } else {
-      outgoing_failed(*peer, reason);
+      connect_failed(*peer,
+                     "connection " + conn.remote_address() + " closed during handshake: " + reason,
+                     LogLevel::kWarning);
     }
     return;
   }
@@ -358,6 +389,7 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
     }
   }
   if (conn.is_up()) {
+    counters_.nodes_down.fetch_add(1, std::memory_order_relaxed);
     log(LogLevel::kInfo, "node " + peer->name + " down: " + reason);
     if (was_current) {
       lose(*peer, reason, /*was_up=*/true);

@@ -73,6 +73,15 @@ class Membership final : public ConnectionHost {
   // The node stops: no new connections from now on.
   void begin_stop() { stopping_ = true; }
 
+  // What the node's metrics report. The loop counts; any thread reads.
+  struct Counters {
+    std::atomic<uint64_t> nodes_up{0};            // connections that came up
+    std::atomic<uint64_t> nodes_down{0};          // connections up, then lost
+    std::atomic<uint64_t> handshake_failures{0};  // closed before they came up
+    std::atomic<uint64_t> connect_failures{0};    // outgoing attempts that failed
+  };
+  const Counters& counters() const { return counters_; }
+
   // ---- On the loop
   // Every tick_timeout / 4: handshake and tick timeouts, ticks on idle
   // connections, gossip, seeds retried. Re-arms itself.
@@ -98,6 +107,9 @@ class Membership final : public ConnectionHost {
   // Our connection lost a simultaneous-connect race: the peer's connection
   // to us is on its way; the attempt fails only if it never comes up.
   void awaiting_winner(Peer& peer);
+  // An outgoing attempt failed (`level`: how bad its log line is): logged
+  // with backoff, counted, and the peer lost if nothing else is under way.
+  void connect_failed(Peer& peer, const std::string& reason, LogLevel level);
   // Takes the peer's tables for a lost incarnation and fires them; tells the
   // watchers. `was_up`: the node had been up.
   void lose(Peer& peer, const std::string& reason, bool was_up);
@@ -129,6 +141,7 @@ class Membership final : public ConnectionHost {
   void pending_done(const Connection& conn);
 
   std::atomic<bool> stopping_{false};
+  Counters counters_;
   // Loop only:
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, int> accepting_;

@@ -68,6 +68,7 @@ Status NodeImpl::start() {
     peer->seed = true;
   }
   spi::attach(*runtime, this);
+  metrics_ = runtime->metrics().add([this](MetricsWriter& out) { write_metrics(out); });
   // protobuf builds its generated descriptor pool lazily, on the first use of
   // any descriptor (a type's name, an enum's name). Build it here, before
   // the loop can race a sending thread to it: libprotobuf guards that with a
@@ -82,6 +83,7 @@ Status NodeImpl::start() {
 
 void NodeImpl::stop() {
   if (stopped_.exchange(true)) return;
+  metrics_.reset();
   membership_.begin_stop();
   // Processes first, so that their exit signals reach the peers; then the
   // connections, each after writing what it has queued.

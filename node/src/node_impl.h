@@ -39,6 +39,9 @@ class NodeImpl final : public spi::Distribution {
   void end_of_turn() override { Outbound::end_of_turn(); }
   const std::string& node_name() const override { return identity.name; }
 
+  // The connections' carrier (HttpServer shares its I/O thread).
+  Backend& backend() { return *backend_; }
+
   Node& owner;
   const NodeOptions options;
   NodeIdentity identity;
@@ -56,6 +59,10 @@ class NodeImpl final : public spi::Distribution {
   RemoteSpawn spawn_;
   Membership membership_;
   std::atomic<bool> stopped_{false};
+  // The transport's metrics in the runtime's registry (node_metrics.cpp);
+  // declared last, so it goes before the parts it reads.
+  MetricsRegistry::Registration metrics_;
+  void write_metrics(MetricsWriter& out);
 };
 
 }  // namespace plexus::detail

@@ -43,6 +43,9 @@ class Peer {
   uint64_t creation PLEXUS_GUARDED_BY(mu) = 0;
   uint32_t index PLEXUS_GUARDED_BY(mu) = 0;
   uint64_t attempts_failed PLEXUS_GUARDED_BY(mu) = 0;
+  // Outgoing attempts failed since the peer was last up: their log lines
+  // back off (the 1st, 2nd, 4th, 8th, ... are logged).
+  uint64_t failures_in_a_row PLEXUS_GUARDED_BY(mu) = 0;
   std::string last_error PLEXUS_GUARDED_BY(mu);
   CondVar changed;  // up, or an attempt failed
   bool seed PLEXUS_GUARDED_BY(mu) = false;

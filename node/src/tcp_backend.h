@@ -36,6 +36,10 @@ class TcpBackend final : public Backend {
 
   void connect(Peer& peer, std::chrono::milliseconds timeout) override;
 
+  // The I/O thread's context, for other servers on the same thread
+  // (HttpServer). Valid as long as the backend.
+  boost::asio::io_context& io() { return io_; }
+
  private:
   void accept_next();
 

@@ -38,6 +38,14 @@ class RunQueue {
     }
   }
 
+  // Any thread: the processes queued a moment ago (a snapshot of two
+  // counters that move on).
+  uint64_t size() const {
+    uint64_t head = head_.load(std::memory_order_acquire);
+    uint64_t tail = tail_.load(std::memory_order_acquire);
+    return tail > head ? tail - head : 0;
+  }
+
   bool empty() const {
     return head_.load(std::memory_order_acquire) >= tail_.load(std::memory_order_acquire);
   }

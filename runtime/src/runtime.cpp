@@ -65,6 +65,27 @@ RuntimeImpl::RuntimeImpl(Runtime& rt, RuntimeOptions opts)
       scheduler(scheduler_threads(options), [this](Process* p) { run_turn(p); }) {
   timers.start();
   scheduler.start();
+  own_metrics = metrics.add([this](MetricsWriter& out) { write_metrics(out); });
+}
+
+void RuntimeImpl::write_metrics(MetricsWriter& out) const {
+  out.gauge("plexus_processes", "live processes", static_cast<double>(table.live()));
+  out.gauge("plexus_process_limit", "the process table's size (RuntimeOptions::max_processes)",
+            options.max_processes);
+  out.gauge("plexus_uptime_seconds", "seconds since the runtime started",
+            static_cast<double>(timers.now_ms()) / 1000.0);
+  out.gauge("plexus_timers", "timers armed (send_after, receive and idle timeouts)",
+            static_cast<double>(timers.pending()));
+  Scheduler::Load load = scheduler.load();
+  out.gauge("plexus_run_queue_length", "runnable processes waiting for a scheduler",
+            static_cast<double>(load.queued));
+  out.gauge("plexus_schedulers", "scheduler threads", static_cast<double>(load.busy_ns.size()));
+  for (size_t i = 0; i < load.busy_ns.size(); ++i) {
+    std::string id = std::to_string(i);
+    out.counter("plexus_scheduler_busy_seconds_total",
+                "seconds a scheduler thread spent running turns (not idle)",
+                static_cast<double>(load.busy_ns[i]) / 1e9, {{"scheduler", id}});
+  }
 }
 
 RuntimeImpl::~RuntimeImpl() = default;
@@ -202,6 +223,8 @@ size_t Runtime::run_until_idle(size_t max_turns) { return run_until(INT64_MAX, m
 void Runtime::advance_time(std::chrono::milliseconds by) {
   impl_->timers.advance_to(impl_->timers.now_ms() + by.count());
 }
+
+MetricsRegistry& Runtime::metrics() { return impl_->metrics; }
 
 const RuntimeOptions& Runtime::options() const { return impl_->options; }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "flat_map.h"
+#include "plexus/metrics.h"
 #include "plexus/detail/init_ack.h"
 #include "plexus/process_info.h"
 #include "plexus/runtime.h"
@@ -111,6 +112,11 @@ class RuntimeImpl {
   Registry registry;
   TimerService timers;
   Scheduler scheduler;
+  // Every layer's collectors (Runtime::metrics); this runtime's own is the
+  // first, removed before the parts it reads go.
+  MetricsRegistry metrics;
+  MetricsRegistry::Registration own_metrics;
+  void write_metrics(MetricsWriter& out) const;
   std::atomic<uint64_t> next_ref{1};
   std::atomic<bool> shut_down{false};
   // Where envelopes for other nodes go (spi::attach); null: nowhere.

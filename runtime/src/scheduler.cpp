@@ -1,5 +1,7 @@
 #include "scheduler.h"
 
+#include <chrono>
+
 namespace plexus::detail {
 
 struct Scheduler::Worker {
@@ -12,6 +14,8 @@ struct Scheduler::Worker {
   uint32_t rng = 0;
   std::binary_semaphore wakeup{0};
   std::thread thread;
+  // Written by the worker only (relaxed), read by load().
+  std::atomic<uint64_t> busy_ns{0};
 };
 
 namespace {
@@ -205,14 +209,51 @@ void Scheduler::park(Worker* w) {
   w->wakeup.acquire();
 }
 
+Scheduler::Load Scheduler::load() const {
+  Load load;
+  load.queued = global_size_.load(std::memory_order_relaxed);
+  for (const auto& w : workers_) {
+    load.queued += w->ring.size();
+    load.busy_ns.push_back(w->busy_ns.load(std::memory_order_relaxed));
+  }
+  return load;
+}
+
 void Scheduler::worker_loop(Worker* w) {
   tls_worker = w;
   int idle_rounds = 0;
+  // Busy time is read from the clock only when the worker goes from work to
+  // idle or back, and every kBusyFlushTurns turns of a worker that never
+  // idles, so a turn costs no clock read.
+  constexpr uint32_t kBusyFlushTurns = 64;
+  auto now_ns = [] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+  };
+  uint64_t busy_since = now_ns();
+  bool busy = true;
+  uint32_t turns = 0;
+  auto flush_busy = [&](uint64_t now) {
+    w->busy_ns.store(w->busy_ns.load(std::memory_order_relaxed) + (now - busy_since),
+                     std::memory_order_relaxed);
+    busy_since = now;
+  };
   while (!stopping_.load(std::memory_order_acquire)) {
     if (Process* p = find_work(w)) {
       idle_rounds = 0;
+      if (!busy) {
+        busy = true;
+        busy_since = now_ns();
+      } else if (++turns % kBusyFlushTurns == 0) {
+        flush_busy(now_ns());
+      }
       run_turn_(p);
       continue;
+    }
+    if (busy) {
+      flush_busy(now_ns());
+      busy = false;
     }
     if (++idle_rounds < kSpinRounds) {
       std::this_thread::yield();

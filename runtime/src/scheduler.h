@@ -39,6 +39,15 @@ class Scheduler {
 
   Process* pop_global();
 
+  // What a metrics scrape reads, from any thread.
+  struct Load {
+    uint64_t queued = 0;  // runnable processes waiting in the rings and the global queue
+    // Per worker: nanoseconds spent finding and running turns (not spinning
+    // idle or asleep), as of its last 64 turns or its last idle moment.
+    std::vector<uint64_t> busy_ns;
+  };
+  Load load() const;
+
   // The calling thread, a worker of some scheduler, is about to block inside
   // a turn: its `next` process moves to its ring, where others may steal it.
   static void share_next_before_blocking();

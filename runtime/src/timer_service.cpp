@@ -192,6 +192,11 @@ void TimerService::advance_to(int64_t ms) {
   fire(expired);
 }
 
+size_t TimerService::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return wheel_.size();
+}
+
 std::optional<int64_t> TimerService::next_deadline() const {
   std::lock_guard<std::mutex> lock(mu_);
   return wheel_.next_event();

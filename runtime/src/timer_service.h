@@ -54,6 +54,9 @@ class TimerService {
 
   int64_t now_ms() const;
 
+  // Timers armed and not yet fired or disarmed.
+  size_t pending() const;
+
   // Virtual time only.
   void advance_to(int64_t ms);
   std::optional<int64_t> next_deadline() const;

@@ -2,7 +2,13 @@
 // by its name (a send to a registered name, a spawn request) before any
 // connection to it exists must go out once the connection is up; and two
 // nodes that connect to each other at the same moment must both succeed.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
 
 #include "node_test_support.h"
 
@@ -67,6 +73,44 @@ TEST(NodeFirstContactTest, SimultaneousConnectsBothSucceed) {
     EXPECT_EQ(logs_a.count(LogLevel::kInfo, {" down"}), 0u) << logs_a.dump();
     EXPECT_EQ(logs_b.count(LogLevel::kInfo, {" down"}), 0u) << logs_b.dump();
   }
+}
+
+// A seed that is not there is retried every tick; its failures are all
+// counted, but logged only the 1st, 2nd, 4th, 8th... time, and its coming
+// up after them says how many there were.
+TEST(NodeFirstContactTest, RepeatedConnectFailuresAreLoggedWithBackoff) {
+  LogCapture logs;
+  // A port that refuses: bound, never listened on.
+  int reserved = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(reserved, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(reserved, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string seed = "absent@127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  NodeOptions options = node_options("lonely", {seed}, &logs);
+  options.tick_timeout = 40ms;  // seeds retried every 10 ms
+  auto node = start_node(options);
+  auto failures = [&] {
+    plexus::MetricsWriter w;
+    node->runtime().metrics().collect(w);
+    return *w.value("plexus_node_connect_failures_total");
+  };
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (failures() < 40 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ::close(reserved);
+  double failed = failures();
+  ASSERT_GE(failed, 40);
+  size_t logged = logs.count(LogLevel::kInfo, {"connect to " + seed + " failed"});
+  // 1, 2, 4, ..., up to the largest power of two <= failed (one more may be
+  // in flight).
+  size_t expected = static_cast<size_t>(std::log2(failed)) + 1;
+  EXPECT_GE(logged, expected - 1);
+  EXPECT_LE(logged, expected + 1);
+  EXPECT_GE(logs.count(LogLevel::kInfo, {"connect to " + seed, "attempts in a row"}), 1u);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "plexus/exit_reason.h"
 #include "plexus/log.h"
 #include "plexus/message.h"
+#include "plexus/metrics.h"
 #include "plexus/pid.h"
 #include "plexus/status.h"
 #include "plexus/task.h"
@@ -165,6 +166,10 @@ class Runtime {
   void shutdown();
 
   const RuntimeOptions& options() const;
+  // The metrics of this runtime and of the layers on it (plexus/metrics.h).
+  // This runtime's own: plexus_processes, plexus_run_queue_length,
+  // plexus_scheduler_busy_seconds_total{scheduler}, plexus_timers, ...
+  MetricsRegistry& metrics();
   void log(LogLevel level, std::string_view text) const;
 
   // A new reference, unique on this node (erlang:make_ref/0).

@@ -128,6 +128,7 @@ class Node {
   NodeStats stats(const std::string& node) const;
 
  private:
+  friend class HttpServer;  // runs on the node's I/O thread
   explicit Node(NodeOptions options);
 
   // Type-erased halves of the templates above. A SpawnBody makes the process
