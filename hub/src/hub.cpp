@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "hub_metrics.h"
 #include "hub_server.h"
 #include "hub_state.h"
 
@@ -46,9 +47,13 @@ Result<std::unique_ptr<Hub>> Hub::start(Node& node, HubConfig config) {
   return hub;
 }
 
-Hub::Hub(std::shared_ptr<HubState> state) : state_(std::move(state)) {}
+Hub::Hub(std::shared_ptr<HubState> state) : state_(std::move(state)) {
+  metrics_ = state_->node.runtime().metrics().add(
+      [state = state_](MetricsWriter& out) { detail::write_metrics(*state, out); });
+}
 
 Hub::~Hub() {
+  metrics_.reset();
   if (state_->alive.exchange(false))
     state_->node.runtime().exit(state_->server, ExitReason::kill());
 }

@@ -204,6 +204,7 @@ void HubServer::apply(const RecordPtr& record) {
   bool counted = s_.config.distribution->reads_loads();
   RecordPtr old = hooked || counted ? s_.registry.find(record->id) : nullptr;
   if (s_.registry.apply(record) == Applied::kStale) return;
+  s_.counters.records_applied.fetch_add(1, std::memory_order_relaxed);
   if (hooked) record_hooks(old, record);
   if (counted) count_loads(old, record);
   debug(s_, [&] {
@@ -316,6 +317,7 @@ void HubServer::sync() {
   if (members.size() < 2 || !decider_.ready()) return;
   sync_next_ = (sync_next_ + 1) % members.size();
   if (members[sync_next_].node == s_.self.node) sync_next_ = (sync_next_ + 1) % members.size();
+  s_.counters.sync_rounds.fetch_add(1, std::memory_order_relaxed);
   send_to(members[sync_next_].node, summarize(s_));
 }
 

@@ -17,6 +17,9 @@ Result<Pid> HubServer::run_here(const RecordPtr& record) {
                 s_.hooks.wanted(HookEvent::kPostChildrenStart);
   if (hooked) hook(HookEvent::kPreChildrenStart, ChildrenStart{{record->id}, {}});
   Result<Pid> pid = supervisor_->run(record);
+  (pid.ok() ? s_.counters.children_started : s_.counters.start_failures)
+      .fetch_add(1, std::memory_order_relaxed);
+  s_.counters.local_children.store(supervisor_->size(), std::memory_order_relaxed);
   if (hooked && pid.ok()) {
     hook(HookEvent::kPostChildrenStart,
          ChildrenStart{{record->id}, {StartedChild{record->id, {{s_.self.node, *pid}}}}});
@@ -66,10 +69,12 @@ void HubServer::on_exit(const Exit& exit) {
     return "exit of " + exit.from.to_string() + " (" + exit.reason.to_string() +
            "): " + kinds[out.kind] + (out.record ? " " + out.record->id : "");
   });
+  s_.counters.local_children.store(supervisor_->size(), std::memory_order_relaxed);
   switch (out.kind) {
     case LocalSupervisor::Outcome::kNotMine:
       return;
     case LocalSupervisor::Outcome::kHalted: {
+      s_.counters.children_halted.fetch_add(1, std::memory_order_relaxed);
       auto waiters = halt_waiters_.extract(out.record->id);
       if (waiters) {
         for (const std::string& decider : waiters.mapped()) {
@@ -88,9 +93,11 @@ void HubServer::on_exit(const Exit& exit) {
       return;
     }
     case LocalSupervisor::Outcome::kRestarted:
+      s_.counters.children_restarted.fetch_add(1, std::memory_order_relaxed);
       event(out.record, out.pid);
       return;
     case LocalSupervisor::Outcome::kEnded:
+      s_.counters.children_ended.fetch_add(1, std::memory_order_relaxed);
       event(out.record, Pid{});
       return;
   }
@@ -220,6 +227,7 @@ void HubServer::forward_stop(const std::string& member, StopRequest request) {
 }
 
 void HubServer::migrated(const std::string& id, const std::string& from, const std::string& to) {
+  s_.counters.migrations.fetch_add(1, std::memory_order_relaxed);
   hook(HookEvent::kChildMigrated, Migration{id, from, to});
 }
 

@@ -174,6 +174,7 @@ void HubServer::adopt(const strategies::View& view) {
     return "adopts view " + std::to_string(view.number()) + ":" + members;
   });
   s_.set_view(view);
+  s_.counters.views.fetch_add(1, std::memory_order_relaxed);
   decider_.adopt(view);
   // A round that a lost message keeps from ending is run again in a new
   // view after migr_base_timeout.

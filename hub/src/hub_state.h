@@ -44,6 +44,21 @@ class LiveNodes {
   std::unique_ptr<std::atomic<uint32_t>[]> slots_;
 };
 
+// What the hub's metrics count (hub_metrics.cpp). The server counts, with
+// relaxed stores; a scrape reads from any thread.
+struct HubCounters {
+  std::atomic<uint64_t> children_started{0};    // copies started on this node
+  std::atomic<uint64_t> children_halted{0};     // copies this node halted on a decider's word
+  std::atomic<uint64_t> children_restarted{0};  // restarts by this node's supervisor
+  std::atomic<uint64_t> children_ended{0};      // copies that ended for good here
+  std::atomic<uint64_t> start_failures{0};      // copies that failed to start here
+  std::atomic<uint64_t> migrations{0};          // children moved by this node's decider
+  std::atomic<uint64_t> views{0};               // views adopted
+  std::atomic<uint64_t> sync_rounds{0};         // anti-entropy summaries sent
+  std::atomic<uint64_t> records_applied{0};     // registry records taken in
+  std::atomic<uint64_t> local_children{0};      // gauge: copies running here now
+};
+
 // Written by the server process only (view, refusal, flags); read from any
 // thread by the Hub's queries.
 struct HubState {
@@ -66,6 +81,7 @@ struct HubState {
   std::atomic<bool> alive{true};
   std::atomic<bool> locked{false};
   std::atomic<uint64_t> next_call{1};
+  HubCounters counters;
 
   // The name of the node `pid` runs on (this node's for a local pid), valid
   // as long as the node.

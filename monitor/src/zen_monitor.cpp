@@ -84,9 +84,13 @@ Result<std::unique_ptr<ZenMonitor>> ZenMonitor::start(Node& node, Options option
   return zen;
 }
 
-ZenMonitor::ZenMonitor(std::shared_ptr<detail::State> state) : state_(std::move(state)) {}
+ZenMonitor::ZenMonitor(std::shared_ptr<detail::State> state) : state_(std::move(state)) {
+  metrics_ = state_->runtime.metrics().add(
+      [state = state_](MetricsWriter& out) { snapshot(*state).write(out); });
+}
 
 ZenMonitor::~ZenMonitor() {
+  metrics_.reset();
   {
     std::lock_guard<std::shared_mutex> lock(registry_mu);
     registry().erase(&state_->runtime);

@@ -291,6 +291,45 @@ TEST_F(HubTest, AJoinMovesAboutItsShareOfTheChildrenByColdSwap) {
   EXPECT_EQ(cluster_.hub(3).process_list(hub::Scope::kLocal).size(), moved);
 }
 
+// What each member's metrics say of the children: where they run, what it
+// started, and what a join moved.
+TEST_F(HubTest, MetricsCountTheChildrenTheirStartsAndTheMovesOfAJoin) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("m", 300)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  auto sum = [&](const char* name) {
+    double total = 0;
+    for (size_t i = 0; i < cluster_.size(); ++i) {
+      plexus::MetricsWriter w;
+      cluster_.node(i).runtime().metrics().collect(w);
+      EXPECT_EQ(w.rejected(), 0u);
+      std::optional<double> v = w.value(name, {{"hub", "test"}});
+      EXPECT_TRUE(v.has_value()) << name << " on member " << i;
+      total += v.value_or(0);
+    }
+    return total;
+  };
+  EXPECT_EQ(sum("plexus_hub_local_children"), 300);
+  EXPECT_EQ(sum("plexus_hub_children"), 3 * 300);
+  EXPECT_EQ(sum("plexus_hub_members"), 3 * 3);
+  EXPECT_EQ(sum("plexus_hub_children_started_total"), 300);
+  EXPECT_EQ(sum("plexus_hub_migrations_total"), 0);
+  EXPECT_GE(sum("plexus_hub_records_applied_total"), 3 * 300);
+  std::map<std::string, std::string> before;
+  for (const auto& [id, where] : cluster_.running().by_id) before[id] = where.front().first;
+  cluster_.add("d");
+  ASSERT_EQ(cluster_.settle(), "");
+  double moved = 0;
+  for (const auto& [id, where] : cluster_.running().by_id)
+    moved += before[id] != where.front().first;
+  EXPECT_GT(moved, 0);
+  EXPECT_EQ(sum("plexus_hub_migrations_total"), moved);
+  EXPECT_EQ(sum("plexus_hub_children_halted_total"), moved);  // a cold swap halts, then starts
+  EXPECT_EQ(sum("plexus_hub_children_started_total"), 300 + moved);
+  EXPECT_EQ(sum("plexus_hub_local_children"), 300);
+  EXPECT_EQ(sum("plexus_hub_members"), 4 * 4);
+}
+
 TEST_F(HubTest, AGracefulStopHandsTheChildrenToTheOthers) {
   start(3);
   ASSERT_TRUE(start_children(0, worker_specs("g", 200)).ok());

@@ -112,24 +112,33 @@ TEST_F(ZenMetricsTest, CountersFollowWhatHappensAndPrometheusTextHasEveryName) {
   EXPECT_EQ(m.local_batch_length, 0u);
   EXPECT_EQ(m.local_references_size, 0u);
 
-  std::string text = m.to_prometheus();
+  // The same figures in the runtime's registry, which /metrics serves.
+  plexus::MetricsWriter writer;
+  rt().metrics().collect(writer);
+  EXPECT_EQ(writer.rejected(), 0u);
+  std::string text = writer.prometheus();
   for (const char* name :
-       {"zen_monitor_local_monitor 4", "zen_monitor_local_demonitor 1",
-        "zen_monitor_local_enqueue 3", "zen_monitor_local_batch_length 0",
+       {"zen_monitor_local_monitor_total 4", "zen_monitor_local_demonitor_total 1",
+        "zen_monitor_local_enqueue_total 3", "zen_monitor_local_batch_length 0",
         "zen_monitor_local_message_queue_len ", "zen_monitor_local_references_size 0",
-        "zen_monitor_local_connector_enqueue 4", "zen_monitor_local_connector_sweep 4",
-        "zen_monitor_local_dispatcher_events_delivered 3",
-        "zen_monitor_local_dispatcher_events_processed 3", "zen_monitor_proxy_message_queue_len ",
-        "zen_monitor_proxy_subscribers_size 0", "zen_monitor_proxy_batcher_enqueue 0",
-        "zen_monitor_proxy_batcher_sweep 0", "# TYPE zen_monitor_local_monitor counter",
+        "zen_monitor_local_connector_enqueue_total 4", "zen_monitor_local_connector_sweep_total 4",
+        "zen_monitor_local_dispatcher_events_delivered_total 3",
+        "zen_monitor_local_dispatcher_events_processed_total 3",
+        "zen_monitor_proxy_message_queue_len ", "zen_monitor_proxy_subscribers_size 0",
+        "zen_monitor_proxy_batcher_enqueue_total 0", "zen_monitor_proxy_batcher_sweep_total 0",
+        "# TYPE zen_monitor_local_monitor_total counter",
         "# TYPE zen_monitor_local_batch_length gauge"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name << " not in\n" << text;
   }
-  std::string there_text = there.to_prometheus();
-  for (const char* name :
-       {"zen_monitor_proxy_batcher_enqueue 2", "zen_monitor_proxy_batcher_sweep 2"}) {
-    EXPECT_NE(there_text.find(name), std::string::npos) << name << " not in\n" << there_text;
-  }
+  plexus::MetricsWriter there_writer;
+  there.write(there_writer);
+  EXPECT_EQ(there_writer.value("zen_monitor_proxy_batcher_enqueue_total"), 2);
+  EXPECT_EQ(there_writer.value("zen_monitor_proxy_batcher_sweep_total"), 2);
+  // A stopped monitor leaves the registry.
+  zen_.reset();
+  plexus::MetricsWriter after;
+  rt().metrics().collect(after);
+  EXPECT_FALSE(after.value("zen_monitor_local_monitor_total").has_value());
   peer_zen->reset();
 }
 

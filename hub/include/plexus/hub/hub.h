@@ -137,6 +137,8 @@ class Hub {
   void fill_node_pids(const ChildRecord& record, std::vector<NodePid>& out) const;
 
   std::shared_ptr<detail::HubState> state_;
+  // The hub's figures in the runtime's metrics while this handle lives.
+  MetricsRegistry::Registration metrics_;
 };
 
 // ---- Templates

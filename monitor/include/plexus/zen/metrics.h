@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "plexus/metrics.h"
+
 namespace plexus::zen {
 
 // A snapshot of one node's zen monitor. Counters only grow; gauges are the
@@ -30,10 +32,10 @@ struct Metrics {
   uint64_t batcher_enqueue = 0;  // counter: deaths queued for subscribing nodes
   uint64_t batcher_sweep = 0;    // counter: deaths sent to subscribing nodes
 
-  // The Prometheus text exposition format (version 0.0.4): every metric above
-  // with its dots as underscores, e.g. `zen_monitor_local_monitor 12`, with
-  // HELP and TYPE lines.
-  std::string to_prometheus() const;
+  // Writes every figure above with its dots as underscores, counters with
+  // `_total` (zen_monitor_local_monitor_total, zen_monitor_local_batch_length).
+  // A running ZenMonitor adds this to its runtime's metrics registry.
+  void write(MetricsWriter& out) const;
 };
 
 }  // namespace plexus::zen

@@ -78,6 +78,8 @@ class ZenMonitor {
  private:
   explicit ZenMonitor(std::shared_ptr<detail::State> state);
   std::shared_ptr<detail::State> state_;
+  // metrics() in the runtime's registry while this monitor runs.
+  MetricsRegistry::Registration metrics_;
 };
 
 // ZenMonitor::of(self)->monitor(self, target). The node must run a zen monitor.

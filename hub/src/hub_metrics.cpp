@@ -1,0 +1,50 @@
+// A hub's figures for its runtime's metrics registry, each labelled with
+// its hub id.
+#include "hub_metrics.h"
+
+namespace plexus::hub::detail {
+
+void write_metrics(const HubState& state, MetricsWriter& out) {
+  const HubCounters& c = state.counters;
+  std::initializer_list<MetricLabel> hub = {{"hub", state.config.hub_id}};
+  auto count = [](const std::atomic<uint64_t>& n) {
+    return static_cast<double>(n.load(std::memory_order_relaxed));
+  };
+  const strategies::View view = state.view();
+  out.gauge("plexus_hub_children", "live children in this node's registry (the whole hub's)",
+            static_cast<double>(state.registry.live_count()), hub);
+  out.gauge("plexus_hub_local_children", "copies of children running on this node",
+            count(c.local_children), hub);
+  out.gauge("plexus_hub_tombstones", "tombstones kept until storage_purge_interval",
+            static_cast<double>(state.registry.tombstone_count()), hub);
+  out.gauge("plexus_hub_members", "members in this node's view of the hub",
+            static_cast<double>(view.members().size()), hub);
+  out.gauge("plexus_hub_view_number", "the number of the view this node adopted",
+            static_cast<double>(view.number()), hub);
+  out.gauge("plexus_hub_locked", "1 while a handoff round runs", state.locked.load(), hub);
+  out.gauge("plexus_hub_partitioned", "1 while the hub is in partition mode (quorum strategies)", 0,
+            hub);
+  out.gauge("plexus_hub_refused", "1 if the hub refuses members whose configuration differs",
+            state.refusal().empty() ? 0 : 1, hub);
+  out.counter("plexus_hub_children_started_total", "copies of children started on this node",
+              count(c.children_started), hub);
+  out.counter("plexus_hub_start_failures_total", "copies that failed to start on this node",
+              count(c.start_failures), hub);
+  out.counter("plexus_hub_children_halted_total", "copies halted on this node by a decider",
+              count(c.children_halted), hub);
+  out.counter("plexus_hub_children_restarted_total", "restarts by this node's supervisor",
+              count(c.children_restarted), hub);
+  out.counter("plexus_hub_children_ended_total",
+              "copies that ended for good on this node (transient normal exit, restarts exhausted)",
+              count(c.children_ended), hub);
+  out.counter("plexus_hub_migrations_total",
+              "children moved to another node by this node's decider", count(c.migrations), hub);
+  out.counter("plexus_hub_views_total", "views adopted (each starts a handoff round)",
+              count(c.views), hub);
+  out.counter("plexus_hub_sync_rounds_total", "anti-entropy summaries sent to a member",
+              count(c.sync_rounds), hub);
+  out.counter("plexus_hub_records_applied_total", "registry records taken in (new versions)",
+              count(c.records_applied), hub);
+}
+
+}  // namespace plexus::hub::detail
