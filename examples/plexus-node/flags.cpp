@@ -107,6 +107,15 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     std::optional<long> ms = parse_number(value);
     if (!ms || *ms < 1) return bad("--zen-sweep-ms: '" + value + "' is not a number of ms >= 1");
     flags.zen_sweep = std::chrono::milliseconds(*ms);
+  } else if (flag == "--http-port") {
+    std::optional<long> port = parse_number(value);
+    if (!port || *port < 0 || *port > 65535) {
+      return bad("--http-port: '" + value + "' is not a port from 0 to 65535");
+    }
+    flags.http_port = static_cast<int>(*port);
+  } else if (flag == "--http-address") {
+    if (value.empty()) return bad("--http-address: empty");
+    flags.http_address = value;
   } else if (flag == "--hub") {
     if (value.empty()) return bad("--hub: empty");
     flags.hubs.push_back(value);
@@ -183,6 +192,9 @@ std::string usage() {
          "  --tls-ca FILE --tls-cert FILE --tls-key FILE   mutual TLS (PEM)\n"
          "  --zen on|off            run the zen monitor (default: on)\n"
          "  --zen-sweep-ms N        its connector and batcher sweep interval (default: 100)\n"
+         "  --http-port N           serve /metrics, /healthz and /readyz on port N (0: any\n"
+         "                          free port); prints \"HTTP <address>:<port>\" after READY\n"
+         "  --http-address IP       the address it binds (default: 127.0.0.1)\n"
          "  --version               print the version and exit\n"
          "  --help                  this text\n"
          "\n"

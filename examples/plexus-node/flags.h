@@ -26,9 +26,11 @@ struct Flags {
   bool zen = true;                                       // --zen on|off
   std::chrono::milliseconds zen_sweep{100};              // --zen-sweep-ms
   std::vector<std::string> hubs;                         // --hub ID (repeated)
-  HubSettings hub_settings;  // --hub-KEY VALUE, then --hub-config FILE's lines
-  bool help = false;         // --help
-  bool version = false;      // --version
+  int http_port = -1;                      // --http-port N (0: any free port; -1: no HTTP)
+  std::string http_address = "127.0.0.1";  // --http-address IP
+  HubSettings hub_settings;                // --hub-KEY VALUE, then --hub-config FILE's lines
+  bool help = false;                       // --help
+  bool version = false;                    // --version
 };
 
 // Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE (null if unset). A

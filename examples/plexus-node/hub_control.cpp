@@ -212,6 +212,12 @@ hub::Hub* HubHost::find(const std::string& id) const {
   return nullptr;
 }
 
+std::vector<hub::Hub*> HubHost::all() const {
+  std::vector<hub::Hub*> out;
+  for (const auto& h : hubs_) out.push_back(h.get());
+  return out;
+}
+
 std::vector<std::string> HubHost::members() const {
   std::vector<std::string> out;
   for (const auto& h : hubs_) {

@@ -18,6 +18,7 @@ class HubHost {
   // Starts a hub per id with `config`'s settings; the first error stops it.
   plexus::Status add(std::unique_ptr<plexus::hub::Hub> hub);
   plexus::hub::Hub* find(const std::string& id) const;
+  std::vector<plexus::hub::Hub*> all() const;
   // The members of every hosted hub's view.
   std::vector<std::string> members() const;
   // Graceful leaves, each waited for up to `timeout`.

@@ -1,8 +1,9 @@
 // plexus-node: one Plexus node as a daemon. It joins the cluster named by its
 // seeds, serves the process types in process_types.h and a "control" process,
-// hosts the hubs named by --hub, prints "READY <node name> <creation>" and
-// runs until SIGINT or SIGTERM (then its hubs leave gracefully); SIGHUP
-// does not stop it.
+// hosts the hubs named by --hub, prints "READY <node name> <creation>" (then,
+// with --http-port, "HTTP <address>:<port>", where /metrics, /healthz and
+// /readyz are served) and runs until SIGINT or SIGTERM (then its hubs leave
+// gracefully); SIGHUP does not stop it.
 //
 // Exit codes: 0 after a clean stop (or --help, --version), 1 if the node cannot start,
 // 2 for a bad command line.
@@ -15,8 +16,10 @@
 
 #include "control.h"
 #include "flags.h"
+#include "http_endpoints.h"
 #include "hub_settings.h"
 #include "plexus/hub/hub.h"
+#include "plexus/node/http_server.h"
 #include "plexus/node/node.h"
 #include "plexus/version.h"
 #include "plexus/zen/zen_monitor.h"
@@ -115,7 +118,22 @@ int main(int argc, char** argv) {
     zen = std::move(*started);
   }
 
+  std::unique_ptr<plexus::HttpServer> http;
+  if (flags->http_port >= 0) {
+    plexus::HttpServerOptions http_options =
+        plexus_node::http_endpoints(**node, hubs, flags->seeds);
+    http_options.address = flags->http_address;
+    http_options.port = static_cast<uint16_t>(flags->http_port);
+    auto started = plexus::HttpServer::start(**node, std::move(http_options));
+    if (!started.ok()) {
+      std::cerr << "plexus-node: cannot start: " << started.status() << "\n";
+      return kExitCannotStart;
+    }
+    http = std::move(*started);
+  }
+
   std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;
+  if (http) std::cout << "HTTP " << flags->http_address << ":" << http->port() << std::endl;
 
   int signal = 0;
   for (sigwait(&stop_signals, &signal); signal == SIGHUP; sigwait(&stop_signals, &signal)) {
@@ -125,6 +143,7 @@ int main(int argc, char** argv) {
                          std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
   // A graceful leave: each hub's children start again on the other members.
   hubs.stop_all(std::chrono::seconds(30));
+  http.reset();
   zen.reset();
   node->reset();
   return 0;

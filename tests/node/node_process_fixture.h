@@ -126,7 +126,11 @@ class NodeProcessTest : public ::testing::Test {
   // Starts a daemon that knows no other node: the test node makes the first
   // contact, by its name.
   Daemon& start_lone_daemon(const std::string& base) {
-    daemons_.push_back(Daemon::start(Daemon::Options{.name = base + "@127.0.0.1:0"}));
+    return start_lone_daemon(Daemon::Options{.name = base + "@127.0.0.1:0"});
+  }
+  // The same with options: not waited for beyond its READY line.
+  Daemon& start_lone_daemon(const Daemon::Options& options) {
+    daemons_.push_back(Daemon::start(options));
     return *daemons_.back();
   }
 

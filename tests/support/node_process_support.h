@@ -231,6 +231,8 @@ class Daemon {
     // The test makes it run out of descriptors: under UBSan, its vptr check
     // (which needs a pipe) is turned off (tests/data/ubsan-out-of-descriptors.supp).
     bool runs_out_of_descriptors = false;
+    // --http-port 0: the daemon serves HTTP on a free port (http_port()).
+    bool http = false;
   };
 
   // Starts it and waits for its READY line; throws (failing the test) with
@@ -244,6 +246,7 @@ class Daemon {
                                   "--log-level",
                                   "info"};
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+    if (options.http) argv.insert(argv.end(), {"--http-port", "0"});
     if (options.max_open_files > 0) {
       // prlimit sets the limit and executes the daemon in its place.
       std::string limit = std::to_string(options.max_open_files);
@@ -277,10 +280,24 @@ class Daemon {
       throw std::runtime_error("plexus-node " + options.name + " did not get READY (stdout: '" +
                                line.value_or("") + "'); its stderr:\n" + process->output());
     }
-    return std::unique_ptr<Daemon>(new Daemon(std::move(process), name, creation));
+    auto daemon = std::unique_ptr<Daemon>(new Daemon(std::move(process), name, creation));
+    if (options.http) {
+      // "HTTP 127.0.0.1:<port>" follows READY.
+      std::optional<std::string> http = daemon->process_->read_line(kWait);
+      size_t colon = http ? http->rfind(':') : std::string::npos;
+      if (!http || !http->starts_with("HTTP ") || colon == std::string::npos) {
+        throw std::runtime_error("plexus-node " + options.name +
+                                 " did not say its HTTP port (stdout: '" + http.value_or("") +
+                                 "'); its stderr:\n" + daemon->log());
+      }
+      daemon->http_port_ = static_cast<uint16_t>(std::stoi(http->substr(colon + 1)));
+    }
+    return daemon;
   }
 
   const std::string& name() const { return name_; }
+  // The HTTP port, with Options::http.
+  uint16_t http_port() const { return http_port_; }
   uint64_t creation() const { return creation_; }
   ChildProcess& process() { return *process_; }
   std::string log() const { return process_->output(); }
@@ -292,6 +309,7 @@ class Daemon {
   std::unique_ptr<ChildProcess> process_;
   std::string name_;
   uint64_t creation_;
+  uint16_t http_port_ = 0;
 };
 
 // An order for the daemon's "exiter" processes (and the tests' own).
