@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "hub_control.h"
+#include "node_commands.h"
 #include "node_control.pb.h"
 #include "reason.h"
 
@@ -56,6 +57,8 @@ Task<> control(Context self, const HubHost* hubs) {
       serve(*Node::of(self), *hubs, *request);
     } else if (const auto* c = message->get_if<NetCommand>()) {
       serve(*Node::of(self), *c);
+    } else if (auto* c = message->get_if<NodeCommand>()) {
+      serve(*Node::of(self), *hubs, std::move(*c));
     } else {
       self.runtime().log(LogLevel::kWarning, "control: dropped a message it does not serve");
     }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "ctl_answer.h"
 #include "json.h"
 
 namespace plexus_node {
@@ -18,23 +19,6 @@ using plexus::Result;
 using plexus::Status;
 using plexus::Task;
 namespace hub = plexus::hub;
-
-CtlAnswer failure(std::string why) {
-  CtlAnswer a;
-  a.set_ok(false);
-  a.set_error(std::move(why));
-  return a;
-}
-
-void send_answer(Context self, const plexus::PidProto& reply_to, CtlAnswer answer) {
-  Result<Pid> to = Node::of(self)->from_proto(reply_to);
-  if (to.ok() && *to) (void)self.send(*to, std::move(answer));
-}
-
-// A pid as the node that runs it prints it: "<0.index.serial>".
-std::string pid_text(Pid pid) {
-  return "<0." + std::to_string(pid.index) + "." + std::to_string(pid.serial) + ">";
-}
 
 std::string nodes_json(const std::vector<hub::NodePid>& nodes) {
   std::string out = "[";
@@ -96,14 +80,6 @@ hub::ChildSpec spec_of(const HubCommand& c, std::string id) {
   // The built-in workers all start from empty arguments (counter at 0).
   spec.metadata.insert(c.metadata().begin(), c.metadata().end());
   return spec;
-}
-
-CtlAnswer one_line(std::string line, bool ok = true, std::string error = "") {
-  CtlAnswer a;
-  a.set_ok(ok);
-  a.set_error(std::move(error));
-  a.add_lines(std::move(line));
-  return a;
 }
 
 Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
@@ -194,7 +170,7 @@ Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
 Task<> command(Context self, const HubHost* hubs, HubCommand c) {
   plexus::PidProto reply_to = c.reply_to();
   CtlAnswer a = co_await answer(self, hubs, std::move(c));
-  send_answer(self, reply_to, std::move(a));
+  send_answer(*Node::of(self), reply_to, std::move(a));
 }
 
 }  // namespace
@@ -254,8 +230,7 @@ void serve(Node& node, const HubHost& hubs, const MembersRequest& request) {
     if (n != node.name() && std::find(up.begin(), up.end(), n) == up.end()) down.insert(n);
   }
   for (const std::string& n : down) line(n, false);
-  Result<Pid> to = node.from_proto(request.reply_to());
-  if (to.ok() && *to) (void)node.runtime().send(*to, std::move(a));
+  send_answer(node, request.reply_to(), std::move(a));
 }
 
 void serve(Node& node, const NetCommand& c) {
@@ -267,9 +242,7 @@ void serve(Node& node, const NetCommand& c) {
   }
   std::string list = "[";
   for (const std::string& p : node.blocked()) list += (list.size() > 1 ? "," : "") + json_string(p);
-  CtlAnswer a = one_line("{\"blocked\":" + list + "]}");
-  Result<Pid> to = node.from_proto(c.reply_to());
-  if (to.ok() && *to) (void)node.runtime().send(*to, std::move(a));
+  send_answer(node, c.reply_to(), one_line("{\"blocked\":" + list + "]}"));
 }
 
 }  // namespace plexus_node

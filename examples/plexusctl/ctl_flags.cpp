@@ -96,8 +96,11 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
   }
   if (positional.empty()) return bad("no command");
   c.verb = positional[0];
-  if (c.verb == "nodes") {
-    if (positional.size() != 1) return bad("nodes takes no arguments");
+  if (c.verb == "nodes" || c.verb == "info" || c.verb == "metrics") {
+    if (positional.size() != 1) return bad(c.verb + " takes no arguments");
+  } else if (c.verb == "process") {
+    if (positional.size() != 2) return bad("process: expected process PID");
+    c.words.assign(positional.begin() + 1, positional.end());
   } else if (c.verb == "hub") {
     if (positional.size() < 3) return bad("hub: expected hub HUB ACTION ...");
     c.hub = positional[1];
@@ -149,6 +152,11 @@ std::string usage() {
          "Drives the plexus-node NAME (name@host:port) as a hidden node.\n"
          "\n"
          "Commands:\n"
+         "  info                                  node, creation, uptime, processes, peers, hubs\n"
+         "  metrics                               NAME's metrics (the Prometheus text of "
+         "/metrics)\n"
+         "  process PID                           a process of NAME: state, mailbox, links, "
+         "monitors\n"
          "  nodes                                 one line per member: node, creation, up\n"
          "  hub HUB status                        alive, locked, partitioned, nodes, children\n"
          "  hub HUB start ID --type T [--meta k=v]...   start one child, awaited\n"

@@ -18,7 +18,8 @@ struct Command {
   std::chrono::milliseconds timeout{30000};  // --timeout-ms: for the whole command
   bool help = false;
 
-  // What to do: "nodes", "hub", "net"; then its words.
+  // What to do: "info", "metrics", "process", "nodes", "hub", "net"; then
+  // its words.
   std::string verb;
   std::string hub;     // hub HUB ...
   std::string action;  // status, start, start-many, stop, lookup, list, call; block, unblock

@@ -98,6 +98,13 @@ int main(int argc, char** argv) {
   if (c->verb == "nodes") {
     sent =
         (*node)->send(c->node, "control", with_reply_to(plexus_node::MembersRequest(), reply_to));
+  } else if (c->verb == "info" || c->verb == "metrics" || c->verb == "process") {
+    plexus_node::NodeCommand command;
+    command.set_op(c->verb == "info"      ? plexus_node::NodeCommand::INFO
+                   : c->verb == "metrics" ? plexus_node::NodeCommand::METRICS
+                                          : plexus_node::NodeCommand::PROCESS);
+    if (c->verb == "process") command.set_pid(c->words[0]);
+    sent = (*node)->send(c->node, "control", with_reply_to(std::move(command), reply_to));
   } else if (c->verb == "hub") {
     sent = (*node)->send(c->node, "control", with_reply_to(hub_command(*c), reply_to));
   } else {
@@ -113,7 +120,9 @@ int main(int argc, char** argv) {
                 " ms (a node without hubs, or lost on the way)");
   }
   for (const std::string& line : answer->lines()) {
-    std::cout << (c->json ? line : plexusctl::TextOutput::render(line)) << "\n";
+    // metrics is Prometheus text, printed as it is.
+    bool as_is = c->json || c->verb == "metrics";
+    std::cout << (as_is ? line : plexusctl::TextOutput::render(line)) << "\n";
   }
   std::cout.flush();
   if (!answer->ok()) return fail(answer->error());

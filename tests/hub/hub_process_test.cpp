@@ -264,6 +264,55 @@ TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
   EXPECT_EQ(ctl(a, {"nodes"}).lines.size(), 3u);
 }
 
+// info, metrics and process: what plexusctl shows of a live node.
+TEST_F(HubProcessTest, PlexusctlLooksIntoANode) {
+  const std::string a = d("a").name();
+  Ctl info = ctl(a, {"info"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  ASSERT_EQ(info.lines.size(), 1u);
+  EXPECT_EQ(field(info.lines[0], "node"), a);
+  EXPECT_EQ(field(info.lines[0], "creation"), std::to_string(d("a").creation()));
+  EXPECT_GT(std::stoi(field(info.lines[0], "processes")), 3);
+  EXPECT_NE(info.lines[0].find("\"hubs\":[\"demo\"]"), std::string::npos) << info.lines[0];
+  EXPECT_NE(info.lines[0].find(d("b").name()), std::string::npos) << info.lines[0];
+  EXPECT_NE(info.lines[0].find(d("c").name()), std::string::npos) << info.lines[0];
+
+  ASSERT_EQ(ctl(a, {"hub", "demo", "start", "seen", "--type", "counter"}).code, 0);
+  Ctl lookup = ctl(a, {"hub", "demo", "lookup", "seen"});
+  ASSERT_EQ(lookup.code, 0) << lookup.err;
+  std::string where = field(lookup.lines[0], "node");
+  std::string pid = field(lookup.lines[0], "pid");
+  Ctl process = ctl(where, {"process", pid});
+  ASSERT_EQ(process.code, 0) << process.err;
+  EXPECT_EQ(field(process.lines[0], "pid"), pid);
+  EXPECT_EQ(field(process.lines[0], "message_queue_len"), "0");
+  EXPECT_EQ(field(process.lines[0], "status"), "waiting");
+  // A hub child is linked to its node's hub server.
+  EXPECT_NE(process.lines[0].find("\"links\":[\"<0."), std::string::npos) << process.lines[0];
+  Ctl text = ctl(where, {"process", pid}, /*json=*/false);
+  ASSERT_EQ(text.code, 0);
+  EXPECT_TRUE(text.lines.at(0).starts_with("pid=" + pid + " status=waiting")) << text.lines[0];
+
+  Ctl metrics = ctl(where, {"metrics"}, /*json=*/false);
+  ASSERT_EQ(metrics.code, 0) << metrics.err;
+  std::string node_label = "{node=\"" + where + "\",hub=\"demo\"}";
+  auto has = [&](const std::string& line) {
+    return std::find(metrics.lines.begin(), metrics.lines.end(), line) != metrics.lines.end();
+  };
+  EXPECT_TRUE(has("plexus_hub_children" + node_label + " 1")) << metrics.lines.size() << " lines";
+  EXPECT_TRUE(has("plexus_hub_local_children" + node_label + " 1"));
+  EXPECT_TRUE(has("# TYPE plexus_processes gauge"));
+
+  Ctl dead = ctl(a, {"process", "<0.4000000.1>"});
+  EXPECT_EQ(dead.code, 1);
+  EXPECT_NE(dead.err.find("no process <0.4000000.1>"), std::string::npos) << dead.err;
+  Ctl other = ctl(a, {"process", "<3.1.1>"});
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.err.find("another node"), std::string::npos) << other.err;
+  EXPECT_EQ(ctl(a, {"process"}).code, 2);
+  EXPECT_EQ(ctl(a, {"info", "extra"}).code, 2);
+}
+
 TEST_F(HubProcessTest, AKilledNodesChildrenRunOnceOnTheSurvivors) {
   std::set<std::string> ids = start_many("k", 3000);
   ASSERT_FALSE(ids.empty());

@@ -1,0 +1,128 @@
+#include "node_commands.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "ctl_answer.h"
+#include "json.h"
+#include "plexus/metrics.h"
+
+namespace plexus_node {
+
+namespace {
+
+using plexus::Context;
+using plexus::Node;
+using plexus::Pid;
+using plexus::ProcessInfo;
+using plexus::Result;
+using plexus::Task;
+
+std::string list_json(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) out += (out.size() > 1 ? "," : "") + json_string(item);
+  return out + "]";
+}
+
+// A pid of this node as "<0.index.serial>"; of another as "<node> <0.index.serial>",
+// as that node prints it.
+std::string pid_where(Pid pid, const Node& node) {
+  return pid.node == 0 ? pid_text(pid) : node.node_name(pid) + " " + pid_text(pid);
+}
+
+std::string pids_json(const std::vector<Pid>& pids, const Node& node) {
+  std::vector<std::string> texts;
+  for (Pid pid : pids) texts.push_back(pid_where(pid, node));
+  return list_json(texts);
+}
+
+CtlAnswer info(Node& node, const HubHost& hubs) {
+  std::vector<std::string> hub_ids;
+  for (plexus::hub::Hub* h : hubs.all()) hub_ids.push_back(h->hub_id());
+  plexus::Runtime& rt = node.runtime();
+  return one_line("{\"node\":" + json_string(node.name()) +
+                  ",\"creation\":" + std::to_string(node.creation()) +
+                  ",\"uptime_s\":" + std::to_string(rt.now_ms() / 1000) + ",\"processes\":" +
+                  std::to_string(rt.process_count()) + ",\"peers\":" + list_json(node.nodes()) +
+                  ",\"hidden_peers\":" + list_json(node.hidden_nodes()) +
+                  ",\"hubs\":" + list_json(hub_ids) + "}");
+}
+
+CtlAnswer metrics(Node& node) {
+  plexus::MetricsWriter writer;
+  node.runtime().metrics().collect(writer);
+  CtlAnswer a;
+  a.set_ok(true);
+  std::istringstream text(writer.prometheus({{"node", node.name()}}));
+  for (std::string line; std::getline(text, line);) a.add_lines(std::move(line));
+  return a;
+}
+
+std::string process_json(const ProcessInfo& p, const Node& node) {
+  std::vector<std::string> monitors;
+  for (const ProcessInfo::Monitor& m : p.monitors) {
+    monitors.push_back(m.name.empty() ? pid_where(m.pid, node) : m.name + " on " + m.node);
+  }
+  return "{\"pid\":" + json_string(pid_text(p.pid)) + ",\"status\":" +
+         json_string(p.status == ProcessInfo::Status::kWaiting ? "waiting" : "running") +
+         ",\"name\":" + json_string(p.registered_name) +
+         ",\"message_queue_len\":" + std::to_string(p.message_queue_len) +
+         ",\"trap_exit\":" + json_bool(p.trap_exit) + ",\"server\":" + json_bool(p.server) +
+         ",\"parent\":" + json_string(p.parent ? pid_text(p.parent) : "") +
+         ",\"links\":" + pids_json(p.links, node) + ",\"monitors\":" + list_json(monitors) +
+         ",\"monitored_by\":" + pids_json(p.monitored_by, node) + "}";
+}
+
+Task<> process(Context self, Pid pid, plexus::PidProto reply_to) {
+  Node& node = *Node::of(self);
+  Result<ProcessInfo> got = co_await self.process_info(pid, std::chrono::seconds(5));
+  send_answer(node, reply_to,
+              got.ok() ? one_line(process_json(*got, node))
+              : got.status().code() == plexus::StatusCode::kNoProc
+                  ? failure("no process " + pid_text(pid) + " on " + node.name())
+                  : failure("process " + pid_text(pid) + ": " + got.status().message()));
+}
+
+}  // namespace
+
+Result<Pid> parse_local_pid(const std::string& text) {
+  std::string_view s = text;
+  if (s.starts_with('<') && s.ends_with('>')) s = s.substr(1, s.size() - 2);
+  uint32_t parts[3] = {};
+  const char* at = s.data();
+  const char* end = s.data() + s.size();
+  for (int i = 0; i < 3; ++i) {
+    auto [next, ec] = std::from_chars(at, end, parts[i]);
+    bool last = i == 2;
+    if (ec != std::errc() || (last ? next != end : (next == end || *next != '.'))) {
+      return plexus::Status(plexus::StatusCode::kInvalidArgument,
+                            "'" + text + "' is not a pid of this node (<0.index.serial>)");
+    }
+    at = last ? next : next + 1;
+  }
+  if (parts[0] != 0) {
+    return plexus::Status(
+        plexus::StatusCode::kInvalidArgument,
+        "'" + text + "' is a pid of another node: ask that node (<0.index.serial>)");
+  }
+  return Pid{0, parts[1], parts[2]};
+}
+
+void serve(Node& node, const HubHost& hubs, NodeCommand command) {
+  switch (command.op()) {
+    case NodeCommand::INFO:
+      return send_answer(node, command.reply_to(), info(node, hubs));
+    case NodeCommand::METRICS:
+      return send_answer(node, command.reply_to(), metrics(node));
+    case NodeCommand::PROCESS: {
+      Result<Pid> pid = parse_local_pid(command.pid());
+      if (!pid.ok()) return send_answer(node, command.reply_to(), failure(pid.status().message()));
+      node.runtime().spawn(process, *pid, command.reply_to());
+      return;
+    }
+    default:
+      return send_answer(node, command.reply_to(), failure("unknown node command"));
+  }
+}
+
+}  // namespace plexus_node
