@@ -33,15 +33,6 @@ bool valid_node_name(std::string_view name, long min_port) {
   return port && *port >= min_port && *port <= 65535;
 }
 
-std::optional<plexus::LogLevel> parse_log_level(std::string_view text) {
-  if (text == "debug") return plexus::LogLevel::kDebug;
-  if (text == "info") return plexus::LogLevel::kInfo;
-  if (text == "warning") return plexus::LogLevel::kWarning;
-  if (text == "error") return plexus::LogLevel::kError;
-  if (text == "none") return plexus::LogLevel::kNone;
-  return std::nullopt;
-}
-
 // Stores the value of one flag; an error says what is wrong with it.
 Status apply(Flags& flags, std::string_view flag, const std::string& value) {
   if (flag == "--name") {
@@ -68,9 +59,13 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     if (value.empty()) return bad("--cookie: empty");
     flags.cookie = value;
   } else if (flag == "--log-level") {
-    std::optional<plexus::LogLevel> level = parse_log_level(value);
+    std::optional<plexus::LogLevel> level = plexus::parse_log_level(value);
     if (!level) return bad("--log-level: '" + value + "' is not debug, info, warning or error");
     flags.log_level = *level;
+  } else if (flag == "--log-format") {
+    if (value != "text" && value != "json")
+      return bad("--log-format: '" + value + "' is not text or json");
+    flags.log_format = value == "json" ? plexus::LogFormat::kJson : plexus::LogFormat::kText;
   } else if (flag == "--tick-ms") {
     std::optional<long> ms = parse_number(value);
     if (!ms || *ms < 40) return bad("--tick-ms: '" + value + "' is not a number of ms >= 40");
@@ -183,6 +178,8 @@ std::string usage() {
          "  --seeds a@h:p,b@h:p     nodes to join (retried until they answer)\n"
          "  --cookie SECRET         the cluster's cookie (default: $PLEXUS_COOKIE)\n"
          "  --log-level LEVEL       debug, info, warning or error (default: info)\n"
+         "  --log-format FORMAT     text (UTC time, level, node, message) or json (one\n"
+         "                          object a line); on stderr (default: text)\n"
          "  --tick-ms N             a peer silent for N ms is down (default: 60000)\n"
          "  --handshake-timeout-ms N  a connection's handshake must be done in N ms (5000)\n"
          "  --max-frame-size BYTES  frames above it close the connection (67108864)\n"

@@ -15,17 +15,18 @@ struct Flags {
   std::string name;                // --name name@host:port (port 0: any free port)
   std::vector<std::string> seeds;  // --seeds a@h:p,b@h:p
   std::string cookie;              // --cookie, else $PLEXUS_COOKIE
-  plexus::LogLevel log_level = plexus::LogLevel::kInfo;  // --log-level
-  std::chrono::milliseconds tick_timeout{60'000};        // --tick-ms
-  size_t max_frame_size = size_t{64} << 20;              // --max-frame-size BYTES
-  size_t max_send_buffer = size_t{64} << 20;             // --max-send-buffer BYTES
-  std::chrono::milliseconds handshake_timeout{5'000};    // --handshake-timeout-ms
-  size_t max_pending_handshakes = 128;                   // --max-pending-handshakes
-  size_t max_pending_handshakes_per_host = 32;           // --max-pending-handshakes-per-host
-  std::string tls_ca, tls_cert, tls_key;                 // --tls-ca, --tls-cert, --tls-key
-  bool zen = true;                                       // --zen on|off
-  std::chrono::milliseconds zen_sweep{100};              // --zen-sweep-ms
-  std::vector<std::string> hubs;                         // --hub ID (repeated)
+  plexus::LogLevel log_level = plexus::LogLevel::kInfo;     // --log-level
+  plexus::LogFormat log_format = plexus::LogFormat::kText;  // --log-format text|json
+  std::chrono::milliseconds tick_timeout{60'000};           // --tick-ms
+  size_t max_frame_size = size_t{64} << 20;                 // --max-frame-size BYTES
+  size_t max_send_buffer = size_t{64} << 20;                // --max-send-buffer BYTES
+  std::chrono::milliseconds handshake_timeout{5'000};       // --handshake-timeout-ms
+  size_t max_pending_handshakes = 128;                      // --max-pending-handshakes
+  size_t max_pending_handshakes_per_host = 32;              // --max-pending-handshakes-per-host
+  std::string tls_ca, tls_cert, tls_key;                    // --tls-ca, --tls-cert, --tls-key
+  bool zen = true;                                          // --zen on|off
+  std::chrono::milliseconds zen_sweep{100};                 // --zen-sweep-ms
+  std::vector<std::string> hubs;                            // --hub ID (repeated)
   int http_port = -1;                      // --http-port N (0: any free port; -1: no HTTP)
   std::string http_address = "127.0.0.1";  // --http-address IP
   HubSettings hub_settings;                // --hub-KEY VALUE, then --hub-config FILE's lines

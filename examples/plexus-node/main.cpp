@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     options.tls = plexus::TlsOptions{flags->tls_ca, flags->tls_cert, flags->tls_key};
   }
   options.runtime.log_level = flags->log_level;
+  options.runtime.log_sink = plexus::stderr_sink(flags->log_format);
   plexus::Result<std::unique_ptr<plexus::Node>> node = plexus::Node::start(std::move(options));
   if (!node.ok()) {
     std::cerr << "plexus-node: cannot start: " << node.status() << "\n";

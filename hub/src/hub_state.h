@@ -104,10 +104,8 @@ struct HubState {
 // kept: the protocol's trace, for replaying a failing simulation seed.
 template <class F>
 void debug(const HubState& state, F&& text) {
-  Runtime& rt = state.node.runtime();
-  if (rt.options().log_level <= LogLevel::kDebug) {
-    rt.log(LogLevel::kDebug, "hub " + state.config.hub_id + " " + state.self.node + ": " + text());
-  }
+  state.node.runtime().log(LogLevel::kDebug,
+                           [&] { return "hub " + state.config.hub_id + ": " + text(); });
 }
 
 // The hub's server name for `hub_id` on every node.

@@ -1,6 +1,10 @@
 #include "plexus/log.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 namespace plexus {
@@ -21,14 +25,88 @@ const char* log_level_name(LogLevel level) {
   return "?";
 }
 
-void log_to_stderr(LogLevel level, std::string_view text) {
-  // One write per line so that lines from different threads do not interleave.
-  std::string line = "[plexus] ";
-  line += log_level_name(level);
-  line += ": ";
-  line += text;
-  line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);
+std::optional<LogLevel> parse_log_level(std::string_view name) {
+  for (LogLevel level :
+       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError, LogLevel::kNone}) {
+    if (name == log_level_name(level)) return level;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// 2026-12-02T00:39:17.123Z
+void append_utc(std::string& out, std::chrono::system_clock::time_point time) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(ms % 1000));
+  out += buffer;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string format_log_record(const LogRecord& record, LogFormat format) {
+  std::string line;
+  line.reserve(64 + record.node.size() + record.text.size());
+  if (format == LogFormat::kJson) {
+    line += "{\"time\":\"";
+    append_utc(line, record.time);
+    line += "\",\"level\":\"";
+    line += log_level_name(record.level);
+    line += "\",\"node\":";
+    append_json_string(line, record.node);
+    line += ",\"msg\":";
+    append_json_string(line, record.text);
+    line += '}';
+  } else {
+    append_utc(line, record.time);
+    line += ' ';
+    line += log_level_name(record.level);
+    if (!record.node.empty()) {
+      line += ' ';
+      line += record.node;
+    }
+    line += ": ";
+    line += record.text;
+  }
+  return line;
+}
+
+LogSink stderr_sink(LogFormat format) {
+  return [format](const LogRecord& record) {
+    std::string line = format_log_record(record, format);
+    line += '\n';
+    // One write(2): stdio's buffer could split a long line in two writes.
+    for (size_t at = 0; at < line.size();) {
+      ssize_t n = ::write(STDERR_FILENO, line.data() + at, line.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // stderr closed: the line is lost, the node goes on
+      at += static_cast<size_t>(n);
+    }
+  };
 }
 
 }  // namespace plexus

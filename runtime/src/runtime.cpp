@@ -228,8 +228,10 @@ MetricsRegistry& Runtime::metrics() { return impl_->metrics; }
 
 const RuntimeOptions& Runtime::options() const { return impl_->options; }
 
+bool Runtime::log_enabled(LogLevel level) const { return impl_->log_enabled(level); }
+
 void Runtime::log(LogLevel level, std::string_view text) const {
-  impl_->log(level, std::string(text));
+  impl_->log(level, text);
 }
 
 }  // namespace plexus

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "flat_map.h"
-#include "plexus/metrics.h"
 #include "plexus/detail/init_ack.h"
+#include "plexus/metrics.h"
 #include "plexus/process_info.h"
 #include "plexus/runtime.h"
 #include "plexus/server.h"
@@ -196,8 +196,12 @@ class RuntimeImpl {
   ProcessInfo info_of(Process* p) const;
   // This node's name, from its distribution; empty without one.
   const std::string& node_name() const;
-  void log(LogLevel level, const std::string& text) const {
-    if (level >= options.log_level && options.log_sink) options.log_sink(level, text);
+  bool log_enabled(LogLevel level) const {
+    return level >= options.log_level && level != LogLevel::kNone && options.log_sink;
+  }
+  void log(LogLevel level, std::string_view text) const {
+    if (!log_enabled(level)) return;
+    options.log_sink(LogRecord{std::chrono::system_clock::now(), level, node_name(), text});
   }
 
  private:

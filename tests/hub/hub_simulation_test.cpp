@@ -71,7 +71,7 @@ std::string run(uint64_t seed, LogCapture* logs) {
         std::string line = "sim: answer at " + std::to_string(cluster.net().now_ms()) + " ms:";
         for (const hub::StartedChild& c : r.started) line += " " + c.id;
         for (const hub::ChildError& e : r.errors) line += " " + e.id + "(" + e.reason + ")";
-        logs->sink()(plexus::LogLevel::kInfo, line);
+        logs->note(plexus::LogLevel::kInfo, line);
       }
       return true;
     });
@@ -124,7 +124,7 @@ std::string run(uint64_t seed, LogCapture* logs) {
         } else if (live.size() > 1) {
           collect();
           forget_known_only_by(at);
-          if (logs) logs->sink()(plexus::LogLevel::kInfo, "sim: crash " + cluster.node(at).name());
+          if (logs) logs->note(plexus::LogLevel::kInfo, "sim: crash " + cluster.node(at).name());
           cluster.crash(at);
         }
         break;

@@ -111,6 +111,8 @@ TEST(NodeFirstContactTest, RepeatedConnectFailuresAreLoggedWithBackoff) {
   EXPECT_GE(logged, expected - 1);
   EXPECT_LE(logged, expected + 1);
   EXPECT_GE(logs.count(LogLevel::kInfo, {"connect to " + seed, "attempts in a row"}), 1u);
+  // Every record of a node's runtime names the node.
+  for (const LogCapture::Line& line : logs.lines()) EXPECT_EQ(line.node, node->name()) << line.text;
 }
 
 }  // namespace

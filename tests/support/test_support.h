@@ -115,6 +115,7 @@ class LogCapture {
  public:
   struct Line {
     plexus::LogLevel level;
+    std::string node;  // the logging node's name ("" for a bare runtime)
     std::string text;
   };
 
@@ -124,11 +125,16 @@ class LogCapture {
 
   // The sink must not outlive this object: destroy the Runtime first.
   plexus::LogSink sink() {
-    return [this](plexus::LogLevel level, std::string_view text) {
+    return [this](const plexus::LogRecord& record) {
       std::lock_guard<std::mutex> lock(mu_);
-      lines_.push_back(Line{level, std::string(text)});
+      lines_.push_back(Line{record.level, std::string(record.node), std::string(record.text)});
       cv_.notify_all();
     };
+  }
+
+  // A line of the test's own, among the runtime's (a simulation's trace).
+  void note(plexus::LogLevel level, std::string text) {
+    sink()(plexus::LogRecord{std::chrono::system_clock::now(), level, "", text});
   }
 
   std::vector<Line> lines() const {
@@ -154,6 +160,7 @@ class LogCapture {
     std::string out;
     for (const Line& line : lines_) {
       out += plexus::log_level_name(line.level);
+      if (!line.node.empty()) out += " " + line.node;
       out += ": ";
       out += line.text;
       out += '\n';
@@ -193,7 +200,7 @@ inline plexus::RuntimeOptions runtime_options(Sched sched, LogCapture* logs = nu
     options.log_sink = logs->sink();
     options.log_level = plexus::LogLevel::kInfo;
   } else {
-    options.log_sink = [](plexus::LogLevel, std::string_view) {};
+    options.log_sink = [](const plexus::LogRecord&) {};
     options.log_level = plexus::LogLevel::kNone;
   }
   return options;

@@ -42,7 +42,8 @@ struct RuntimeOptions {
   // a receiver with a backlog keeps up with its senders, small enough that a
   // turn stays well under a millisecond.
   int messages_per_turn = 1000;
-  LogSink log_sink = log_to_stderr;
+  // Where log records go, and the least level that goes there (kNone: none).
+  LogSink log_sink = stderr_sink(LogFormat::kText);
   LogLevel log_level = LogLevel::kInfo;
 };
 
@@ -170,7 +171,17 @@ class Runtime {
   // This runtime's own: plexus_processes, plexus_run_queue_length,
   // plexus_scheduler_busy_seconds_total{scheduler}, plexus_timers, ...
   MetricsRegistry& metrics();
+  // True if a record at `level` would reach the sink.
+  bool log_enabled(LogLevel level) const;
+  // Sends a record to the sink, with the node's name if the runtime is a
+  // node's, if `level` is enabled.
   void log(LogLevel level, std::string_view text) const;
+  // The same, building the text (`make_text()`, a std::string) only if
+  // `level` is enabled: for lines that cost something to format.
+  template <std::invocable F>
+  void log(LogLevel level, F&& make_text) const {
+    if (log_enabled(level)) log(level, std::string_view(std::forward<F>(make_text)()));
+  }
 
   // A new reference, unique on this node (erlang:make_ref/0).
   Ref make_ref();
