@@ -1,6 +1,11 @@
 #include "flags.h"
 
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cctype>
 #include <charconv>
+#include <fstream>
 #include <optional>
 #include <string_view>
 
@@ -62,6 +67,9 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     std::optional<plexus::LogLevel> level = plexus::parse_log_level(value);
     if (!level) return bad("--log-level: '" + value + "' is not debug, info, warning or error");
     flags.log_level = *level;
+  } else if (flag == "--log-file") {
+    if (value.empty()) return bad("--log-file: empty");
+    flags.log_file = value;
   } else if (flag == "--log-format") {
     if (value != "text" && value != "json")
       return bad("--log-format: '" + value + "' is not text or json");
@@ -125,37 +133,110 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
   return Status::OK();
 }
 
+// "--hub-sync-ms" -> "PLEXUS_HUB_SYNC_MS".
+std::string env_name(std::string_view flag) {
+  std::string out = "PLEXUS_";
+  for (char c : flag.substr(2)) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+// The cookie in `path`: its first line, trimmed. Like Erlang's
+// ~/.erlang.cookie, a file others may read is refused.
+Status read_cookie_file(const std::string& path, std::string* cookie) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return bad("--cookie-file: cannot read '" + path + "'");
+  if ((st.st_mode & 077) != 0) {
+    return bad("--cookie-file: '" + path + "' may be read by others (chmod 600 it)");
+  }
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return bad("--cookie-file: '" + path + "' is empty");
+  size_t end = line.find_last_not_of(" \t\r");
+  line.resize(end == std::string::npos ? 0 : end + 1);
+  if (line.empty()) return bad("--cookie-file: '" + path + "' is empty");
+  *cookie = std::move(line);
+  return Status::OK();
+}
+
 }  // namespace
 
-Result<Flags> parse_flags(int argc, const char* const* argv, const char* env_cookie) {
+Result<Flags> parse_flags(int argc, const char* const* argv) {
   Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-      return flags;
-    }
-    if (arg == "--version") {
-      flags.version = true;
-      return flags;
-    }
-    if (!arg.starts_with("--")) return bad("unexpected argument '" + std::string(arg) + "'");
-    std::string_view flag = arg;
-    std::string value;
-    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
-      flag = arg.substr(0, eq);
-      value = std::string(arg.substr(eq + 1));
-    } else if (i + 1 < argc) {
-      value = argv[++i];
+  CLI::App app("plexus-node");
+  // usage() is the help; unknown words are reported below, in our words.
+  app.set_help_flag();
+  app.allow_extras();
+  // A key of the --config file that is no flag is a typo to report.
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_flag("--help,-h", flags.help);
+  app.add_flag("--version", flags.version);
+  app.set_config("--config", "", "flags from a file")->envname("PLEXUS_CONFIG");
+  std::string cookie_file;
+  app.add_option("--cookie-file", cookie_file)->envname("PLEXUS_COOKIE_FILE");
+  // Every other flag takes one value, checked by apply(); each is also read
+  // from its PLEXUS_* variable and from the --config file.
+  Status first_error = Status::OK();
+  auto value_flag = [&](std::string flag, bool repeated = false) {
+    CLI::Option* option = app.add_option_function<std::vector<std::string>>(
+        flag, [&flags, &first_error, flag](const std::vector<std::string>& values) {
+          for (const std::string& value : values) {
+            Status status = apply(flags, flag, value);
+            if (!status.ok() && first_error.ok()) first_error = status;
+          }
+        });
+    option->envname(env_name(flag))->type_size(1)->allow_extra_args(false);
+    if (repeated) {
+      option->delimiter(',');  // PLEXUS_HUB=chat,rooms; the config file's lists
     } else {
-      return bad(std::string(flag) + ": missing value");
+      option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
-    Status status = apply(flags, flag, value);
-    if (!status.ok()) return status;
+  };
+  for (const char* flag : {"--name",
+                           "--seeds",
+                           "--cookie",
+                           "--log-level",
+                           "--log-format",
+                           "--log-file",
+                           "--tick-ms",
+                           "--max-frame-size",
+                           "--max-send-buffer",
+                           "--handshake-timeout-ms",
+                           "--max-pending-handshakes",
+                           "--max-pending-handshakes-per-host",
+                           "--tls-ca",
+                           "--tls-cert",
+                           "--tls-key",
+                           "--zen",
+                           "--zen-sweep-ms",
+                           "--http-port",
+                           "--http-address",
+                           "--hub-config"}) {
+    value_flag(flag);
   }
+  value_flag("--hub", /*repeated=*/true);
+  for (const std::string& key : hub_setting_keys()) value_flag("--hub-" + key);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ArgumentMismatch& e) {
+    // "--name: 1 required TEXT missing"
+    std::string what = e.what();
+    return bad(what.substr(0, what.find(':')) + ": missing value");
+  } catch (const CLI::ParseError& e) {
+    return bad(e.what());
+  }
+  if (flags.help || flags.version) return flags;
+  for (const std::string& extra : app.remaining()) {
+    return bad(extra.starts_with("-") ? "unknown flag '" + extra + "'"
+                                      : "unexpected argument '" + extra + "'");
+  }
+  if (!first_error.ok()) return first_error;
   if (flags.name.empty()) return bad("--name is required");
-  if (flags.cookie.empty() && env_cookie != nullptr) flags.cookie = env_cookie;
-  if (flags.cookie.empty()) return bad("no cookie: pass --cookie or set PLEXUS_COOKIE");
+  if (!cookie_file.empty() && flags.cookie.empty()) {
+    if (Status read = read_cookie_file(cookie_file, &flags.cookie); !read.ok()) return read;
+  }
+  if (flags.cookie.empty()) {
+    return bad("no cookie: pass --cookie or --cookie-file, or set PLEXUS_COOKIE");
+  }
   bool some_tls = !flags.tls_ca.empty() || !flags.tls_cert.empty() || !flags.tls_key.empty();
   bool all_tls = !flags.tls_ca.empty() && !flags.tls_cert.empty() && !flags.tls_key.empty();
   if (some_tls && !all_tls) return bad("TLS needs all of --tls-ca, --tls-cert and --tls-key");
@@ -176,10 +257,14 @@ std::string usage() {
          "Options:\n"
          "  --name name@host:port   this node's name and listening address (required)\n"
          "  --seeds a@h:p,b@h:p     nodes to join (retried until they answer)\n"
-         "  --cookie SECRET         the cluster's cookie (default: $PLEXUS_COOKIE)\n"
+         "  --cookie SECRET         the cluster's cookie (visible in ps: prefer the next)\n"
+         "  --cookie-file PATH      the cookie: the file's first line; a file that others\n"
+         "                          may read is refused\n"
          "  --log-level LEVEL       debug, info, warning or error (default: info)\n"
          "  --log-format FORMAT     text (UTC time, level, node, message) or json (one\n"
-         "                          object a line); on stderr (default: text)\n"
+         "                          object a line) (default: text)\n"
+         "  --log-file PATH         append the log to PATH, reopened on SIGHUP (default:\n"
+         "                          stderr)\n"
          "  --tick-ms N             a peer silent for N ms is down (default: 60000)\n"
          "  --handshake-timeout-ms N  a connection's handshake must be done in N ms (5000)\n"
          "  --max-frame-size BYTES  frames above it close the connection (67108864)\n"
@@ -192,8 +277,14 @@ std::string usage() {
          "  --http-port N           serve /metrics, /healthz and /readyz on port N (0: any\n"
          "                          free port); prints \"HTTP <address>:<port>\" after READY\n"
          "  --http-address IP       the address it binds (default: 127.0.0.1)\n"
+         "  --config FILE           flags from a TOML or INI file: one `flag = value` a line,\n"
+         "                          without the dashes (tick-ms = 1000, hub = [\"chat\"])\n"
          "  --version               print the version and exit\n"
          "  --help                  this text\n"
+         "\n"
+         "Every flag may also be set by its PLEXUS_* environment variable: --tick-ms by\n"
+         "PLEXUS_TICK_MS, --hub-sync-ms by PLEXUS_HUB_SYNC_MS, --hub by PLEXUS_HUB=a,b. The\n"
+         "command line wins over --config (PLEXUS_CONFIG), which wins over the environment.\n"
          "\n"
          "Hubs (children by ID across the nodes that host the same hub):\n" +
          std::string(hub_settings_usage()) +

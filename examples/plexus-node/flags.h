@@ -17,16 +17,17 @@ struct Flags {
   std::string cookie;              // --cookie, else $PLEXUS_COOKIE
   plexus::LogLevel log_level = plexus::LogLevel::kInfo;     // --log-level
   plexus::LogFormat log_format = plexus::LogFormat::kText;  // --log-format text|json
-  std::chrono::milliseconds tick_timeout{60'000};           // --tick-ms
-  size_t max_frame_size = size_t{64} << 20;                 // --max-frame-size BYTES
-  size_t max_send_buffer = size_t{64} << 20;                // --max-send-buffer BYTES
-  std::chrono::milliseconds handshake_timeout{5'000};       // --handshake-timeout-ms
-  size_t max_pending_handshakes = 128;                      // --max-pending-handshakes
-  size_t max_pending_handshakes_per_host = 32;              // --max-pending-handshakes-per-host
-  std::string tls_ca, tls_cert, tls_key;                    // --tls-ca, --tls-cert, --tls-key
-  bool zen = true;                                          // --zen on|off
-  std::chrono::milliseconds zen_sweep{100};                 // --zen-sweep-ms
-  std::vector<std::string> hubs;                            // --hub ID (repeated)
+  std::string log_file;  // --log-file PATH (default: stderr); SIGHUP reopens it
+  std::chrono::milliseconds tick_timeout{60'000};      // --tick-ms
+  size_t max_frame_size = size_t{64} << 20;            // --max-frame-size BYTES
+  size_t max_send_buffer = size_t{64} << 20;           // --max-send-buffer BYTES
+  std::chrono::milliseconds handshake_timeout{5'000};  // --handshake-timeout-ms
+  size_t max_pending_handshakes = 128;                 // --max-pending-handshakes
+  size_t max_pending_handshakes_per_host = 32;         // --max-pending-handshakes-per-host
+  std::string tls_ca, tls_cert, tls_key;               // --tls-ca, --tls-cert, --tls-key
+  bool zen = true;                                     // --zen on|off
+  std::chrono::milliseconds zen_sweep{100};            // --zen-sweep-ms
+  std::vector<std::string> hubs;                       // --hub ID (repeated)
   int http_port = -1;                      // --http-port N (0: any free port; -1: no HTTP)
   std::string http_address = "127.0.0.1";  // --http-address IP
   HubSettings hub_settings;                // --hub-KEY VALUE, then --hub-config FILE's lines
@@ -34,10 +35,13 @@ struct Flags {
   bool version = false;                    // --version
 };
 
-// Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE (null if unset). A
-// flag that is unknown, lacks its value or has a bad one is an error that
-// names it.
-plexus::Result<Flags> parse_flags(int argc, const char* const* argv, const char* env_cookie);
+// Parses argv[1..argc) with CLI11. Each flag may also come from its
+// PLEXUS_* environment variable (--tick-ms: PLEXUS_TICK_MS) or from the
+// --config file (TOML or INI: `tick-ms = 1000`, `hub = ["chat"]`); the
+// command line wins over the file, the file over the environment. A flag
+// that is unknown, lacks its value or has a bad one is an error that names
+// it.
+plexus::Result<Flags> parse_flags(int argc, const char* const* argv);
 
 // What --help prints.
 std::string usage();

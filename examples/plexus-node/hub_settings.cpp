@@ -180,6 +180,12 @@ const char* hub_settings_usage() {
 
 bool is_hub_setting(const std::string& key) { return setters().count(key) > 0; }
 
+std::vector<std::string> hub_setting_keys() {
+  std::vector<std::string> keys;
+  for (const auto& [key, setter] : setters()) keys.push_back(key);
+  return keys;
+}
+
 Status read_hub_config(const std::string& path, HubSettings* settings) {
   std::ifstream in(path);
   if (!in) return bad("--hub-config: cannot read " + path);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "plexus/hub/hub_config.h"
 #include "plexus/status.h"
@@ -18,6 +19,8 @@ const char* hub_settings_usage();
 
 // True if `key` is a setting ("distribution", "sync-ms", ...).
 bool is_hub_setting(const std::string& key);
+// Every setting's key.
+std::vector<std::string> hub_setting_keys();
 
 // Reads "KEY = VALUE" lines ('#' starts a comment) into `settings`,
 // leaving keys already there (flags win over the file). An unreadable file,

@@ -18,12 +18,14 @@
 #include "flags.h"
 #include "http_endpoints.h"
 #include "hub_settings.h"
+#include "log_file.h"
 #include "plexus/hub/hub.h"
 #include "plexus/node/http_server.h"
 #include "plexus/node/node.h"
 #include "plexus/version.h"
 #include "plexus/zen/zen_monitor.h"
 #include "process_types.h"
+#include "systemd_notify.h"
 
 namespace {
 
@@ -33,8 +35,7 @@ constexpr int kExitUsage = 2;
 }  // namespace
 
 int main(int argc, char** argv) {
-  plexus::Result<plexus_node::Flags> flags =
-      plexus_node::parse_flags(argc, argv, std::getenv("PLEXUS_COOKIE"));
+  plexus::Result<plexus_node::Flags> flags = plexus_node::parse_flags(argc, argv);
   if (!flags.ok()) {
     std::cerr << "plexus-node: " << flags.status().message() << "\n"
               << "Try 'plexus-node --help'.\n";
@@ -51,9 +52,8 @@ int main(int argc, char** argv) {
 
   // SIGINT, SIGTERM and SIGHUP are taken by sigwait below: blocked in every
   // thread, so block them before the node starts its threads. SIGHUP, which
-  // a closed terminal or a log rotation sends, must not kill a daemon; the
-  // logs go to stderr, so there is no file to reopen. A peer that goes away
-  // must not kill us with SIGPIPE.
+  // a closed terminal or a log rotation sends, must not kill a daemon: it
+  // reopens --log-file. A peer that goes away must not kill us with SIGPIPE.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -76,7 +76,16 @@ int main(int argc, char** argv) {
     options.tls = plexus::TlsOptions{flags->tls_ca, flags->tls_cert, flags->tls_key};
   }
   options.runtime.log_level = flags->log_level;
-  options.runtime.log_sink = plexus::stderr_sink(flags->log_format);
+  std::shared_ptr<plexus_node::LogFile> log_file;
+  if (!flags->log_file.empty()) {
+    auto opened = plexus_node::LogFile::open(flags->log_file, flags->log_format);
+    if (!opened.ok()) {
+      std::cerr << "plexus-node: cannot start: " << opened.status() << "\n";
+      return kExitCannotStart;
+    }
+    log_file = std::move(*opened);
+  }
+  options.runtime.log_sink = log_file ? log_file->sink() : plexus::stderr_sink(flags->log_format);
   plexus::Result<std::unique_ptr<plexus::Node>> node = plexus::Node::start(std::move(options));
   if (!node.ok()) {
     std::cerr << "plexus-node: cannot start: " << node.status() << "\n";
@@ -135,13 +144,23 @@ int main(int argc, char** argv) {
 
   std::cout << "READY " << (*node)->name() << " " << (*node)->creation() << std::endl;
   if (http) std::cout << "HTTP " << flags->http_address << ":" << http->port() << std::endl;
+  plexus_node::notify_systemd("READY=1\nSTATUS=serving as " + (*node)->name());
 
   int signal = 0;
   for (sigwait(&stop_signals, &signal); signal == SIGHUP; sigwait(&stop_signals, &signal)) {
-    (*node)->runtime().log(plexus::LogLevel::kInfo, "SIGHUP: logging to stderr, nothing to reopen");
+    plexus::Runtime& rt = (*node)->runtime();
+    if (!log_file) {
+      rt.log(plexus::LogLevel::kInfo, "SIGHUP: logging to stderr, nothing to reopen");
+    } else if (plexus::Status reopened = log_file->reopen(); reopened.ok()) {
+      rt.log(plexus::LogLevel::kInfo, "SIGHUP: reopened " + log_file->path());
+    } else {
+      rt.log(plexus::LogLevel::kError,
+             "SIGHUP: " + reopened.message() + "; still logging to the old file");
+    }
   }
   (*node)->runtime().log(plexus::LogLevel::kInfo,
                          std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
+  plexus_node::notify_systemd("STOPPING=1\nSTATUS=leaving the hubs");
   // A graceful leave: each hub's children start again on the other members.
   hubs.stop_all(std::chrono::seconds(30));
   http.reset();

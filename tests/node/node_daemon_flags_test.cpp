@@ -1,10 +1,14 @@
 // plexus-node's command line: flags, usage, version and exit codes.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "http_client.h"
 #include "node_process_support.h"
 #include "plexus/version.h"
 
@@ -31,6 +35,8 @@ TEST(NodeProcessFlagsTest, BadFlagsExitWithCode2AndSayWhy) {
       {{"--name", name, "--cookie", "c", "--zen", "maybe"}, "--zen: 'maybe'"},
       {{"--name", name, "--cookie", "c", "--zen-sweep-ms", "0"}, "--zen-sweep-ms: '0'"},
       {{"--name", name}, "no cookie"},
+      {{"--name", name, "--cookie-file", "/nonexistent/cookie"}, "--cookie-file: cannot read"},
+      {{"--config", "/nonexistent/node.toml"}, "/nonexistent/node.toml was not readable"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv{kNodeBinary};
@@ -77,6 +83,137 @@ TEST(NodeProcessFlagsTest, APortInUseExitsWithCode1) {
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << describe_wait_status(*status);
   EXPECT_NE(process.output().find("cannot listen"), std::string::npos) << process.output();
 }
+
+// A file in a fresh directory, with `mode`; removed with the directory.
+class TempFiles {
+ public:
+  TempFiles() {
+    char dir[] = "/tmp/plexus-flags-XXXXXX";
+    if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+    dir_ = dir;
+  }
+  ~TempFiles() { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text, mode_t mode = 0600) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+
+ private:
+  std::string dir_;
+};
+
+// Starts plexus-node with `args` and `env`; its READY name, or what it said.
+struct Started {
+  std::unique_ptr<ChildProcess> process;
+  std::string name;  // empty: no READY
+  uint16_t http_port = 0;
+};
+Started start(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  std::vector<std::string> argv{kNodeBinary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Started s;
+  s.process = std::make_unique<ChildProcess>(argv, environment_without("PLEXUS_COOKIE", env));
+  std::optional<std::string> ready = s.process->read_line(kWait);
+  if (ready && ready->starts_with("READY ")) s.name = ready->substr(6, ready->rfind(' ') - 6);
+  if (std::optional<std::string> http = s.process->read_line(200ms);
+      http && http->starts_with("HTTP ")) {
+    s.http_port = static_cast<uint16_t>(std::stoi(http->substr(http->rfind(':') + 1)));
+  }
+  return s;
+}
+
+TEST(NodeProcessFlagsTest, EveryFlagMayComeFromItsEnvironmentVariable) {
+  Started s = start({}, {"PLEXUS_NAME=fromenv@127.0.0.1:0", std::string("PLEXUS_COOKIE=") + kCookie,
+                         "PLEXUS_HTTP_PORT=0", "PLEXUS_HUB=chat,rooms"});
+  ASSERT_TRUE(s.name.starts_with("fromenv@127.0.0.1:")) << s.process->output();
+  ASSERT_NE(s.http_port, 0) << "PLEXUS_HTTP_PORT";
+  std::optional<HttpReply> metrics = http_get(s.http_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("hub=\"chat\""), std::string::npos);
+  EXPECT_NE(metrics->body.find("hub=\"rooms\""), std::string::npos);
+  // A bad value in the environment names its flag.
+  Started bad = start({}, {"PLEXUS_NAME=x@127.0.0.1:0", "PLEXUS_COOKIE=c", "PLEXUS_TICK_MS=5"});
+  EXPECT_EQ(bad.name, "");
+  std::optional<int> status = bad.process->wait(kWait);
+  ASSERT_TRUE(status && WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  EXPECT_NE(bad.process->output().find("--tick-ms: '5'"), std::string::npos)
+      << bad.process->output();
+}
+
+TEST(NodeProcessFlagsTest, AConfigFileSetsFlagsTheCommandLineOverrides) {
+  TempFiles files;
+  std::string cookie = files.write("cookie", std::string(kCookie) + "\n");
+  std::string config = files.write("node.toml",
+                                   "# a node of the chat cluster\n"
+                                   "name = \"fromfile@127.0.0.1:0\"\n"
+                                   "cookie-file = \"" +
+                                       cookie +
+                                       "\"\n"
+                                       "hub = [\"chat\"]\n"
+                                       "hub-sync-ms = 300\n"
+                                       "http-port = 0\n");
+  // The file wins over the environment...
+  Started s = start({"--config", config}, {"PLEXUS_NAME=fromenv@127.0.0.1:0"});
+  ASSERT_TRUE(s.name.starts_with("fromfile@127.0.0.1:")) << s.process->output();
+  ASSERT_NE(s.http_port, 0);
+  std::optional<HttpReply> metrics = http_get(s.http_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("hub=\"chat\""), std::string::npos);
+  // ... and the command line over the file.
+  Started cli = start({"--config", config, "--name", "fromcli@127.0.0.1:0"});
+  EXPECT_TRUE(cli.name.starts_with("fromcli@127.0.0.1:")) << cli.process->output();
+  // The cookie from the file is the cluster's: the node joins one that has it.
+  Started peer = start({"--name", "peer@127.0.0.1:0", "--cookie", kCookie, "--seeds", s.name});
+  ASSERT_FALSE(peer.name.empty()) << peer.process->output();
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  bool joined = false;
+  while (!joined && std::chrono::steady_clock::now() < deadline) {
+    std::optional<HttpReply> m = http_get(s.http_port, "/metrics");
+    joined = m && m->body.find("peer=\"" + peer.name + "\"} 1") != std::string::npos;
+    if (!joined) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(joined) << "the peer with the file's cookie never came up";
+
+  // A key that is no flag is an error, not ignored.
+  std::string typo = files.write("typo.toml", "name = \"t@127.0.0.1:0\"\ncookei = \"c\"\n");
+  Started bad = start({"--config", typo});
+  std::optional<int> status = bad.process->wait(kWait);
+  ASSERT_TRUE(status && WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  EXPECT_NE(bad.process->output().find("cookei"), std::string::npos) << bad.process->output();
+}
+
+TEST(NodeProcessFlagsTest, ACookieFileOthersMayReadIsRefused) {
+  TempFiles files;
+  std::string open_to_all = files.write("cookie", "secret\n", 0644);
+  Started s = start({"--name", "c@127.0.0.1:0", "--cookie-file", open_to_all});
+  std::optional<int> status = s.process->wait(kWait);
+  ASSERT_TRUE(status && WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  EXPECT_NE(s.process->output().find("may be read by others (chmod 600 it)"), std::string::npos)
+      << s.process->output();
+  std::string empty = files.write("empty", "\n");
+  Started e = start({"--name", "c@127.0.0.1:0", "--cookie-file", empty});
+  status = e.process->wait(kWait);
+  ASSERT_TRUE(status && WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  EXPECT_NE(e.process->output().find("is empty"), std::string::npos) << e.process->output();
+}
+
+#ifdef PLEXUS_SOURCE_DIR
+// packaging/systemd/node.toml is a config plexus-node takes (with this
+// machine's name, cookie and ports given on the command line).
+TEST(NodeProcessFlagsTest, ThePackagedExampleConfigIsOnePlexusNodeTakes) {
+  Started s =
+      start({"--config", PLEXUS_SOURCE_DIR "/packaging/systemd/node.toml", "--name",
+             "packaged@127.0.0.1:0", "--seeds", "", "--cookie", kCookie, "--http-port", "0"});
+  EXPECT_TRUE(s.name.starts_with("packaged@127.0.0.1:")) << s.process->output();
+  EXPECT_NE(s.http_port, 0);
+}
+#endif
 
 }  // namespace
 }  // namespace plexus_test
