@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "control.h"
+#include "dashboard.h"
 #include "flags.h"
 #include "http_endpoints.h"
 #include "hub_settings.h"
@@ -128,10 +129,18 @@ int main(int argc, char** argv) {
     zen = std::move(*started);
   }
 
+  std::unique_ptr<plexus_node::Dashboard> dashboard;
   std::unique_ptr<plexus::HttpServer> http;
   if (flags->http_port >= 0) {
+    auto started_dashboard = plexus_node::Dashboard::start(**node, hubs);
+    if (!started_dashboard.ok()) {
+      std::cerr << "plexus-node: cannot start: " << started_dashboard.status() << "\n";
+      return kExitCannotStart;
+    }
+    dashboard = std::move(*started_dashboard);
     plexus::HttpServerOptions http_options =
         plexus_node::http_endpoints(**node, hubs, flags->seeds);
+    dashboard->add_routes(http_options);
     http_options.address = flags->http_address;
     http_options.port = static_cast<uint16_t>(flags->http_port);
     auto started = plexus::HttpServer::start(**node, std::move(http_options));
@@ -164,6 +173,7 @@ int main(int argc, char** argv) {
   // A graceful leave: each hub's children start again on the other members.
   hubs.stop_all(std::chrono::seconds(30));
   http.reset();
+  dashboard.reset();
   zen.reset();
   node->reset();
   return 0;

@@ -40,9 +40,16 @@ Status HookTable::add(HookEvent event, std::string id, int priority, HookHandler
 bool HookTable::cancel(HookEvent event, const std::string& id) {
   size_t e = static_cast<size_t>(event);
   if (e >= kEvents) return false;
-  plexus::detail::MutexLock lock(mu_);
-  bool erased = erase_id(handlers_[e], id);
-  counts_[e].store(static_cast<uint32_t>(handlers_[e].size()), std::memory_order_relaxed);
+  bool erased;
+  {
+    plexus::detail::MutexLock lock(mu_);
+    erased = erase_id(handlers_[e], id);
+    counts_[e].store(static_cast<uint32_t>(handlers_[e].size()), std::memory_order_relaxed);
+  }
+  // A run() that took its list before the erase may still call the handler.
+  if (erased && running_on_.load(std::memory_order_acquire) != std::this_thread::get_id()) {
+    plexus::detail::MutexLock wait(run_mu_);
+  }
   return erased;
 }
 
@@ -62,6 +69,12 @@ bool HookTable::cancel_alter(const std::string& id) {
 }
 
 void HookTable::run(HookEvent event, const HookData& data, const Runtime& rt) const {
+  plexus::detail::MutexLock running(run_mu_);
+  running_on_.store(std::this_thread::get_id(), std::memory_order_release);
+  struct Done {
+    const HookTable* table;
+    ~Done() { table->running_on_.store({}, std::memory_order_release); }
+  } done{this};
   std::vector<Entry<HookHandler>> list;
   {
     plexus::detail::MutexLock lock(mu_);

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plexus/detail/mutex.h"
@@ -17,6 +18,9 @@ namespace plexus::hub::detail {
 class HookTable {
  public:
   Status add(HookEvent event, std::string id, int priority, HookHandler handler);
+  // Removes the handler, and waits for a run() in progress on another thread
+  // to end: once it returns, the handler is not running and never runs
+  // again, so its owner may go. (From a handler itself, it does not wait.)
   bool cancel(HookEvent event, const std::string& id);
   Status add_alter(std::string id, int priority, AlterHook hook);
   bool cancel_alter(const std::string& id);
@@ -41,6 +45,10 @@ class HookTable {
   };
 
   mutable plexus::detail::Mutex mu_;
+  // Held by run() while it calls handlers (the hub's server, one thread at
+  // a time), so that cancel() can wait for it; `running_on_` is that thread.
+  mutable plexus::detail::Mutex run_mu_;
+  mutable std::atomic<std::thread::id> running_on_{};
   std::array<std::vector<Entry<HookHandler>>, kEvents> handlers_ PLEXUS_GUARDED_BY(mu_);
   std::vector<Entry<AlterHook>> alters_ PLEXUS_GUARDED_BY(mu_);
   uint64_t next_order_ PLEXUS_GUARDED_BY(mu_) = 0;

@@ -285,6 +285,14 @@ Future<std::vector<NodeChildren>> Hub::which_children(Scope scope,
   return Future<std::vector<NodeChildren>>(future);
 }
 
+std::map<std::string, size_t> Hub::children_by_node() const {
+  std::map<std::string, size_t> out;
+  for (const auto& [node, count] : state_->registry.count_by_first_node()) {
+    out[std::string(state_->node_of(Pid{node, 0, 1}))] += count;
+  }
+  return out;
+}
+
 bool Hub::is_locked() const { return state_->locked.load(std::memory_order_relaxed); }
 bool Hub::is_partitioned() const { return false; }
 uint64_t Hub::view_number() const { return state_->view().number(); }

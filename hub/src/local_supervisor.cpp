@@ -26,7 +26,8 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
       record->id,
       Child{record, *pid, false,
             RestartIntensity(state_.config.dsup_max_restarts,
-                             std::chrono::milliseconds(state_.config.dsup_max_seconds).count())});
+                             std::chrono::milliseconds(state_.config.dsup_max_seconds).count()),
+            std::nullopt});
   return pid;
 }
 

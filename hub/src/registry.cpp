@@ -213,6 +213,18 @@ std::vector<RecordPtr> Registry::with_tag(std::string_view tag) const {
   return out;
 }
 
+std::unordered_map<uint32_t, size_t> Registry::count_by_first_node() const {
+  std::unordered_map<uint32_t, size_t> counts;
+  for (uint32_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    plexus::detail::ReaderLock lock(s.mu);
+    for (const RecordPtr& r : s.records.get<ByNode>()) {
+      if (!r->tombstone) ++counts[primary_node_of(r)];
+    }
+  }
+  return counts;
+}
+
 std::vector<RecordPtr> Registry::on_node(uint32_t node) const {
   std::vector<RecordPtr> out;
   for (uint32_t i = 0; i < shard_count_; ++i) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "plexus/detail/mutex.h"
@@ -66,6 +67,9 @@ class Registry {
   std::vector<RecordPtr> with_tag(std::string_view tag) const;
   // The live records with a pid on node `node` (Pid::node; 0 is this node).
   std::vector<RecordPtr> on_node(uint32_t node) const;
+  // How many live records have their first pid on each node (Pid::node; 0
+  // is this node). Walks every record: for a dashboard, not a hot path.
+  std::unordered_map<uint32_t, size_t> count_by_first_node() const;
   // The records of `segment`, tombstones too (for anti-entropy).
   std::vector<RecordPtr> in_segment(uint32_t segment) const;
   // Every live record.

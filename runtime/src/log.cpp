@@ -35,18 +35,6 @@ std::optional<LogLevel> parse_log_level(std::string_view name) {
 
 namespace {
 
-// 2026-12-02T00:39:17.123Z
-void append_utc(std::string& out, std::chrono::system_clock::time_point time) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(ms % 1000));
-  out += buffer;
-}
-
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (unsigned char c : text) {
@@ -68,12 +56,23 @@ void append_json_string(std::string& out, std::string_view text) {
 
 }  // namespace
 
+std::string utc_timestamp(std::chrono::system_clock::time_point time) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buffer;
+}
+
 std::string format_log_record(const LogRecord& record, LogFormat format) {
   std::string line;
   line.reserve(64 + record.node.size() + record.text.size());
   if (format == LogFormat::kJson) {
     line += "{\"time\":\"";
-    append_utc(line, record.time);
+    line += utc_timestamp(record.time);
     line += "\",\"level\":\"";
     line += log_level_name(record.level);
     line += "\",\"node\":";
@@ -82,7 +81,7 @@ std::string format_log_record(const LogRecord& record, LogFormat format) {
     append_json_string(line, record.text);
     line += '}';
   } else {
-    append_utc(line, record.time);
+    line += utc_timestamp(record.time);
     line += ' ';
     line += log_level_name(record.level);
     if (!record.node.empty()) {

@@ -311,6 +311,16 @@ TEST_F(HubTest, MetricsCountTheChildrenTheirStartsAndTheMovesOfAJoin) {
   };
   EXPECT_EQ(sum("plexus_hub_local_children"), 300);
   EXPECT_EQ(sum("plexus_hub_children"), 3 * 300);
+  // Every member's registry says where each child's first copy runs.
+  for (size_t i = 0; i < 3; ++i) {
+    std::map<std::string, size_t> by_node = cluster_.hub(i).children_by_node();
+    ASSERT_EQ(by_node.size(), 3u) << "member " << i;
+    for (size_t j = 0; j < 3; ++j) {
+      EXPECT_EQ(by_node[cluster_.node(j).name()],
+                cluster_.hub(j).process_list(hub::Scope::kLocal).size())
+          << "member " << i << "'s count of " << cluster_.node(j).name();
+    }
+  }
   EXPECT_EQ(sum("plexus_hub_members"), 3 * 3);
   EXPECT_EQ(sum("plexus_hub_children_started_total"), 300);
   EXPECT_EQ(sum("plexus_hub_migrations_total"), 0);

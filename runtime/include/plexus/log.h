@@ -33,6 +33,9 @@ enum class LogFormat {
   kJson,
 };
 
+// `time` in UTC to the millisecond: "2026-12-02T00:39:17.123Z".
+std::string utc_timestamp(std::chrono::system_clock::time_point time);
+
 // The record as one line in `format`, without a trailing newline. The time
 // is UTC, to the millisecond.
 std::string format_log_record(const LogRecord& record, LogFormat format);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,7 +71,9 @@ class Hub {
   // Adds `handler` for `event` under `id`: kAlreadyExists if the event has a
   // hook of that id. Handlers run by rising priority (hooks.h).
   Status register_hook(HookEvent event, std::string id, int priority, HookHandler handler);
-  // Removes it: false if there was none.
+  // Removes it: false if there was none. Once it returns the handler is not
+  // running and never runs again (called from a handler, it does not wait
+  // for that handler's own return), so what the handler uses may go.
   bool cancel_hook(HookEvent event, const std::string& id);
   // The alter hooks, which may change each spec before it is started.
   Status register_alter_hook(std::string id, int priority, AlterHook hook);
@@ -110,6 +113,10 @@ class Hub {
   // How many children the registry has (without copying it).
   size_t child_count() const;
   std::vector<StartedChild> tag_query(std::string_view tag) const;
+  // How many children have their first copy (the active one) on each node,
+  // by node name, from this node's registry. Walks the whole registry: for
+  // dashboards and tools, not for a request path.
+  std::map<std::string, size_t> children_by_node() const;
   // The members in this node's view, sorted; with or without this node.
   std::vector<std::string> nodes(bool include_local = false) const;
   // The children each member's supervisor runs, as ProcessHub's

@@ -1,0 +1,138 @@
+#include "dashboard.h"
+
+#include "dashboard_assets.h"
+#include "json.h"
+#include "node_control.pb.h"
+#include "plexus/log.h"
+
+namespace plexus_node {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string content_type(std::string_view path) {
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  return "application/octet-stream";
+}
+
+std::string names_json(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (const std::string& n : names) out += (out.size() > 1 ? "," : "") + json_string(n);
+  return out + "]";
+}
+
+// Every second: asks each connected node's control process for its info,
+// and keeps the answers.
+plexus::Task<> poll_peers(plexus::Context self, PeerInfoCache* cache) {
+  plexus::Node& node = *plexus::Node::of(self);
+  plexus::PidProto me;
+  node.to_proto(self.self(), &me);
+  for (;;) {
+    NodeCommand ask;
+    ask.set_op(NodeCommand::INFO);
+    *ask.mutable_reply_to() = me;
+    for (const std::string& peer : node.nodes()) (void)node.send(peer, "control", NodeCommand(ask));
+    // Answers until the next round; a node without a control process (not
+    // a plexus-node) never answers and is shown with what its link says.
+    auto next_round = std::chrono::steady_clock::now() + 1s;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          next_round - std::chrono::steady_clock::now());
+      if (left <= 0ms) break;
+      std::optional<CtlAnswer> answer = co_await self.receive<CtlAnswer>(left);
+      if (!answer || answer->lines_size() != 1) continue;
+      const std::string& line = answer->lines(0);
+      // {"node":"<name>",...}: the name is the first field.
+      size_t start = line.find("\"node\":\"");
+      if (start == std::string::npos) continue;
+      start += 8;
+      size_t end = line.find('"', start);
+      if (end == std::string::npos) continue;
+      cache->set(line.substr(start, end - start), line);
+    }
+  }
+}
+
+}  // namespace
+
+void PeerInfoCache::set(const std::string& node, std::string info_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  info_[node] = std::move(info_json);
+}
+
+std::string PeerInfoCache::json(const std::vector<std::string>& connected) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out = "{";
+  for (const std::string& node : connected) {
+    auto it = info_.find(node);
+    if (it == info_.end()) continue;
+    out += (out.size() > 1 ? "," : "") + json_string(node) + ":" + it->second;
+  }
+  return out + "}";
+}
+
+plexus::Result<std::unique_ptr<Dashboard>> Dashboard::start(plexus::Node& node,
+                                                            const HubHost& hubs) {
+  std::unique_ptr<Dashboard> d(new Dashboard(node, hubs));
+  if (plexus::Status watched = d->events_.watch(node, hubs); !watched.ok()) return watched;
+  d->poller_ = node.runtime().spawn(poll_peers, &d->peers_);
+  if (!d->poller_) {
+    return plexus::Status(plexus::StatusCode::kResourceExhausted, "cannot spawn the dashboard");
+  }
+  return d;
+}
+
+Dashboard::~Dashboard() { node_.runtime().exit(poller_, plexus::ExitReason::kill()); }
+
+std::string Dashboard::state_json() const {
+  plexus::Runtime& rt = node_.runtime();
+  std::vector<std::string> connected = node_.nodes();
+  std::string peers = "[";
+  for (const std::string& peer : connected) {
+    plexus::NodeStats stats = node_.stats(peer);
+    peers += (peers.size() > 1 ? "," : "") + std::string("{\"name\":") + json_string(peer) +
+             ",\"bytes_in\":" + std::to_string(stats.bytes_in) +
+             ",\"bytes_out\":" + std::to_string(stats.bytes_out) + "}";
+  }
+  peers += "]";
+  std::string hubs = "[";
+  for (plexus::hub::Hub* h : hubs_.all()) {
+    std::string by_node = "{";
+    for (const auto& [name, count] : h->children_by_node()) {
+      by_node += (by_node.size() > 1 ? "," : "") + json_string(name) + ":" + std::to_string(count);
+    }
+    by_node += "}";
+    hubs += (hubs.size() > 1 ? "," : "") + std::string("{\"id\":") + json_string(h->hub_id()) +
+            ",\"alive\":" + json_bool(h->is_alive()) + ",\"locked\":" + json_bool(h->is_locked()) +
+            ",\"partitioned\":" + json_bool(h->is_partitioned()) +
+            ",\"refusal\":" + json_string(h->refusal()) +
+            ",\"view\":" + std::to_string(h->view_number()) +
+            ",\"members\":" + names_json(h->nodes(true)) +
+            ",\"children\":" + std::to_string(h->child_count()) + ",\"by_node\":" + by_node + "}";
+  }
+  hubs += "]";
+  return "{\"node\":" + json_string(node_.name()) +
+         ",\"creation\":" + std::to_string(node_.creation()) +
+         ",\"time\":" + json_string(plexus::utc_timestamp(std::chrono::system_clock::now())) +
+         ",\"uptime_s\":" + std::to_string(rt.now_ms() / 1000) +
+         ",\"processes\":" + std::to_string(rt.process_count()) + ",\"peers\":" + peers +
+         ",\"peer_info\":" + peers_.json(connected) + ",\"hubs\":" + hubs +
+         ",\"down\":" + events_.down_json() + ",\"events\":" + events_.json() + "}";
+}
+
+void Dashboard::add_routes(plexus::HttpServerOptions& options) {
+  for (const DashboardAsset& asset : dashboard_assets()) {
+    plexus::HttpResponse response{200, content_type(asset.path), std::string(asset.body)};
+    auto serve = [response](std::string_view) { return response; };
+    options.routes[std::string(asset.path)] = serve;
+    if (asset.path == "/index.html") options.routes["/"] = serve;
+  }
+  options.routes["/api/state"] = [this](std::string_view) {
+    return plexus::HttpResponse{200, "application/json", state_json()};
+  };
+}
+
+}  // namespace plexus_node

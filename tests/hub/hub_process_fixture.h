@@ -1,0 +1,179 @@
+// HubProcessTest: plexus-node daemons on 127.0.0.1 hosting hub "demo",
+// driven with plexusctl as an operator would (ctl()), and the checks of
+// what they run once quiet. Shared by hub_process_test.cpp (faults) and
+// hub_dashboard_test.cpp (the dashboard, in a real browser).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <set>
+
+#include "node_process_support.h"
+
+namespace plexus_test {
+
+#ifdef PLEXUS_CTL_BINARY
+inline constexpr const char* kCtlBinary = PLEXUS_CTL_BINARY;
+#else
+inline constexpr const char* kCtlBinary = nullptr;
+#endif
+
+struct Ctl {
+  int code = -1;
+  std::vector<std::string> lines;
+  std::string err;
+};
+
+// Runs plexusctl with `args` against `node` and waits for it.
+inline Ctl ctl(const std::string& node, std::vector<std::string> args, bool json = true,
+               std::vector<std::string> env = {std::string("PLEXUS_COOKIE=") + kCookie}) {
+  std::vector<std::string> argv{kCtlBinary, "--node", node};
+  if (json) argv.push_back("--json");
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess p(argv, environment_without("PLEXUS_COOKIE", std::move(env)));
+  Ctl out;
+  while (std::optional<std::string> line = p.read_line(kWait)) {
+    if (line->empty()) break;
+    out.lines.push_back(*line);
+  }
+  std::optional<int> status = p.wait(kWait);
+  out.code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  out.err = p.output();
+  return out;
+}
+
+// The value of "key": in a JSON line ("" if absent); numbers and booleans as
+// written, strings without quotes.
+inline std::string field(const std::string& line, const std::string& key) {
+  size_t at = line.find("\"" + key + "\":");
+  if (at == std::string::npos) return "";
+  at += key.size() + 3;
+  if (line[at] == '"') return line.substr(at + 1, line.find('"', at + 1) - at - 1);
+  size_t end = line.find_first_of(",}", at);
+  return line.substr(at, end - at);
+}
+
+class HubProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!kNodeBinary || !kCtlBinary) GTEST_SKIP() << "built without the daemon";
+    for (const char* base : {"a", "b", "c"}) start(base);
+    ASSERT_TRUE(settled(3));
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      for (auto& [name, d] : daemons_) {
+        if (d) std::cerr << "--- " << name << ":\n" << d->log();
+      }
+    }
+  }
+  void start(const std::string& base, const std::string& name = "") {
+    Daemon::Options o;
+    o.name = name.empty() ? base + "@127.0.0.1:0" : name;
+    for (auto& [n, d] : daemons_) {
+      if (d) o.seeds.push_back(d->name());
+    }
+    o.http = true;  // the dashboard's test reads it; the others do not mind
+    o.extra_args = {"--hub",
+                    "demo",
+                    "--hub-sync-ms",
+                    "300",
+                    "--hub-discover-ms",
+                    "300",
+                    "--hub-view-debounce-ms",
+                    "50",
+                    "--log-level",
+                    "warning"};
+    o.extra_args.insert(o.extra_args.end(), hub_args_.begin(), hub_args_.end());
+    auto d = Daemon::start(o);
+    std::string key = base;
+    daemons_[key] = std::move(d);
+  }
+  Daemon& d(const std::string& base) { return *daemons_.at(base); }
+  std::vector<std::string> live() {
+    std::vector<std::string> out;
+    for (auto& [n, d] : daemons_) {
+      if (d) out.push_back(n);
+    }
+    return out;
+  }
+  // Every live daemon's hub has a view of `members` and is not locked.
+  bool settled(size_t members, std::chrono::milliseconds timeout = kWait) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      bool all = true;
+      for (const std::string& n : live()) {
+        Ctl s = ctl(d(n).name(), {"hub", "demo", "status"});
+        if (s.code != 0 || s.lines.size() != 1 || field(s.lines[0], "locked") != "false" ||
+            std::count(s.lines[0].begin(), s.lines[0].end(), '@') != static_cast<long>(members)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  // Waits until every live daemon lists exactly `ids`, each on `copies_`
+  // nodes, and the daemons' --local lists cover them that often: "" or why not.
+  std::string converged(const std::set<std::string>& ids,
+                        std::chrono::milliseconds timeout = kWait) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string why;
+    for (;;) {
+      why = check(ids);
+      if (why.empty() || std::chrono::steady_clock::now() > deadline) return why;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  std::string check(const std::set<std::string>& ids) {
+    std::map<std::string, std::string> reference;  // id -> its line
+    std::map<std::string, int> running;            // id -> local copies
+    for (const std::string& n : live()) {
+      Ctl all = ctl(d(n).name(), {"hub", "demo", "list"});
+      if (all.code != 0) return n + ": list failed: " + all.err;
+      std::map<std::string, std::string> mine;
+      for (const std::string& l : all.lines) mine[field(l, "id")] = l;
+      if (reference.empty()) reference = mine;
+      if (mine != reference)
+        return n + "'s registry differs (" + std::to_string(mine.size()) + " vs " +
+               std::to_string(reference.size()) + ")";
+      for (const std::string& l : ctl(d(n).name(), {"hub", "demo", "list", "--local"}).lines) {
+        ++running[field(l, "id")];
+      }
+    }
+    for (const std::string& id : ids) {
+      if (!reference.count(id)) return id + " is missing";
+      if (running[id] != copies_) return id + " runs " + std::to_string(running[id]) + " times";
+    }
+    if (reference.size() != ids.size()) {
+      return "the registries have " + std::to_string(reference.size()) + " children, not " +
+             std::to_string(ids.size());
+    }
+    return "";
+  }
+
+  // Starts PREFIX0..PREFIX{n-1} through daemon a, and waits for every
+  // daemon to hold them: their ids, or an empty set (a failure) if not.
+  std::set<std::string> start_many(const std::string& prefix, int n) {
+    Ctl many = ctl(d("a").name(),
+                   {"hub", "demo", "start-many", prefix, std::to_string(n), "--type", "counter"});
+    EXPECT_EQ(many.code, 0) << many.err;
+    std::set<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.insert(prefix + std::to_string(i));
+    std::string why = converged(ids);
+    EXPECT_EQ(why, "");
+    return many.code == 0 && why.empty() ? ids : std::set<std::string>{};
+  }
+
+  std::map<std::string, std::unique_ptr<Daemon>> daemons_;
+  std::vector<std::string> hub_args_;  // more hub settings, before SetUp
+  int copies_ = 1;
+};
+
+// The same hub with two copies of each child, one active.
+
+}  // namespace plexus_test
