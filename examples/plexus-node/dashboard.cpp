@@ -18,12 +18,6 @@ std::string content_type(std::string_view path) {
   return "application/octet-stream";
 }
 
-std::string names_json(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (const std::string& n : names) out += (out.size() > 1 ? "," : "") + json_string(n);
-  return out + "]";
-}
-
 // Every second: asks each connected node's control process for its info,
 // and keeps the answers.
 plexus::Task<> poll_peers(plexus::Context self, PeerInfoCache* cache) {
@@ -110,7 +104,7 @@ std::string Dashboard::state_json() const {
             ",\"partitioned\":" + json_bool(h->is_partitioned()) +
             ",\"refusal\":" + json_string(h->refusal()) +
             ",\"view\":" + std::to_string(h->view_number()) +
-            ",\"members\":" + names_json(h->nodes(true)) +
+            ",\"members\":" + json_strings(h->nodes(true)) +
             ",\"children\":" + std::to_string(h->child_count()) + ",\"by_node\":" + by_node + "}";
   }
   hubs += "]";

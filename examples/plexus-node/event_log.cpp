@@ -50,9 +50,7 @@ void EventLog::node_down(const std::string& node, const std::string& reason) {
 
 std::string EventLog::down_json() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string out = "[";
-  for (const std::string& node : down_) out += (out.size() > 1 ? "," : "") + json_string(node);
-  return out + "]";
+  return json_strings(down_);
 }
 
 std::string EventLog::json() const {

@@ -65,9 +65,7 @@ std::string stop_json(const hub::StopResult& r) {
   std::string stopped = "[";
   for (const hub::StoppedChild& c : r.stopped) {
     if (stopped.size() > 1) stopped += ",";
-    std::string nodes = "[";
-    for (const std::string& n : c.nodes) nodes += (nodes.size() > 1 ? "," : "") + json_string(n);
-    stopped += "{\"id\":" + json_string(c.id) + ",\"nodes\":" + nodes + "]}";
+    stopped += "{\"id\":" + json_string(c.id) + ",\"nodes\":" + json_strings(c.nodes) + "}";
   }
   return std::string("{\"status\":") + (r.ok() ? "\"ok\"" : "\"error\"") +
          ",\"stopped\":" + stopped + "],\"errors\":" + errors_json(r.errors) + "}";
@@ -89,14 +87,11 @@ Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
   std::chrono::milliseconds timeout(c.timeout_ms() ? c.timeout_ms() : 10000);
   switch (c.op()) {
     case HubCommand::STATUS: {
-      std::string nodes = "[";
-      for (const std::string& n : h->nodes(true)) {
-        nodes += (nodes.size() > 1 ? "," : "") + json_string(n);
-      }
+      std::string nodes = json_strings(h->nodes(true));
       co_return one_line(std::string("{\"alive\":") + json_bool(h->is_alive()) +
                          ",\"locked\":" + json_bool(h->is_locked()) + ",\"partitioned\":" +
                          json_bool(h->is_partitioned()) + ",\"nodes\":" + nodes +
-                         "],\"children\":" + std::to_string(h->child_count()) + "}");
+                         ",\"children\":" + std::to_string(h->child_count()) + "}");
     }
     case HubCommand::START:
     case HubCommand::START_MANY: {
@@ -240,9 +235,7 @@ void serve(Node& node, const NetCommand& c) {
   } else {
     node.unblock(peers);
   }
-  std::string list = "[";
-  for (const std::string& p : node.blocked()) list += (list.size() > 1 ? "," : "") + json_string(p);
-  send_answer(node, c.reply_to(), one_line("{\"blocked\":" + list + "]}"));
+  send_answer(node, c.reply_to(), one_line("{\"blocked\":" + json_strings(node.blocked()) + "}"));
 }
 
 }  // namespace plexus_node

@@ -43,4 +43,12 @@ inline std::string json_string(std::string_view text) {
 
 inline const char* json_bool(bool b) { return b ? "true" : "false"; }
 
+// ["a","b"]: each of `items` (strings) as a JSON string.
+template <class Strings>
+std::string json_strings(const Strings& items) {
+  std::string out = "[";
+  for (const auto& item : items) out += (out.size() > 1 ? "," : "") + json_string(item);
+  return out + "]";
+}
+
 }  // namespace plexus_node

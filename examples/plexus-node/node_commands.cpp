@@ -18,12 +18,6 @@ using plexus::ProcessInfo;
 using plexus::Result;
 using plexus::Task;
 
-std::string list_json(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) out += (out.size() > 1 ? "," : "") + json_string(item);
-  return out + "]";
-}
-
 // A pid of this node as "<0.index.serial>"; of another as "<node> <0.index.serial>",
 // as that node prints it.
 std::string pid_where(Pid pid, const Node& node) {
@@ -33,7 +27,7 @@ std::string pid_where(Pid pid, const Node& node) {
 std::string pids_json(const std::vector<Pid>& pids, const Node& node) {
   std::vector<std::string> texts;
   for (Pid pid : pids) texts.push_back(pid_where(pid, node));
-  return list_json(texts);
+  return json_strings(texts);
 }
 
 CtlAnswer info(Node& node, const HubHost& hubs) {
@@ -43,9 +37,9 @@ CtlAnswer info(Node& node, const HubHost& hubs) {
   return one_line("{\"node\":" + json_string(node.name()) +
                   ",\"creation\":" + std::to_string(node.creation()) +
                   ",\"uptime_s\":" + std::to_string(rt.now_ms() / 1000) + ",\"processes\":" +
-                  std::to_string(rt.process_count()) + ",\"peers\":" + list_json(node.nodes()) +
-                  ",\"hidden_peers\":" + list_json(node.hidden_nodes()) +
-                  ",\"hubs\":" + list_json(hub_ids) + "}");
+                  std::to_string(rt.process_count()) + ",\"peers\":" + json_strings(node.nodes()) +
+                  ",\"hidden_peers\":" + json_strings(node.hidden_nodes()) +
+                  ",\"hubs\":" + json_strings(hub_ids) + "}");
 }
 
 CtlAnswer metrics(Node& node) {
@@ -69,7 +63,7 @@ std::string process_json(const ProcessInfo& p, const Node& node) {
          ",\"message_queue_len\":" + std::to_string(p.message_queue_len) +
          ",\"trap_exit\":" + json_bool(p.trap_exit) + ",\"server\":" + json_bool(p.server) +
          ",\"parent\":" + json_string(p.parent ? pid_text(p.parent) : "") +
-         ",\"links\":" + pids_json(p.links, node) + ",\"monitors\":" + list_json(monitors) +
+         ",\"links\":" + pids_json(p.links, node) + ",\"monitors\":" + json_strings(monitors) +
          ",\"monitored_by\":" + pids_json(p.monitored_by, node) + "}";
 }
 

@@ -26,25 +26,33 @@ void write_metrics(const HubState& state, MetricsWriter& out) {
             hub);
   out.gauge("plexus_hub_refused", "1 if the hub refuses members whose configuration differs",
             state.refusal().empty() ? 0 : 1, hub);
-  out.counter("plexus_hub_children_started_total", "copies of children started on this node",
-              count(c.children_started), hub);
-  out.counter("plexus_hub_start_failures_total", "copies that failed to start on this node",
-              count(c.start_failures), hub);
-  out.counter("plexus_hub_children_halted_total", "copies halted on this node by a decider",
-              count(c.children_halted), hub);
-  out.counter("plexus_hub_children_restarted_total", "restarts by this node's supervisor",
-              count(c.children_restarted), hub);
-  out.counter("plexus_hub_children_ended_total",
-              "copies that ended for good on this node (transient normal exit, restarts exhausted)",
-              count(c.children_ended), hub);
-  out.counter("plexus_hub_migrations_total",
-              "children moved to another node by this node's decider", count(c.migrations), hub);
-  out.counter("plexus_hub_views_total", "views adopted (each starts a handoff round)",
-              count(c.views), hub);
-  out.counter("plexus_hub_sync_rounds_total", "anti-entropy summaries sent to a member",
-              count(c.sync_rounds), hub);
-  out.counter("plexus_hub_records_applied_total", "registry records taken in (new versions)",
-              count(c.records_applied), hub);
+  struct Counter {
+    const char* name;
+    const char* help;
+    const std::atomic<uint64_t>& value;
+  };
+  const Counter counters[] = {
+      {"plexus_hub_children_started_total", "copies of children started on this node",
+       c.children_started},
+      {"plexus_hub_start_failures_total", "copies that failed to start on this node",
+       c.start_failures},
+      {"plexus_hub_children_halted_total", "copies halted on this node by a decider",
+       c.children_halted},
+      {"plexus_hub_children_restarted_total", "restarts by this node's supervisor",
+       c.children_restarted},
+      {"plexus_hub_children_ended_total",
+       "copies that ended for good on this node (transient normal exit, restarts exhausted)",
+       c.children_ended},
+      {"plexus_hub_migrations_total", "children moved to another node by this node's decider",
+       c.migrations},
+      {"plexus_hub_views_total", "views adopted (each starts a handoff round)", c.views},
+      {"plexus_hub_sync_rounds_total", "anti-entropy summaries sent to a member", c.sync_rounds},
+      {"plexus_hub_records_applied_total", "registry records taken in (new versions)",
+       c.records_applied},
+  };
+  for (const Counter& counter : counters) {
+    out.counter(counter.name, counter.help, count(counter.value), hub);
+  }
 }
 
 }  // namespace plexus::hub::detail

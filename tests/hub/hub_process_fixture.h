@@ -14,12 +14,6 @@
 
 namespace plexus_test {
 
-#ifdef PLEXUS_CTL_BINARY
-inline constexpr const char* kCtlBinary = PLEXUS_CTL_BINARY;
-#else
-inline constexpr const char* kCtlBinary = nullptr;
-#endif
-
 struct Ctl {
   int code = -1;
   std::vector<std::string> lines;

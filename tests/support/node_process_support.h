@@ -31,10 +31,17 @@ extern char** environ;
 
 namespace plexus_test {
 
+// The daemon (examples/plexus-node) and plexusctl, where the test binary
+// was built with them; null otherwise.
 #ifdef PLEXUS_NODE_BINARY
 inline constexpr const char* kNodeBinary = PLEXUS_NODE_BINARY;
 #else
 inline constexpr const char* kNodeBinary = nullptr;
+#endif
+#ifdef PLEXUS_CTL_BINARY
+inline constexpr const char* kCtlBinary = PLEXUS_CTL_BINARY;
+#else
+inline constexpr const char* kCtlBinary = nullptr;
 #endif
 
 // "[a, b, c]", for test messages.
