@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build g++ clang libclang-rt-14-dev
   libboost-dev libprotobuf-dev protobuf-compiler librocksdb-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libssl-dev libjemalloc-dev
-  libcli11-dev python3 procps prometheus chromium
+  libcli11-dev python3 procps prometheus chromium dnsmasq-base
 )
 
 for arg in "$@"; do

@@ -110,6 +110,32 @@ Status apply(Flags& flags, std::string_view flag, const std::string& value) {
     std::optional<long> ms = parse_number(value);
     if (!ms || *ms < 1) return bad("--zen-sweep-ms: '" + value + "' is not a number of ms >= 1");
     flags.zen_sweep = std::chrono::milliseconds(*ms);
+  } else if (flag == "--discover-dns") {
+    if (value.empty()) return bad("--discover-dns: empty");
+    flags.dns.name = value;
+  } else if (flag == "--discover-dns-type") {
+    if (value != "a" && value != "srv")
+      return bad("--discover-dns-type: '" + value + "' is not a or srv");
+    flags.dns.srv = value == "srv";
+  } else if (flag == "--discover-node-base") {
+    if (value.empty() || value.find('@') != std::string::npos) {
+      return bad("--discover-node-base: '" + value + "' is not a node name's base");
+    }
+    flags.dns.node_base = value;
+  } else if (flag == "--discover-port") {
+    std::optional<long> port = parse_number(value);
+    if (!port || *port < 1 || *port > 65535) {
+      return bad("--discover-port: '" + value + "' is not a port from 1 to 65535");
+    }
+    flags.dns.port = static_cast<uint16_t>(*port);
+  } else if (flag == "--discover-dns-server") {
+    if (value.empty()) return bad("--discover-dns-server: empty");
+    flags.dns.server = value;
+  } else if (flag == "--discover-interval-ms") {
+    std::optional<long> ms = parse_number(value);
+    if (!ms || *ms < 10)
+      return bad("--discover-interval-ms: '" + value + "' is not a number of ms >= 10");
+    flags.dns.interval = std::chrono::milliseconds(*ms);
   } else if (flag == "--http-port") {
     std::optional<long> port = parse_number(value);
     if (!port || *port < 0 || *port > 65535) {
@@ -210,7 +236,13 @@ Result<Flags> parse_flags(int argc, const char* const* argv) {
                            "--zen-sweep-ms",
                            "--http-port",
                            "--http-address",
-                           "--hub-config"}) {
+                           "--hub-config",
+                           "--discover-dns",
+                           "--discover-dns-type",
+                           "--discover-node-base",
+                           "--discover-port",
+                           "--discover-dns-server",
+                           "--discover-interval-ms"}) {
     value_flag(flag);
   }
   value_flag("--hub", /*repeated=*/true);
@@ -240,6 +272,9 @@ Result<Flags> parse_flags(int argc, const char* const* argv) {
   bool some_tls = !flags.tls_ca.empty() || !flags.tls_cert.empty() || !flags.tls_key.empty();
   bool all_tls = !flags.tls_ca.empty() && !flags.tls_cert.empty() && !flags.tls_key.empty();
   if (some_tls && !all_tls) return bad("TLS needs all of --tls-ca, --tls-cert and --tls-key");
+  if (!flags.dns.name.empty() && !flags.dns.srv && flags.dns.port == 0) {
+    return bad("--discover-dns with A records needs --discover-port");
+  }
   for (const std::string& id : flags.hubs) {
     Result<plexus::hub::HubConfig> config = hub_config(id, flags.hub_settings);
     if (!config.ok()) return config.status();
@@ -272,6 +307,14 @@ std::string usage() {
          "  --max-pending-handshakes N           incoming handshakes at once (128)\n"
          "  --max-pending-handshakes-per-host N  from one host (32)\n"
          "  --tls-ca FILE --tls-cert FILE --tls-key FILE   mutual TLS (PEM)\n"
+         "  --discover-dns NAME     join the nodes NAME's DNS records give, polled (a\n"
+         "                          Kubernetes headless service): A records give\n"
+         "                          BASE@IP:PORT, SRV records BASE@TARGET:THEIR-PORT\n"
+         "  --discover-dns-type a|srv   which records (default: a)\n"
+         "  --discover-node-base BASE   the names' part before '@' (default: plexus)\n"
+         "  --discover-port N       every node's port, with A records\n"
+         "  --discover-dns-server IP[:PORT]  ask this server (default: /etc/resolv.conf)\n"
+         "  --discover-interval-ms N    poll every N ms (default: 5000)\n"
          "  --zen on|off            run the zen monitor (default: on)\n"
          "  --zen-sweep-ms N        its connector and batcher sweep interval (default: 100)\n"
          "  --http-port N           serve /metrics, /healthz and /readyz on port N (0: any\n"

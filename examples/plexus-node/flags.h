@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dns_discovery.h"
 #include "hub_settings.h"
 #include "plexus/log.h"
 #include "plexus/status.h"
@@ -28,6 +29,7 @@ struct Flags {
   bool zen = true;                                     // --zen on|off
   std::chrono::milliseconds zen_sweep{100};            // --zen-sweep-ms
   std::vector<std::string> hubs;                       // --hub ID (repeated)
+  DnsDiscoveryOptions dns;                 // --discover-dns NAME and the --discover-* flags
   int http_port = -1;                      // --http-port N (0: any free port; -1: no HTTP)
   std::string http_address = "127.0.0.1";  // --http-address IP
   HubSettings hub_settings;                // --hub-KEY VALUE, then --hub-config FILE's lines

@@ -12,17 +12,20 @@ namespace {
 // joined the cluster does not become unready because its seed went away.
 class Readiness {
  public:
-  Readiness(plexus::Node& node, const HubHost& hubs, std::vector<std::string> seeds)
+  Readiness(plexus::Node& node, const HubHost& hubs,
+            std::function<std::vector<std::string>()> seeds)
       : node_(node), hubs_(hubs), seeds_(std::move(seeds)) {}
 
   // What keeps the node from being ready, one line each; empty when ready.
   std::string missing() {
     std::string out;
-    if (!seed_reached_ && !seeds_.empty()) {
+    if (!seed_reached_) {
+      std::vector<std::string> seeds = seeds_();
+      std::erase(seeds, node_.name());
       std::vector<std::string> connected = node_.nodes();
-      seed_reached_ = std::any_of(seeds_.begin(), seeds_.end(), [&](const std::string& seed) {
-        return std::find(connected.begin(), connected.end(), seed) != connected.end();
-      });
+      seed_reached_ = seeds.empty() || std::any_of(seeds.begin(), seeds.end(), [&](const auto& s) {
+                        return std::find(connected.begin(), connected.end(), s) != connected.end();
+                      });
       if (!seed_reached_) out += "no seed reached yet\n";
     }
     for (plexus::hub::Hub* hub : hubs_.all()) {
@@ -41,7 +44,7 @@ class Readiness {
  private:
   plexus::Node& node_;
   const HubHost& hubs_;
-  const std::vector<std::string> seeds_;
+  const std::function<std::vector<std::string>()> seeds_;
   bool seed_reached_ = false;
 };
 
@@ -55,7 +58,7 @@ plexus::HttpResponse plain(int status, std::string body) {
 }  // namespace
 
 plexus::HttpServerOptions http_endpoints(plexus::Node& node, const HubHost& hubs,
-                                         std::vector<std::string> seeds) {
+                                         std::function<std::vector<std::string>()> seeds) {
   plexus::HttpServerOptions options;
   options.routes["/metrics"] = [&node](std::string_view) {
     plexus::MetricsWriter writer;

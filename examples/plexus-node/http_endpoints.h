@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,14 @@ namespace plexus_node {
 //   /metrics  every layer's metrics in the Prometheus text format, each
 //             sample labelled node="<this node>"
 //   /healthz  200 "ok" while the node runs (it answers at all)
-//   /readyz   200 "ready" once a seed has been reached (or none was given)
+//   /readyz   200 "ready" once a seed has been reached (or there is none
+//             but this node)
 //             and every hub runs, with no handoff round under way and no
 //             refusal; else 503 with one line per thing missing
 // `hubs` and `node` must outlive the server.
+// `seeds()` gives the nodes to reach: the static seeds and what DNS
+// discovery found (called on the I/O thread).
 plexus::HttpServerOptions http_endpoints(plexus::Node& node, const HubHost& hubs,
-                                         std::vector<std::string> seeds);
+                                         std::function<std::vector<std::string>()> seeds);
 
 }  // namespace plexus_node

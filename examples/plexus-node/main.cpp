@@ -92,6 +92,15 @@ int main(int argc, char** argv) {
     std::cerr << "plexus-node: cannot start: " << node.status() << "\n";
     return kExitCannotStart;
   }
+  std::unique_ptr<plexus_node::DnsDiscovery> dns;
+  if (!flags->dns.name.empty()) {
+    auto started = plexus_node::DnsDiscovery::start(**node, flags->dns);
+    if (!started.ok()) {
+      std::cerr << "plexus-node: cannot start: " << started.status() << "\n";
+      return kExitCannotStart;
+    }
+    dns = std::move(*started);
+  }
   plexus::Status registered = plexus_node::register_process_types(**node);
   if (!registered.ok()) {
     std::cerr << "plexus-node: cannot start: " << registered << "\n";
@@ -139,7 +148,13 @@ int main(int argc, char** argv) {
     }
     dashboard = std::move(*started_dashboard);
     plexus::HttpServerOptions http_options =
-        plexus_node::http_endpoints(**node, hubs, flags->seeds);
+        plexus_node::http_endpoints(**node, hubs, [&flags, &dns] {
+          std::vector<std::string> seeds = flags->seeds;
+          if (dns) {
+            for (std::string& n : dns->found()) seeds.push_back(std::move(n));
+          }
+          return seeds;
+        });
     dashboard->add_routes(http_options);
     http_options.address = flags->http_address;
     http_options.port = static_cast<uint16_t>(flags->http_port);
@@ -174,6 +189,7 @@ int main(int argc, char** argv) {
   hubs.stop_all(std::chrono::seconds(30));
   http.reset();
   dashboard.reset();
+  dns.reset();
   zen.reset();
   node->reset();
   return 0;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -212,6 +213,30 @@ TEST(NodeProcessFlagsTest, ThePackagedExampleConfigIsOnePlexusNodeTakes) {
              "packaged@127.0.0.1:0", "--seeds", "", "--cookie", kCookie, "--http-port", "0"});
   EXPECT_TRUE(s.name.starts_with("packaged@127.0.0.1:")) << s.process->output();
   EXPECT_NE(s.http_port, 0);
+}
+
+// packaging/kubernetes/plexus.yaml sets the flags by their PLEXUS_*
+// variables: each is one plexus-node takes (this machine's name, cookie and
+// ports given on the command line, which wins).
+TEST(NodeProcessFlagsTest, TheKubernetesExamplesVariablesAreFlags) {
+  std::ifstream in(PLEXUS_SOURCE_DIR "/packaging/kubernetes/plexus.yaml");
+  std::regex variable(R"re(\{name: (PLEXUS_[A-Z_]+), value: "?([^"}]*)"?\})re");
+  std::vector<std::string> env;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, variable)) env.push_back(m[1].str() + "=" + m[2].str());
+  }
+  ASSERT_GE(env.size(), 10u);
+  Started s = start({"--name", "k8s@127.0.0.1:0", "--cookie", kCookie, "--http-port", "0",
+                     "--http-address", "127.0.0.1"},
+                    env);
+  EXPECT_TRUE(s.name.starts_with("k8s@127.0.0.1:")) << s.process->output();
+  ASSERT_NE(s.http_port, 0);
+  std::optional<HttpReply> metrics = http_get(s.http_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("hub=\"chat\""), std::string::npos) << "PLEXUS_HUB";
+  EXPECT_NE(metrics->body.find("plexus_dns_discovery_queries_total"), std::string::npos)
+      << "PLEXUS_DISCOVER_DNS";
 }
 #endif
 
