@@ -169,14 +169,9 @@ TEST(NodeProcessFlagsTest, AConfigFileSetsFlagsTheCommandLineOverrides) {
   // The cookie from the file is the cluster's: the node joins one that has it.
   Started peer = start({"--name", "peer@127.0.0.1:0", "--cookie", kCookie, "--seeds", s.name});
   ASSERT_FALSE(peer.name.empty()) << peer.process->output();
-  auto deadline = std::chrono::steady_clock::now() + kWait;
-  bool joined = false;
-  while (!joined && std::chrono::steady_clock::now() < deadline) {
-    std::optional<HttpReply> m = http_get(s.http_port, "/metrics");
-    joined = m && m->body.find("peer=\"" + peer.name + "\"} 1") != std::string::npos;
-    if (!joined) std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_TRUE(joined) << "the peer with the file's cookie never came up";
+  EXPECT_TRUE(http_poll(s.http_port, "/metrics", [&](const HttpReply& m) {
+    return m.body.find("peer=\"" + peer.name + "\"} 1") != std::string::npos;
+  })) << "the peer with the file's cookie never came up";
 
   // A key that is no flag is an error, not ignored.
   std::string typo = files.write("typo.toml", "name = \"t@127.0.0.1:0\"\ncookei = \"c\"\n");

@@ -14,19 +14,6 @@ namespace {
 
 constexpr char kPromtool[] = "/usr/bin/promtool";
 
-// The body of GET `path`, once it answers `status`; empty if it never does
-// within the deadline.
-std::optional<HttpReply> wait_for_status(uint16_t port, const std::string& path, int status,
-                                         std::chrono::milliseconds timeout = kWait) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    std::optional<HttpReply> reply = http_get(port, path);
-    if (reply && reply->status == status) return reply;
-    if (Clock::now() > deadline) return std::nullopt;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 // `promtool check metrics` on `text`: its exit status and what it said.
 std::pair<int, std::string> promtool_check(const std::string& text) {
   char dir[] = "/tmp/plexus-promtool-XXXXXX";
@@ -53,17 +40,13 @@ TEST_F(NodeProcessTest, MetricsPassPromtoolAndCoverEveryLayer) {
   std::string node = "node=\"" + a.name() + "\"";
   // Both members in a's view of the hub, and a's link to b up.
   auto members = "plexus_hub_members{" + node + ",hub=\"chat\"} 2\n";
-  std::string text;
-  auto deadline = Clock::now() + kWait;
-  while (text.find(members) == std::string::npos && Clock::now() < deadline) {
-    std::optional<HttpReply> reply = http_get(a.http_port(), "/metrics");
-    ASSERT_TRUE(reply) << a.log();
-    ASSERT_EQ(reply->status, 200);
-    EXPECT_EQ(reply->header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-    text = reply->body;
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_NE(text.find(members), std::string::npos) << text;
+  std::optional<HttpReply> reply = http_poll(a.http_port(), "/metrics", [&](const HttpReply& r) {
+    return r.body.find(members) != std::string::npos;
+  });
+  ASSERT_TRUE(reply) << a.log();
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& text = reply->body;
   for (const std::string& expected :
        std::vector<std::string>{"plexus_node_peer_up{" + node + ",peer=\"" + b.name() + "\"} 1\n",
                                 "# TYPE plexus_processes gauge\n",
@@ -98,7 +81,8 @@ TEST_F(NodeProcessTest, HealthAndReadinessFollowTheSeedsAndTheHubs) {
                                                 .seeds = {t_->name()},
                                                 .extra_args = {"--hub", "chat"},
                                                 .http = true});
-  std::optional<HttpReply> ready = wait_for_status(seeded.http_port(), "/readyz", 200);
+  std::optional<HttpReply> ready =
+      http_poll(seeded.http_port(), "/readyz", [](const HttpReply& r) { return r.status == 200; });
   ASSERT_TRUE(ready) << http_get(seeded.http_port(), "/readyz").value_or(HttpReply{}).body;
   EXPECT_EQ(ready->body, "ready\n");
 

@@ -10,8 +10,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace plexus_test {
 
@@ -86,6 +88,20 @@ inline std::optional<HttpReply> http_get(uint16_t port, const std::string& path,
                                          const std::string& method = "GET") {
   return http_exchange(
       port, method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+}
+
+// GETs `path` every 20 ms until `done(reply)` holds for a reply, and returns
+// that reply; nothing if `timeout` passes first.
+inline std::optional<HttpReply> http_poll(
+    uint16_t port, const std::string& path, const std::function<bool(const HttpReply&)>& done,
+    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::optional<HttpReply> reply = http_get(port, path);
+    if (reply && done(*reply)) return reply;
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace plexus_test
