@@ -53,6 +53,15 @@ Status init_resolver(res_state state, const std::string& server) {
 
 }  // namespace
 
+Status DnsDiscoveryOptions::validate() const {
+  if (name.empty()) return Status(StatusCode::kInvalidArgument, "--discover-dns: no name to poll");
+  if (!srv && port == 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--discover-dns with A records needs --discover-port");
+  }
+  return Status::OK();
+}
+
 Result<std::vector<std::string>> discover_nodes(const DnsDiscoveryOptions& options) {
   struct __res_state state;
   if (Status s = init_resolver(&state, options.server); !s.ok()) return s;
@@ -99,10 +108,7 @@ Result<std::vector<std::string>> discover_nodes(const DnsDiscoveryOptions& optio
 
 Result<std::unique_ptr<DnsDiscovery>> DnsDiscovery::start(plexus::Node& node,
                                                           DnsDiscoveryOptions options) {
-  if (options.name.empty()) return Status(StatusCode::kInvalidArgument, "dns: no name to poll");
-  if (!options.srv && options.port == 0) {
-    return Status(StatusCode::kInvalidArgument, "--discover-port is needed with A records");
-  }
+  if (Status valid = options.validate(); !valid.ok()) return valid;
   std::unique_ptr<DnsDiscovery> d(new DnsDiscovery(node, std::move(options)));
   d->metrics_ = node.runtime().metrics().add([raw = d.get()](plexus::MetricsWriter& out) {
     out.counter("plexus_dns_discovery_queries_total", "DNS queries for the nodes to join",

@@ -27,6 +27,10 @@ struct DnsDiscoveryOptions {
   // The DNS server to ask, "IP" or "IP:PORT"; empty: /etc/resolv.conf's.
   std::string server;                        // --discover-dns-server
   std::chrono::milliseconds interval{5000};  // --discover-interval-ms
+
+  // kInvalidArgument for options DnsDiscovery cannot poll with (no name,
+  // A records without a port), naming the flag.
+  plexus::Status validate() const;
 };
 
 // One query: the node names the records give now, sorted; empty when the

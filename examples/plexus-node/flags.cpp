@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <charconv>
+#include <climits>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -38,125 +40,156 @@ bool valid_node_name(std::string_view name, long min_port) {
   return port && *port >= min_port && *port <= 65535;
 }
 
-// Stores the value of one flag; an error says what is wrong with it.
-Status apply(Flags& flags, std::string_view flag, const std::string& value) {
-  if (flag == "--name") {
-    if (!valid_node_name(value, 0)) {
-      return bad("--name: '" + value + "' is not name@host:port");
-    }
-    flags.name = value;
-  } else if (flag == "--seeds") {
-    flags.seeds.clear();
-    size_t start = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      if (comma == std::string::npos) comma = value.size();
-      std::string seed = value.substr(start, comma - start);
-      if (!seed.empty()) {
-        if (!valid_node_name(seed, 1)) {
-          return bad("--seeds: '" + seed + "' is not name@host:port");
-        }
-        flags.seeds.push_back(std::move(seed));
-      }
-      start = comma + 1;
-    }
-  } else if (flag == "--cookie") {
-    if (value.empty()) return bad("--cookie: empty");
-    flags.cookie = value;
-  } else if (flag == "--log-level") {
-    std::optional<plexus::LogLevel> level = plexus::parse_log_level(value);
-    if (!level) return bad("--log-level: '" + value + "' is not debug, info, warning or error");
-    flags.log_level = *level;
-  } else if (flag == "--log-file") {
-    if (value.empty()) return bad("--log-file: empty");
-    flags.log_file = value;
-  } else if (flag == "--log-format") {
-    if (value != "text" && value != "json")
-      return bad("--log-format: '" + value + "' is not text or json");
-    flags.log_format = value == "json" ? plexus::LogFormat::kJson : plexus::LogFormat::kText;
-  } else if (flag == "--tick-ms") {
-    std::optional<long> ms = parse_number(value);
-    if (!ms || *ms < 40) return bad("--tick-ms: '" + value + "' is not a number of ms >= 40");
-    flags.tick_timeout = std::chrono::milliseconds(*ms);
-  } else if (flag == "--max-frame-size") {
+// Stores one value of a flag in `flags`; an error says what is wrong with
+// it (the caller prefixes the flag's name).
+using Setter = std::function<Status(Flags& flags, const std::string& value)>;
+
+Status bad_value(const std::string& value, const std::string& what) {
+  return bad("'" + value + "' is not " + what);
+}
+
+// A number from `min` to `max`, given to `set`.
+template <class Set>
+Setter number(long min, long max, std::string what, Set set) {
+  return [=](Flags& flags, const std::string& value) {
     std::optional<long> n = parse_number(value);
-    if (!n || *n < 1024 || *n > (long{1} << 31)) {
-      return bad("--max-frame-size: '" + value + "' is not a number of bytes from 1024 to 2^31");
-    }
-    flags.max_frame_size = static_cast<size_t>(*n);
-  } else if (flag == "--max-send-buffer") {
-    std::optional<long> n = parse_number(value);
-    if (!n || *n < 1024) return bad("--max-send-buffer: '" + value + "' is not a number >= 1024");
-    flags.max_send_buffer = static_cast<size_t>(*n);
-  } else if (flag == "--handshake-timeout-ms") {
-    std::optional<long> ms = parse_number(value);
-    if (!ms || *ms < 1) return bad("--handshake-timeout-ms: '" + value + "' is not a number >= 1");
-    flags.handshake_timeout = std::chrono::milliseconds(*ms);
-  } else if (flag == "--max-pending-handshakes" || flag == "--max-pending-handshakes-per-host") {
-    std::optional<long> n = parse_number(value);
-    if (!n || *n < 1) return bad(std::string(flag) + ": '" + value + "' is not a number >= 1");
-    (flag == "--max-pending-handshakes" ? flags.max_pending_handshakes
-                                        : flags.max_pending_handshakes_per_host) =
-        static_cast<size_t>(*n);
-  } else if (flag == "--tls-ca" || flag == "--tls-cert" || flag == "--tls-key") {
-    if (value.empty()) return bad(std::string(flag) + ": empty");
-    (flag == "--tls-ca"     ? flags.tls_ca
-     : flag == "--tls-cert" ? flags.tls_cert
-                            : flags.tls_key) = value;
-  } else if (flag == "--zen") {
-    if (value != "on" && value != "off") return bad("--zen: '" + value + "' is not on or off");
-    flags.zen = value == "on";
-  } else if (flag == "--zen-sweep-ms") {
-    std::optional<long> ms = parse_number(value);
-    if (!ms || *ms < 1) return bad("--zen-sweep-ms: '" + value + "' is not a number of ms >= 1");
-    flags.zen_sweep = std::chrono::milliseconds(*ms);
-  } else if (flag == "--discover-dns") {
-    if (value.empty()) return bad("--discover-dns: empty");
-    flags.dns.name = value;
-  } else if (flag == "--discover-dns-type") {
-    if (value != "a" && value != "srv")
-      return bad("--discover-dns-type: '" + value + "' is not a or srv");
-    flags.dns.srv = value == "srv";
-  } else if (flag == "--discover-node-base") {
-    if (value.empty() || value.find('@') != std::string::npos) {
-      return bad("--discover-node-base: '" + value + "' is not a node name's base");
-    }
-    flags.dns.node_base = value;
-  } else if (flag == "--discover-port") {
-    std::optional<long> port = parse_number(value);
-    if (!port || *port < 1 || *port > 65535) {
-      return bad("--discover-port: '" + value + "' is not a port from 1 to 65535");
-    }
-    flags.dns.port = static_cast<uint16_t>(*port);
-  } else if (flag == "--discover-dns-server") {
-    if (value.empty()) return bad("--discover-dns-server: empty");
-    flags.dns.server = value;
-  } else if (flag == "--discover-interval-ms") {
-    std::optional<long> ms = parse_number(value);
-    if (!ms || *ms < 10)
-      return bad("--discover-interval-ms: '" + value + "' is not a number of ms >= 10");
-    flags.dns.interval = std::chrono::milliseconds(*ms);
-  } else if (flag == "--http-port") {
-    std::optional<long> port = parse_number(value);
-    if (!port || *port < 0 || *port > 65535) {
-      return bad("--http-port: '" + value + "' is not a port from 0 to 65535");
-    }
-    flags.http_port = static_cast<int>(*port);
-  } else if (flag == "--http-address") {
-    if (value.empty()) return bad("--http-address: empty");
-    flags.http_address = value;
-  } else if (flag == "--hub") {
-    if (value.empty()) return bad("--hub: empty");
-    flags.hubs.push_back(value);
-  } else if (flag == "--hub-config") {
-    return read_hub_config(value, &flags.hub_settings);
-  } else if (flag.starts_with("--hub-") && is_hub_setting(std::string(flag.substr(6)))) {
-    // A flag wins over a file line, whichever comes first.
-    flags.hub_settings[std::string(flag.substr(6))] = value;
-  } else {
-    return bad("unknown flag '" + std::string(flag) + "'");
-  }
-  return Status::OK();
+    if (!n || *n < min || *n > max) return bad_value(value, what);
+    set(flags, *n);
+    return Status::OK();
+  };
+}
+
+// A non-empty string.
+Setter text(std::string Flags::*field) {
+  return [field](Flags& flags, const std::string& value) {
+    if (value.empty()) return bad("empty");
+    flags.*field = value;
+    return Status::OK();
+  };
+}
+
+template <class T>
+Setter milliseconds(long min, T Flags::*field) {
+  return number(min, LONG_MAX, "a number of ms >= " + std::to_string(min),
+                [field](Flags& f, long n) { f.*field = std::chrono::milliseconds(n); });
+}
+
+// Every flag that takes a value, in the order --help lists them: each is
+// also read from its PLEXUS_* variable and from the --config file.
+const std::vector<std::pair<std::string, Setter>>& value_flags() {
+  static const auto* table = new std::vector<std::pair<std::string, Setter>>{
+      {"--name",
+       [](Flags& f, const std::string& v) {
+         if (!valid_node_name(v, 0)) return bad_value(v, "name@host:port");
+         f.name = v;
+         return Status::OK();
+       }},
+      {"--seeds",
+       [](Flags& f, const std::string& v) {
+         f.seeds.clear();
+         for (size_t start = 0; start <= v.size();) {
+           size_t comma = std::min(v.find(',', start), v.size());
+           std::string seed = v.substr(start, comma - start);
+           if (!seed.empty()) {
+             if (!valid_node_name(seed, 1)) return bad_value(seed, "name@host:port");
+             f.seeds.push_back(std::move(seed));
+           }
+           start = comma + 1;
+         }
+         return Status::OK();
+       }},
+      {"--cookie", text(&Flags::cookie)},
+      {"--log-level",
+       [](Flags& f, const std::string& v) {
+         std::optional<plexus::LogLevel> level = plexus::parse_log_level(v);
+         if (!level) return bad_value(v, "debug, info, warning or error");
+         f.log_level = *level;
+         return Status::OK();
+       }},
+      {"--log-format",
+       [](Flags& f, const std::string& v) {
+         if (v != "text" && v != "json") return bad_value(v, "text or json");
+         f.log_format = v == "json" ? plexus::LogFormat::kJson : plexus::LogFormat::kText;
+         return Status::OK();
+       }},
+      {"--log-file", text(&Flags::log_file)},
+      {"--tick-ms", milliseconds(40, &Flags::tick_timeout)},
+      {"--handshake-timeout-ms", milliseconds(1, &Flags::handshake_timeout)},
+      {"--max-frame-size", number(1024, long{1} << 31, "a number of bytes from 1024 to 2^31",
+                                  [](Flags& f, long n) { f.max_frame_size = size_t(n); })},
+      {"--max-send-buffer", number(1024, LONG_MAX, "a number >= 1024",
+                                   [](Flags& f, long n) { f.max_send_buffer = size_t(n); })},
+      {"--max-pending-handshakes",
+       number(1, LONG_MAX, "a number >= 1",
+              [](Flags& f, long n) { f.max_pending_handshakes = size_t(n); })},
+      {"--max-pending-handshakes-per-host",
+       number(1, LONG_MAX, "a number >= 1",
+              [](Flags& f, long n) { f.max_pending_handshakes_per_host = size_t(n); })},
+      {"--tls-ca", text(&Flags::tls_ca)},
+      {"--tls-cert", text(&Flags::tls_cert)},
+      {"--tls-key", text(&Flags::tls_key)},
+      {"--zen",
+       [](Flags& f, const std::string& v) {
+         if (v != "on" && v != "off") return bad_value(v, "on or off");
+         f.zen = v == "on";
+         return Status::OK();
+       }},
+      {"--zen-sweep-ms", milliseconds(1, &Flags::zen_sweep)},
+      {"--http-port", number(0, 65535, "a port from 0 to 65535",
+                             [](Flags& f, long n) { f.http_port = int(n); })},
+      {"--http-address", text(&Flags::http_address)},
+      {"--discover-dns",
+       [](Flags& f, const std::string& v) {
+         if (v.empty()) return bad("empty");
+         f.dns.name = v;
+         return Status::OK();
+       }},
+      {"--discover-dns-type",
+       [](Flags& f, const std::string& v) {
+         if (v != "a" && v != "srv") return bad_value(v, "a or srv");
+         f.dns.srv = v == "srv";
+         return Status::OK();
+       }},
+      {"--discover-node-base",
+       [](Flags& f, const std::string& v) {
+         if (v.empty() || v.find('@') != std::string::npos) {
+           return bad_value(v, "a node name's base");
+         }
+         f.dns.node_base = v;
+         return Status::OK();
+       }},
+      {"--discover-port", number(1, 65535, "a port from 1 to 65535",
+                                 [](Flags& f, long n) { f.dns.port = uint16_t(n); })},
+      {"--discover-dns-server",
+       [](Flags& f, const std::string& v) {
+         if (v.empty()) return bad("empty");
+         f.dns.server = v;
+         return Status::OK();
+       }},
+      {"--discover-interval-ms",
+       number(10, LONG_MAX, "a number of ms >= 10",
+              [](Flags& f, long n) { f.dns.interval = std::chrono::milliseconds(n); })},
+      {"--hub",
+       [](Flags& f, const std::string& v) {
+         if (v.empty()) return bad("empty");
+         f.hubs.push_back(v);
+         return Status::OK();
+       }},
+      {"--hub-config",
+       [](Flags& f, const std::string& v) {
+         return read_hub_config(v, &f.hub_settings);
+       }},
+  };
+  return *table;
+}
+
+// --hub-KEY VALUE: a flag wins over a --hub-config line, whichever comes
+// first.
+Setter hub_setting(std::string key) {
+  return [key](Flags& f, const std::string& v) {
+    f.hub_settings[key] = v;
+    return Status::OK();
+  };
 }
 
 // "--hub-sync-ms" -> "PLEXUS_HUB_SYNC_MS".
@@ -199,54 +232,26 @@ Result<Flags> parse_flags(int argc, const char* const* argv) {
   app.set_config("--config", "", "flags from a file")->envname("PLEXUS_CONFIG");
   std::string cookie_file;
   app.add_option("--cookie-file", cookie_file)->envname("PLEXUS_COOKIE_FILE");
-  // Every other flag takes one value, checked by apply(); each is also read
-  // from its PLEXUS_* variable and from the --config file.
+  // Every other flag takes one value, checked by its setter; each is also
+  // read from its PLEXUS_* variable and from the --config file.
   Status first_error = Status::OK();
-  auto value_flag = [&](std::string flag, bool repeated = false) {
+  auto value_flag = [&](const std::string& flag, Setter set) {
     CLI::Option* option = app.add_option_function<std::vector<std::string>>(
-        flag, [&flags, &first_error, flag](const std::vector<std::string>& values) {
+        flag, [&flags, &first_error, flag, set](const std::vector<std::string>& values) {
           for (const std::string& value : values) {
-            Status status = apply(flags, flag, value);
-            if (!status.ok() && first_error.ok()) first_error = status;
+            Status status = set(flags, value);
+            if (!status.ok() && first_error.ok()) first_error = bad(flag + ": " + status.message());
           }
         });
     option->envname(env_name(flag))->type_size(1)->allow_extra_args(false);
-    if (repeated) {
+    if (flag == "--hub") {
       option->delimiter(',');  // PLEXUS_HUB=chat,rooms; the config file's lists
     } else {
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
   };
-  for (const char* flag : {"--name",
-                           "--seeds",
-                           "--cookie",
-                           "--log-level",
-                           "--log-format",
-                           "--log-file",
-                           "--tick-ms",
-                           "--max-frame-size",
-                           "--max-send-buffer",
-                           "--handshake-timeout-ms",
-                           "--max-pending-handshakes",
-                           "--max-pending-handshakes-per-host",
-                           "--tls-ca",
-                           "--tls-cert",
-                           "--tls-key",
-                           "--zen",
-                           "--zen-sweep-ms",
-                           "--http-port",
-                           "--http-address",
-                           "--hub-config",
-                           "--discover-dns",
-                           "--discover-dns-type",
-                           "--discover-node-base",
-                           "--discover-port",
-                           "--discover-dns-server",
-                           "--discover-interval-ms"}) {
-    value_flag(flag);
-  }
-  value_flag("--hub", /*repeated=*/true);
-  for (const std::string& key : hub_setting_keys()) value_flag("--hub-" + key);
+  for (const auto& [flag, set] : value_flags()) value_flag(flag, set);
+  for (const std::string& key : hub_setting_keys()) value_flag("--hub-" + key, hub_setting(key));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ArgumentMismatch& e) {
@@ -272,8 +277,8 @@ Result<Flags> parse_flags(int argc, const char* const* argv) {
   bool some_tls = !flags.tls_ca.empty() || !flags.tls_cert.empty() || !flags.tls_key.empty();
   bool all_tls = !flags.tls_ca.empty() && !flags.tls_cert.empty() && !flags.tls_key.empty();
   if (some_tls && !all_tls) return bad("TLS needs all of --tls-ca, --tls-cert and --tls-key");
-  if (!flags.dns.name.empty() && !flags.dns.srv && flags.dns.port == 0) {
-    return bad("--discover-dns with A records needs --discover-port");
+  if (!flags.dns.name.empty()) {
+    if (Status valid = flags.dns.validate(); !valid.ok()) return valid;
   }
   for (const std::string& id : flags.hubs) {
     Result<plexus::hub::HubConfig> config = hub_config(id, flags.hub_settings);

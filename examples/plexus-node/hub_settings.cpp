@@ -188,7 +188,7 @@ std::vector<std::string> hub_setting_keys() {
 
 Status read_hub_config(const std::string& path, HubSettings* settings) {
   std::ifstream in(path);
-  if (!in) return bad("--hub-config: cannot read " + path);
+  if (!in) return bad("cannot read " + path);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);

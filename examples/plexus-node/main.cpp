@@ -33,6 +33,13 @@ namespace {
 constexpr int kExitCannotStart = 1;
 constexpr int kExitUsage = 2;
 
+// Says why on stderr ("cannot start[ <what>]: <why>"): exit code 1.
+int cannot_start(const plexus::Status& why, const std::string& what = "") {
+  std::cerr << "plexus-node: cannot start" << (what.empty() ? "" : " " + what) << ": " << why
+            << "\n";
+  return kExitCannotStart;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,32 +87,20 @@ int main(int argc, char** argv) {
   std::shared_ptr<plexus_node::LogFile> log_file;
   if (!flags->log_file.empty()) {
     auto opened = plexus_node::LogFile::open(flags->log_file, flags->log_format);
-    if (!opened.ok()) {
-      std::cerr << "plexus-node: cannot start: " << opened.status() << "\n";
-      return kExitCannotStart;
-    }
+    if (!opened.ok()) return cannot_start(opened.status());
     log_file = std::move(*opened);
   }
   options.runtime.log_sink = log_file ? log_file->sink() : plexus::stderr_sink(flags->log_format);
   plexus::Result<std::unique_ptr<plexus::Node>> node = plexus::Node::start(std::move(options));
-  if (!node.ok()) {
-    std::cerr << "plexus-node: cannot start: " << node.status() << "\n";
-    return kExitCannotStart;
-  }
+  if (!node.ok()) return cannot_start(node.status());
   std::unique_ptr<plexus_node::DnsDiscovery> dns;
   if (!flags->dns.name.empty()) {
     auto started = plexus_node::DnsDiscovery::start(**node, flags->dns);
-    if (!started.ok()) {
-      std::cerr << "plexus-node: cannot start: " << started.status() << "\n";
-      return kExitCannotStart;
-    }
+    if (!started.ok()) return cannot_start(started.status());
     dns = std::move(*started);
   }
   plexus::Status registered = plexus_node::register_process_types(**node);
-  if (!registered.ok()) {
-    std::cerr << "plexus-node: cannot start: " << registered << "\n";
-    return kExitCannotStart;
-  }
+  if (!registered.ok()) return cannot_start(registered);
   // The hubs before the control process, which reads the list from its own
   // thread: the list does not change once control runs.
   plexus_node::HubHost hubs;
@@ -113,17 +108,11 @@ int main(int argc, char** argv) {
     // parse_flags checked each config.
     auto hub = plexus::hub::Hub::start(**node, *plexus_node::hub_config(id, flags->hub_settings));
     plexus::Status added = hub.ok() ? hubs.add(std::move(*hub)) : hub.status();
-    if (!added.ok()) {
-      std::cerr << "plexus-node: cannot start hub " << id << ": " << added << "\n";
-      return kExitCannotStart;
-    }
+    if (!added.ok()) return cannot_start(added, "hub " + id);
   }
 
   plexus::Result<plexus::Pid> control = plexus_node::start_control(**node, hubs);
-  if (!control.ok()) {
-    std::cerr << "plexus-node: cannot start: " << control.status() << "\n";
-    return kExitCannotStart;
-  }
+  if (!control.ok()) return cannot_start(control.status());
 
   std::unique_ptr<plexus::zen::ZenMonitor> zen;
   if (flags->zen) {
@@ -131,10 +120,7 @@ int main(int argc, char** argv) {
     zen_options.connector_sweep_interval = flags->zen_sweep;
     zen_options.batcher_sweep_interval = flags->zen_sweep;
     auto started = plexus::zen::ZenMonitor::start(**node, zen_options);
-    if (!started.ok()) {
-      std::cerr << "plexus-node: cannot start the zen monitor: " << started.status() << "\n";
-      return kExitCannotStart;
-    }
+    if (!started.ok()) return cannot_start(started.status(), "the zen monitor");
     zen = std::move(*started);
   }
 
@@ -142,10 +128,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<plexus::HttpServer> http;
   if (flags->http_port >= 0) {
     auto started_dashboard = plexus_node::Dashboard::start(**node, hubs);
-    if (!started_dashboard.ok()) {
-      std::cerr << "plexus-node: cannot start: " << started_dashboard.status() << "\n";
-      return kExitCannotStart;
-    }
+    if (!started_dashboard.ok()) return cannot_start(started_dashboard.status());
     dashboard = std::move(*started_dashboard);
     plexus::HttpServerOptions http_options =
         plexus_node::http_endpoints(**node, hubs, [&flags, &dns] {
@@ -159,10 +142,7 @@ int main(int argc, char** argv) {
     http_options.address = flags->http_address;
     http_options.port = static_cast<uint16_t>(flags->http_port);
     auto started = plexus::HttpServer::start(**node, std::move(http_options));
-    if (!started.ok()) {
-      std::cerr << "plexus-node: cannot start: " << started.status() << "\n";
-      return kExitCannotStart;
-    }
+    if (!started.ok()) return cannot_start(started.status());
     http = std::move(*started);
   }
 

@@ -294,7 +294,7 @@ std::map<std::string, size_t> Hub::children_by_node() const {
 }
 
 bool Hub::is_locked() const { return state_->locked.load(std::memory_order_relaxed); }
-bool Hub::is_partitioned() const { return false; }
+bool Hub::is_partitioned() const { return state_->partitioned(); }
 uint64_t Hub::view_number() const { return state_->view().number(); }
 std::string Hub::refusal() const { return state_->refusal(); }
 

@@ -7,14 +7,11 @@ namespace plexus::hub::detail {
 void write_metrics(const HubState& state, MetricsWriter& out) {
   const HubCounters& c = state.counters;
   std::initializer_list<MetricLabel> hub = {{"hub", state.config.hub_id}};
-  auto count = [](const std::atomic<uint64_t>& n) {
-    return static_cast<double>(n.load(std::memory_order_relaxed));
-  };
   const strategies::View view = state.view();
   out.gauge("plexus_hub_children", "live children in this node's registry (the whole hub's)",
             static_cast<double>(state.registry.live_count()), hub);
   out.gauge("plexus_hub_local_children", "copies of children running on this node",
-            count(c.local_children), hub);
+            c.local_children, hub);
   out.gauge("plexus_hub_tombstones", "tombstones kept until storage_purge_interval",
             static_cast<double>(state.registry.tombstone_count()), hub);
   out.gauge("plexus_hub_members", "members in this node's view of the hub",
@@ -22,8 +19,8 @@ void write_metrics(const HubState& state, MetricsWriter& out) {
   out.gauge("plexus_hub_view_number", "the number of the view this node adopted",
             static_cast<double>(view.number()), hub);
   out.gauge("plexus_hub_locked", "1 while a handoff round runs", state.locked.load(), hub);
-  out.gauge("plexus_hub_partitioned", "1 while the hub is in partition mode (quorum strategies)", 0,
-            hub);
+  out.gauge("plexus_hub_partitioned", "1 while the hub is in partition mode (quorum strategies)",
+            state.partitioned(), hub);
   out.gauge("plexus_hub_refused", "1 if the hub refuses members whose configuration differs",
             state.refusal().empty() ? 0 : 1, hub);
   struct Counter {
@@ -51,7 +48,7 @@ void write_metrics(const HubState& state, MetricsWriter& out) {
        c.records_applied},
   };
   for (const Counter& counter : counters) {
-    out.counter(counter.name, counter.help, count(counter.value), hub);
+    out.counter(counter.name, counter.help, counter.value, hub);
   }
 }
 

@@ -92,6 +92,9 @@ struct HubState {
   strategies::View view() const;
   void set_view(strategies::View view);
   std::string refusal() const;
+  // In partition mode (Hub::is_partitioned): never with divergence, the
+  // only partition strategy built so far.
+  bool partitioned() const { return false; }
   void set_refusal(std::string why);
 
  private:

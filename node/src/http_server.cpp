@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <future>
 #include <unordered_set>
 
 #include "node_impl.h"
@@ -25,13 +24,12 @@ class Session;
 // sessions and every handler run there, so none of it needs a lock. The
 // HttpServer only posts its close to that thread.
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
-  State(asio::io_context& io_in, HttpServerOptions options_in)
-      : io(io_in), acceptor(io_in), options(std::move(options_in)) {}
+  State(asio::io_context& io, HttpServerOptions options_in)
+      : acceptor(io), options(std::move(options_in)) {}
 
   void accept_next();
   void close();
 
-  asio::io_context& io;
   tcp::acceptor acceptor;
   const HttpServerOptions options;
   uint16_t port = 0;

@@ -5,18 +5,15 @@ namespace plexus::detail {
 
 void NodeImpl::write_metrics(MetricsWriter& out) {
   const Membership::Counters& counters = membership_.counters();
-  auto count = [](const std::atomic<uint64_t>& n) {
-    return static_cast<double>(n.load(std::memory_order_relaxed));
-  };
   out.counter("plexus_node_up_events_total", "connections to peers that came up",
-              count(counters.nodes_up));
+              counters.nodes_up);
   out.counter("plexus_node_down_events_total", "connections to peers that were up and were lost",
-              count(counters.nodes_down));
+              counters.nodes_down);
   out.counter("plexus_node_handshake_failures_total",
               "connections closed before their handshake was done (either side)",
-              count(counters.handshake_failures));
+              counters.handshake_failures);
   out.counter("plexus_node_connect_failures_total", "outgoing connection attempts that failed",
-              count(counters.connect_failures));
+              counters.connect_failures);
   size_t connected = 0;
   peers.for_each([&](Peer& peer) {
     MutexLock lock(peer.mu);

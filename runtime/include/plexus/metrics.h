@@ -8,6 +8,7 @@
 // and each layer keeps its counters where they are cheapest to keep.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -41,6 +42,16 @@ class MetricsWriter {
   // A value at this moment.
   void gauge(std::string_view name, std::string_view help, double value,
              std::initializer_list<MetricLabel> labels = {});
+  // The same from a counter kept as an atomic (read relaxed): how every
+  // layer here keeps its counts.
+  void counter(std::string_view name, std::string_view help, const std::atomic<uint64_t>& value,
+               std::initializer_list<MetricLabel> labels = {}) {
+    counter(name, help, static_cast<double>(value.load(std::memory_order_relaxed)), labels);
+  }
+  void gauge(std::string_view name, std::string_view help, const std::atomic<uint64_t>& value,
+             std::initializer_list<MetricLabel> labels = {}) {
+    gauge(name, help, static_cast<double>(value.load(std::memory_order_relaxed)), labels);
+  }
 
   // The Prometheus text exposition format (0.0.4): each family's HELP and
   // TYPE lines, then its samples, families sorted by name, each sample with
