@@ -18,13 +18,15 @@ std::string content_type(std::string_view path) {
   return "application/octet-stream";
 }
 
-// Every second: asks each connected node's control process for its info,
-// and keeps the answers.
-plexus::Task<> poll_peers(plexus::Context self, PeerInfoCache* cache) {
+// Every second: counts each hub's children by node, and asks each connected
+// node's control process for its info, keeping the answers.
+plexus::Task<> refresh(plexus::Context self, DashboardCache* cache, const HubHost* hubs) {
   plexus::Node& node = *plexus::Node::of(self);
   plexus::PidProto me;
   node.to_proto(self.self(), &me);
   for (;;) {
+    for (plexus::hub::Hub* h : hubs->all())
+      cache->set_children_by_node(h->hub_id(), h->children_by_node());
     NodeCommand ask;
     ask.set_op(NodeCommand::INFO);
     *ask.mutable_reply_to() = me;
@@ -45,25 +47,42 @@ plexus::Task<> poll_peers(plexus::Context self, PeerInfoCache* cache) {
       start += 8;
       size_t end = line.find('"', start);
       if (end == std::string::npos) continue;
-      cache->set(line.substr(start, end - start), line);
+      cache->set_peer(line.substr(start, end - start), line);
     }
   }
 }
 
 }  // namespace
 
-void PeerInfoCache::set(const std::string& node, std::string info_json) {
+void DashboardCache::set_peer(const std::string& node, std::string info_json) {
   std::lock_guard<std::mutex> lock(mu_);
-  info_[node] = std::move(info_json);
+  peers_[node] = std::move(info_json);
 }
 
-std::string PeerInfoCache::json(const std::vector<std::string>& connected) const {
+void DashboardCache::set_children_by_node(const std::string& hub,
+                                          std::map<std::string, size_t> counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  by_node_[hub] = std::move(counts);
+}
+
+std::string DashboardCache::peers_json(const std::vector<std::string>& connected) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out = "{";
   for (const std::string& node : connected) {
-    auto it = info_.find(node);
-    if (it == info_.end()) continue;
+    auto it = peers_.find(node);
+    if (it == peers_.end()) continue;
     out += (out.size() > 1 ? "," : "") + json_string(node) + ":" + it->second;
+  }
+  return out + "}";
+}
+
+std::string DashboardCache::children_by_node_json(const std::string& hub) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out = "{";
+  if (auto it = by_node_.find(hub); it != by_node_.end()) {
+    for (const auto& [name, count] : it->second) {
+      out += (out.size() > 1 ? "," : "") + json_string(name) + ":" + std::to_string(count);
+    }
   }
   return out + "}";
 }
@@ -72,7 +91,7 @@ plexus::Result<std::unique_ptr<Dashboard>> Dashboard::start(plexus::Node& node,
                                                             const HubHost& hubs) {
   std::unique_ptr<Dashboard> d(new Dashboard(node, hubs));
   if (plexus::Status watched = d->events_.watch(node, hubs); !watched.ok()) return watched;
-  d->poller_ = node.runtime().spawn(poll_peers, &d->peers_);
+  d->poller_ = node.runtime().spawn(refresh, &d->cache_, &hubs);
   if (!d->poller_) {
     return plexus::Status(plexus::StatusCode::kResourceExhausted, "cannot spawn the dashboard");
   }
@@ -94,18 +113,14 @@ std::string Dashboard::state_json() const {
   peers += "]";
   std::string hubs = "[";
   for (plexus::hub::Hub* h : hubs_.all()) {
-    std::string by_node = "{";
-    for (const auto& [name, count] : h->children_by_node()) {
-      by_node += (by_node.size() > 1 ? "," : "") + json_string(name) + ":" + std::to_string(count);
-    }
-    by_node += "}";
     hubs += (hubs.size() > 1 ? "," : "") + std::string("{\"id\":") + json_string(h->hub_id()) +
             ",\"alive\":" + json_bool(h->is_alive()) + ",\"locked\":" + json_bool(h->is_locked()) +
             ",\"partitioned\":" + json_bool(h->is_partitioned()) +
             ",\"refusal\":" + json_string(h->refusal()) +
             ",\"view\":" + std::to_string(h->view_number()) +
             ",\"members\":" + json_strings(h->nodes(true)) +
-            ",\"children\":" + std::to_string(h->child_count()) + ",\"by_node\":" + by_node + "}";
+            ",\"children\":" + std::to_string(h->child_count()) +
+            ",\"by_node\":" + cache_.children_by_node_json(h->hub_id()) + "}";
   }
   hubs += "]";
   return "{\"node\":" + json_string(node_.name()) +
@@ -113,7 +128,7 @@ std::string Dashboard::state_json() const {
          ",\"time\":" + json_string(plexus::utc_timestamp(std::chrono::system_clock::now())) +
          ",\"uptime_s\":" + std::to_string(rt.now_ms() / 1000) +
          ",\"processes\":" + std::to_string(rt.process_count()) + ",\"peers\":" + peers +
-         ",\"peer_info\":" + peers_.json(connected) + ",\"hubs\":" + hubs +
+         ",\"peer_info\":" + cache_.peers_json(connected) + ",\"hubs\":" + hubs +
          ",\"down\":" + events_.down_json() + ",\"events\":" + events_.json() + "}";
 }
 

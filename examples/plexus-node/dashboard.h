@@ -16,23 +16,29 @@
 
 namespace plexus_node {
 
-// What the other nodes said of themselves (their control process's info
-// line), asked every `interval` by a process of the dashboard's own, so
-// that /api/state, served on the I/O thread, never waits for the network.
-class PeerInfoCache {
+// What /api/state shows that costs something to learn, refreshed every
+// second by a process of the dashboard's own, so that /api/state, served on
+// the I/O thread, neither waits for the network nor walks a registry: what
+// the other nodes said of themselves (their control process's info line),
+// and each hub's children by node (Hub::children_by_node).
+class DashboardCache {
  public:
-  void set(const std::string& node, std::string info_json);
+  void set_peer(const std::string& node, std::string info_json);
+  void set_children_by_node(const std::string& hub, std::map<std::string, size_t> counts);
   // {"<node>":<info>, ...} for the nodes in `connected`.
-  std::string json(const std::vector<std::string>& connected) const;
+  std::string peers_json(const std::vector<std::string>& connected) const;
+  // {"<node>":<children>, ...} of `hub` at the last refresh.
+  std::string children_by_node_json(const std::string& hub) const;
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, std::string> info_;
+  std::map<std::string, std::string> peers_;
+  std::map<std::string, std::map<std::string, size_t>> by_node_;
 };
 
 class Dashboard {
  public:
-  // Starts the event log and the process that asks the peers for their info.
+  // Starts the event log and the process that refreshes the cache.
   // `node` and `hubs` must outlive the dashboard, the dashboard the HTTP
   // server.
   static plexus::Result<std::unique_ptr<Dashboard>> start(plexus::Node& node, const HubHost& hubs);
@@ -49,7 +55,7 @@ class Dashboard {
   plexus::Node& node_;
   const HubHost& hubs_;
   EventLog events_;
-  PeerInfoCache peers_;
+  DashboardCache cache_;
   plexus::Pid poller_;
 };
 

@@ -3,9 +3,11 @@
 // children and the events, before and after a kill -9.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
+#include "http_client.h"
 #include "hub_process_fixture.h"
 
 namespace {
@@ -58,6 +60,19 @@ std::map<std::string, int> bars(const std::string& page) {
   return out;
 }
 
+// The nodes in /api/state's children-by-node of the hub (refreshed every
+// second in the background), once it names `n` of them.
+bool by_node_names(uint16_t port, size_t n) {
+  return http_poll(port, "/api/state",
+                   [&](const HttpReply& r) {
+                     size_t at = r.body.find("\"by_node\":{");
+                     if (at == std::string::npos) return false;
+                     std::string counts = r.body.substr(at, r.body.find('}', at) - at);
+                     return static_cast<size_t>(std::count(counts.begin(), counts.end(), '@')) == n;
+                   })
+      .has_value();
+}
+
 TEST_F(HubProcessTest, TheDashboardShowsTheNodesTheChildrenAndAFailover) {
   ASSERT_EQ(access(kChromium, X_OK), 0)
       << kChromium << " is missing: scripts/install-deps.sh installs Debian's chromium";
@@ -66,6 +81,7 @@ TEST_F(HubProcessTest, TheDashboardShowsTheNodesTheChildrenAndAFailover) {
   const uint16_t port = d("a").http_port();
   ASSERT_NE(port, 0);
 
+  ASSERT_TRUE(by_node_names(port, 3));
   std::string page = rendered_page(port);
   ASSERT_NE(page.find("data-loaded=\"yes\""), std::string::npos) << page;
   EXPECT_NE(page.find("<span class=\"children\">300</span>"), std::string::npos) << page;
@@ -86,6 +102,7 @@ TEST_F(HubProcessTest, TheDashboardShowsTheNodesTheChildrenAndAFailover) {
   daemons_["c"].reset();
   ASSERT_TRUE(settled(2));
   ASSERT_EQ(converged(ids), "");
+  ASSERT_TRUE(by_node_names(port, 2));
   page = rendered_page(port);
   EXPECT_EQ(cell(page, lost, "down state"), "down") << page;
   EXPECT_NE(page.find("<span class=\"children\">300</span>"), std::string::npos) << page;
