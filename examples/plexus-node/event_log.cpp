@@ -85,32 +85,25 @@ plexus::Status EventLog::watch(plexus::Node& node, const HubHost& hubs) {
   }
   node_ = &node;
   hubs_ = &hubs;
-  using plexus::hub::HookEvent;
   for (plexus::hub::Hub* hub : hubs.all()) {
-    std::string id = hub->hub_id();
-    auto on = [&](HookEvent event, plexus::hub::HookHandler handler) {
-      return hub->register_hook(event, kHookId, 0, std::move(handler));
-    };
-    plexus::Status status = on(HookEvent::kPostNodeJoin, [this, id](HookEvent, const auto& data) {
-      add("hub",
-          "hub " + id + ": " + joined(std::get<plexus::hub::NodeJoin>(data).nodes) + " joined");
-    });
-    if (status.ok()) {
-      status = on(HookEvent::kPostNodeLeave, [this, id](HookEvent, const auto& data) {
-        add("hub",
-            "hub " + id + ": " + joined(std::get<plexus::hub::NodeLeave>(data).nodes) + " left");
-      });
-    }
-    if (status.ok()) {
-      status = on(HookEvent::kPostRedistribution, [this, id](HookEvent, const auto& data) {
-        const auto& r = std::get<plexus::hub::Redistribution>(data);
-        if (r.moved.empty()) return;
-        add("hub", "hub " + id + ": in view " + std::to_string(r.view) +
-                       ", this node moved or restarted " + std::to_string(r.moved.size()) +
+    // One handler for every event of kHooked, told apart by its data.
+    auto handler = [this, id = hub->hub_id()](plexus::hub::HookEvent,
+                                              const plexus::hub::HookData& data) {
+      if (const auto* join = std::get_if<plexus::hub::NodeJoin>(&data)) {
+        add("hub", "hub " + id + ": " + joined(join->nodes) + " joined");
+      } else if (const auto* leave = std::get_if<plexus::hub::NodeLeave>(&data)) {
+        add("hub", "hub " + id + ": " + joined(leave->nodes) + " left");
+      } else if (const auto* r = std::get_if<plexus::hub::Redistribution>(&data);
+                 r && !r->moved.empty()) {
+        add("hub", "hub " + id + ": in view " + std::to_string(r->view) +
+                       ", this node moved or restarted " + std::to_string(r->moved.size()) +
                        " children");
-      });
+      }
+    };
+    for (plexus::hub::HookEvent event : kHooked) {
+      plexus::Status status = hub->register_hook(event, kHookId, 0, handler);
+      if (!status.ok()) return status;
     }
-    if (!status.ok()) return status;
   }
   return plexus::Status::OK();
 }
