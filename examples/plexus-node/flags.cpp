@@ -219,9 +219,10 @@ Status read_cookie_file(const std::string& path, std::string* cookie) {
 
 }  // namespace
 
-Result<Flags> parse_flags(int argc, const char* const* argv) {
+Result<Flags> parse_flags(int argc, const char* const* argv,
+                          const std::vector<AppFlag>& app_flags) {
   Flags flags;
-  CLI::App app("plexus-node");
+  CLI::App app;
   // usage() is the help; unknown words are reported below, in our words.
   app.set_help_flag();
   app.allow_extras();
@@ -252,6 +253,15 @@ Result<Flags> parse_flags(int argc, const char* const* argv) {
   };
   for (const auto& [flag, set] : value_flags()) value_flag(flag, set);
   for (const std::string& key : hub_setting_keys()) value_flag("--hub-" + key, hub_setting(key));
+  for (const AppFlag& flag : app_flags) {
+    value_flag(flag.name, [flag](Flags& f, const std::string& v) {
+      if (flag.check) {
+        if (Status valid = flag.check(v); !valid.ok()) return valid;
+      }
+      f.app[flag.name] = v;
+      return Status::OK();
+    });
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ArgumentMismatch& e) {
@@ -287,9 +297,19 @@ Result<Flags> parse_flags(int argc, const char* const* argv) {
   return flags;
 }
 
-std::string usage() {
-  return "Usage: plexus-node --name name@host:port [options]\n"
-         "\n"
+std::string usage(const std::string& program, const std::string& about,
+                  const std::vector<AppFlag>& app_flags) {
+  std::string app_usage;
+  if (!about.empty()) app_usage = about + "\n\n";
+  if (!app_flags.empty()) {
+    app_usage += program + "'s own options:\n";
+    for (const AppFlag& flag : app_flags) app_usage += "  " + flag.name + " " + flag.help + "\n";
+    app_usage += "\n";
+  }
+  return "Usage: " + program +
+         " --name name@host:port [options]\n"
+         "\n" +
+         app_usage +
          "Runs one Plexus node until SIGINT or SIGTERM. Prints\n"
          "  READY <node name> <creation>\n"
          "on stdout once it listens (with port 0, the name has the port chosen).\n"

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,18 @@
 #include "plexus/status.h"
 
 namespace plexus_node {
+
+// An application's own flag: `--NAME VALUE`, also read from PLEXUS_NAME and
+// from the --config file like every other flag.
+struct AppFlag {
+  std::string name;  // "--chat-port"
+  std::string help;  // its line in --help, after the name
+  // OK, or what is wrong with a value (parse_flags names the flag).
+  std::function<plexus::Status(const std::string& value)> check;
+};
+
+// The values given to an application's flags, by flag name ("--chat-port").
+using AppValues = std::map<std::string, std::string, std::less<>>;
 
 struct Flags {
   std::string name;                // --name name@host:port (port 0: any free port)
@@ -33,6 +47,7 @@ struct Flags {
   int http_port = -1;                      // --http-port N (0: any free port; -1: no HTTP)
   std::string http_address = "127.0.0.1";  // --http-address IP
   HubSettings hub_settings;                // --hub-KEY VALUE, then --hub-config FILE's lines
+  AppValues app;                           // an application's flags (DaemonApp)
   bool help = false;                       // --help
   bool version = false;                    // --version
 };
@@ -42,10 +57,12 @@ struct Flags {
 // --config file (TOML or INI: `tick-ms = 1000`, `hub = ["chat"]`); the
 // command line wins over the file, the file over the environment. A flag
 // that is unknown, lacks its value or has a bad one is an error that names
-// it.
-plexus::Result<Flags> parse_flags(int argc, const char* const* argv);
+// it. `app_flags` go into Flags::app, checked by their `check`.
+plexus::Result<Flags> parse_flags(int argc, const char* const* argv,
+                                  const std::vector<AppFlag>& app_flags = {});
 
-// What --help prints.
-std::string usage();
+// What --help prints, for `program` with its `about` and `app_flags`.
+std::string usage(const std::string& program = "plexus-node", const std::string& about = "",
+                  const std::vector<AppFlag>& app_flags = {});
 
 }  // namespace plexus_node
