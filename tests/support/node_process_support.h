@@ -240,18 +240,18 @@ class Daemon {
     bool runs_out_of_descriptors = false;
     // --http-port 0: the daemon serves HTTP on a free port (http_port()).
     bool http = false;
+    // Another program built on the daemon (examples/chat's plexus-chat), and
+    // how many lines it prints after READY and HTTP (ready_lines()).
+    const char* binary = nullptr;
+    int more_ready_lines = 0;
   };
 
   // Starts it and waits for its READY line; throws (failing the test) with
   // what it wrote to stderr if it does not get there.
   static std::unique_ptr<Daemon> start(const Options& options) {
-    std::vector<std::string> argv{kNodeBinary,
-                                  "--name",
-                                  options.name,
-                                  "--tick-ms",
-                                  std::to_string(options.tick_timeout.count()),
-                                  "--log-level",
-                                  "info"};
+    std::vector<std::string> argv{
+        options.binary ? options.binary : kNodeBinary, "--name",      options.name, "--tick-ms",
+        std::to_string(options.tick_timeout.count()),  "--log-level", "info"};
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
     if (options.http) argv.insert(argv.end(), {"--http-port", "0"});
     if (options.max_open_files > 0) {
@@ -299,12 +299,22 @@ class Daemon {
       }
       daemon->http_port_ = static_cast<uint16_t>(std::stoi(http->substr(colon + 1)));
     }
+    for (int i = 0; i < options.more_ready_lines; ++i) {
+      std::optional<std::string> more = daemon->process_->read_line(kWait);
+      if (!more) {
+        throw std::runtime_error(options.name + " did not print its lines after READY; stderr:\n" +
+                                 daemon->log());
+      }
+      daemon->ready_lines_.push_back(*more);
+    }
     return daemon;
   }
 
   const std::string& name() const { return name_; }
   // The HTTP port, with Options::http.
   uint16_t http_port() const { return http_port_; }
+  // What it printed after READY and HTTP (Options::more_ready_lines).
+  const std::vector<std::string>& ready_lines() const { return ready_lines_; }
   uint64_t creation() const { return creation_; }
   ChildProcess& process() { return *process_; }
   std::string log() const { return process_->output(); }
@@ -317,6 +327,7 @@ class Daemon {
   std::string name_;
   uint64_t creation_;
   uint16_t http_port_ = 0;
+  std::vector<std::string> ready_lines_;
 };
 
 // An order for the daemon's "exiter" processes (and the tests' own).
