@@ -183,6 +183,11 @@ int run_daemon(int argc, char** argv, const DaemonApp& app) {
   dashboard.reset();
   dns.reset();
   zen.reset();
+  // The control process and its command servers read the hubs: every
+  // process ends before the hubs go, and the hubs go before the runtime
+  // whose metrics they are registered with.
+  (*node)->runtime().shutdown();
+  hubs.clear();
   node->reset();
   return 0;
 }

@@ -31,6 +31,22 @@ TEST_F(NodeProcessTest, SigtermAndSigintStopADaemonCleanly) {
   }
 }
 
+// With hubs, a dashboard and a control process that reads them: the hubs
+// leave, every process ends, and what each layer registered (the hubs'
+// metrics) goes before the runtime does (the sanitizers see it otherwise).
+TEST_F(NodeProcessTest, SigtermStopsADaemonWithHubsCleanly) {
+  Daemon& d = start_daemon(Daemon::Options{.name = "hubs@127.0.0.1:0",
+                                           .seeds = {t_->name()},
+                                           .extra_args = {"--hub", "one", "--hub", "two"},
+                                           .http = true});
+  d.process().signal(SIGTERM);
+  std::optional<int> status = d.process().wait(kWait);
+  ASSERT_TRUE(status.has_value()) << "still running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << describe_wait_status(*status) << "\n"
+      << d.log();
+}
+
 TEST_F(NodeProcessTest, SighupDoesNotStopADaemon) {
   Daemon& d = start_daemon("h");
   uint64_t creation = node_info(d).creation();
