@@ -113,17 +113,12 @@ class ChatTest : public ::testing::Test {
     daemons_.at(name)->process().kill_and_wait();
     daemons_.erase(name);
   }
-  // Waits until both chat hubs of every node list every node.
+  // Waits until both chat hubs of every node list every node, unlocked.
   bool settled() {
     return eventually([&] {
       for (auto& [name, d] : daemons_) {
         for (const char* hub : {"chat_rooms", "chat_sessions"}) {
-          Ctl status = ctl(name, {"hub", hub, "status"});
-          if (status.code != 0 || status.lines.size() != 1 ||
-              std::count(status.lines[0].begin(), status.lines[0].end(), '@') !=
-                  static_cast<long>(daemons_.size())) {
-            return false;
-          }
+          if (!hub_settled_on(name, hub, daemons_.size())) return false;
         }
       }
       return true;

@@ -65,9 +65,7 @@ class HubProcessTest : public ::testing::Test {
     for (;;) {
       bool all = true;
       for (const std::string& n : live()) {
-        Ctl s = ctl(d(n).name(), {"hub", "demo", "status"});
-        if (s.code != 0 || s.lines.size() != 1 || field(s.lines[0], "locked") != "false" ||
-            std::count(s.lines[0].begin(), s.lines[0].end(), '@') != static_cast<long>(members)) {
+        if (!hub_settled_on(d(n).name(), "demo", members)) {
           all = false;
           break;
         }

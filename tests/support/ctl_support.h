@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,14 @@ inline std::string field(const std::string& line, const std::string& key) {
   if (line[at] == '"') return line.substr(at + 1, line.find('"', at + 1) - at - 1);
   size_t end = line.find_first_of(",}", at);
   return line.substr(at, end - at);
+}
+
+// True if `node`'s hub `hub` answers plexusctl's status, is not locked and
+// lists `members` nodes in its view.
+inline bool hub_settled_on(const std::string& node, const std::string& hub, size_t members) {
+  Ctl s = ctl(node, {"hub", hub, "status"});
+  return s.code == 0 && s.lines.size() == 1 && field(s.lines[0], "locked") == "false" &&
+         std::count(s.lines[0].begin(), s.lines[0].end(), '@') == static_cast<long>(members);
 }
 
 }  // namespace plexus_test
