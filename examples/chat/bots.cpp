@@ -260,7 +260,13 @@ std::optional<Options> parse(int argc, char** argv) {
       if (flag == "--nodes") {
         std::stringstream in(value);
         for (std::string node; std::getline(in, node, ',');) {
-          if (node.find(':') == std::string::npos) return std::nullopt;
+          // IPv4:port, as LineClient::connect takes it.
+          size_t colon = node.rfind(':');
+          if (colon == std::string::npos || colon + 1 == node.size() ||
+              node.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+              std::stoi(node.substr(colon + 1)) > 65535) {
+            return std::nullopt;
+          }
           o.nodes.push_back(node);
         }
       } else if (flag == "--users") {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -30,7 +31,12 @@ class LineClient {
     if (colon == std::string::npos) return false;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+    unsigned port = 0;
+    const char* digits = address.data() + colon + 1;
+    const char* end = address.data() + address.size();
+    auto [parsed, ec] = std::from_chars(digits, end, port);
+    if (ec != std::errc() || parsed != end || port > 65535) return false;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &addr.sin_addr) != 1) return false;
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;

@@ -217,6 +217,10 @@ Task<> Room::on_post(Post post, From from) {
 
 Task<Status> Room::replicate(uint64_t index) {
   std::vector<Pid> copies = other_copies();
+  // Forget the copies that are gone (moved, or lost with their node).
+  std::erase_if(peer_size_, [&](const auto& entry) {
+    return std::find(copies.begin(), copies.end(), entry.first) == copies.end();
+  });
   if (copies.empty()) {
     // Acknowledged means held by two nodes: a cluster of one cannot.
     co_return Status(plexus::StatusCode::kUnavailable,

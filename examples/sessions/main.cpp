@@ -84,7 +84,10 @@ Task<> session(Context self, plexus_sessions::SessionArgs args) {
   presence.set_node(Node::of(self)->name());
   for (;;) {
     co_await self.receive(
-        [&](plexus_sessions::SetStatus& s) { presence.set_status(s.status()); },
+        [&](Call<plexus_sessions::SetStatus>& c) {
+          presence.set_status(c.request.status());
+          (void)self.reply(c.from, presence);
+        },
         [&](Call<plexus_sessions::PresenceRequest>& c) { (void)self.reply(c.from, presence); });
   }
 }
@@ -243,11 +246,15 @@ int main() {
   say("a watcher on s1 follows all ", kUsers,
       " through the zen monitor (one monitor each, batched per node) and the hub's hooks");
 
-  // ---- 3. Presence, from any node.
+  // ---- 3. Presence, from any node. Setting it is a call: a message from s1
+  // and a later one from s2 may reach a session in either order (Erlang
+  // orders messages per pair of processes only), so s2 asks once s1 knows
+  // the status is set.
   for (int i = 0; i < kUsers; i += 10) {
     plexus_sessions::SetStatus away;
     away.set_status("away: lunch");
-    (void)shell.context().send(hub.get_pid(ids[i]), away);
+    auto set = shell.call<plexus_sessions::Presence>(hub.get_pid(ids[i]), away);
+    if (!set.ok()) fail("cannot set " + ids[i] + "'s status: " + set.status().to_string());
   }
   {
     Inbox asker(members[1].node->runtime());  // a process on s2
