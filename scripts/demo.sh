@@ -47,7 +47,7 @@ work=$(mktemp -d /tmp/plexus-demo.XXXXXX)
 started=$EPOCHREALTIME
 pids=()
 # Seconds since the start, to a tenth.
-elapsed() { awk -v now="${1:-$EPOCHREALTIME}" -v t0="$started" 'BEGIN { printf "%.1f", now - t0 }'; }
+elapsed() { awk -v now="$EPOCHREALTIME" -v t0="$started" 'BEGIN { printf "%.1f", now - t0 }'; }
 say() { printf '[%5ss] %s\n' "$(elapsed)" "$*"; }
 
 stop_all() {
@@ -111,9 +111,11 @@ start_node() {
   http[$i]=$(awk '/^HTTP/ {print $2}' "$out" | sed 's/.*://')
 }
 
+# ctl NODE ARGS...: plexusctl against NODE, with the cluster's cookie.
+ctl() { PLEXUS_COOKIE=$(cat "$work/cookie") "$bin/plexusctl" --node "$1" "${@:2}" 2>/dev/null; }
 # members NODE HUB: how many members NODE's hub HUB lists.
 members() {
-  PLEXUS_COOKIE=$(cat "$work/cookie") "$bin/plexusctl" --node "$1" hub "$2" status 2>/dev/null |
+  ctl "$1" hub "$2" status |
     sed -n 's/.*nodes=\[\([^]]*\)\].*/\1/p' | wc -w
 }
 # wait_cluster N: until both hubs of every node list N members.
@@ -135,7 +137,7 @@ wait_cluster() {
 
 # Where the sessions (one copy each) run: "chat1 9, chat2 8, ...".
 sessions_by_node() {
-  PLEXUS_COOKIE=$(cat "$work/cookie") "$bin/plexusctl" --node "${name[1]}" hub chat_sessions list 2>/dev/null |
+  ctl "${name[1]}" hub chat_sessions list |
     sed -n 's/.*nodes=\[{node=\([^@]*\)@.*/\1/p' | sort | uniq -c | awk '{printf "%s%s %s", sep, $2, $1; sep=", "}'
 }
 

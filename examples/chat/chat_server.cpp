@@ -26,9 +26,9 @@ struct ChatServer::State {
         plexus::Pid gateway = node.runtime().spawn(plexus_chat::gateway, connection, hubs);
         if (gateway) {
           connection->start(gateway);
-          std::erase_if(gateways, [this](plexus::Pid pid) { return !node.runtime().alive(pid); });
-          gateways.push_back(gateway);
-          connections.push_back(connection);
+          // A connection whose gateway has ended is gone (the gateway held it).
+          std::erase_if(open, [](const Open& o) { return o.connection.expired(); });
+          open.push_back({connection, gateway});
         } else {
           connection->write("! this node runs too many processes; try another");
           connection->close();
@@ -42,9 +42,14 @@ struct ChatServer::State {
   ChatHubs* hubs;
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
-  // On the I/O thread: to close at the end.
-  std::vector<std::weak_ptr<Connection>> connections;
-  std::vector<plexus::Pid> gateways;
+  uint16_t port = 0;
+  // The connections and their gateways, to close and wait for at the end.
+  // On the I/O thread.
+  struct Open {
+    std::weak_ptr<Connection> connection;
+    plexus::Pid gateway;
+  };
+  std::vector<Open> open;
   std::thread thread;
 };
 
@@ -68,6 +73,7 @@ plexus::Result<std::unique_ptr<ChatServer>> ChatServer::start(plexus::Node& node
         plexus::StatusCode::kUnavailable,
         "the chat port " + address + ":" + std::to_string(port) + ": " + ec.message());
   }
+  state->port = state->acceptor.local_endpoint().port();
   state->accept();
   State* s = state.get();
   state->thread = std::thread([s] { s->io.run(); });
@@ -85,11 +91,11 @@ ChatServer::~ChatServer() {
   asio::post(state_->io, [s = state_.get(), &inbox, &gateways] {
     error_code ignored;
     s->acceptor.close(ignored);
-    for (auto& weak : s->connections) {
-      if (auto connection = weak.lock()) connection->abort("the node is stopping");
+    for (const State::Open& o : s->open) {
+      if (auto connection = o.connection.lock()) connection->abort("the node is stopping");
+      inbox.context().monitor(o.gateway);
+      gateways.push_back(o.gateway);
     }
-    for (plexus::Pid gateway : s->gateways) inbox.context().monitor(gateway);
-    gateways = s->gateways;
   });
   // run() returns once the last connection's handlers are done.
   state_->thread.join();
@@ -102,6 +108,6 @@ ChatServer::~ChatServer() {
   }
 }
 
-uint16_t ChatServer::port() const { return state_->acceptor.local_endpoint().port(); }
+uint16_t ChatServer::port() const { return state_->port; }
 
 }  // namespace plexus_chat

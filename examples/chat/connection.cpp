@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
 namespace plexus_chat {
@@ -11,11 +10,7 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 Connection::Connection(asio::ip::tcp::socket socket, plexus::Runtime& runtime)
-    : socket_(std::move(socket)), runtime_(runtime) {
-  error_code ec;
-  auto endpoint = socket_.remote_endpoint(ec);
-  peer_ = ec ? "?" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
+    : socket_(std::move(socket)), runtime_(runtime) {}
 
 void Connection::start(plexus::Pid gateway) {
   gateway_ = gateway;
@@ -36,7 +31,9 @@ void Connection::write(std::string line) {
 }
 
 void Connection::line_done() {
-  if (pending_lines_.fetch_sub(1) - 1 < kMaxPendingLines) {
+  // Only the line that brings it back under the limit resumes reading
+  // (read() stopped at the limit).
+  if (pending_lines_.fetch_sub(1) == kMaxPendingLines) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
       if (!self->reading_ && !self->closed_ && !self->closing_) self->read();
     });

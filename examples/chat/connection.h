@@ -47,8 +47,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close();
   // Closes now, dropping what is queued. Any thread.
   void abort(std::string why);
-  // "address:port" of the client.
-  const std::string& peer() const { return peer_; }
 
  private:
   // ---- On the I/O thread
@@ -59,7 +57,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   boost::asio::ip::tcp::socket socket_;
   plexus::Runtime& runtime_;
-  std::string peer_;
   plexus::Pid gateway_;
   std::string in_;
   std::deque<std::string> out_;

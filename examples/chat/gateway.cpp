@@ -1,11 +1,13 @@
 #include "gateway.h"
 
+#include <cctype>
 #include <charconv>
 #include <optional>
 
 #include "chat.pb.h"
 #include "plexus/hub/hub.h"
 #include "plexus/node/node.h"
+#include "session.h"
 
 namespace plexus_chat {
 
@@ -46,6 +48,11 @@ const std::string& error_of(const History& r) { return r.error(); }
 const std::string& error_of(const Attached&) {
   static const std::string kNone;
   return kNone;
+}
+
+// How a room's message is shown: "ROOM INDEX USER: TEXT".
+std::string entry_line(const std::string& room, const Entry& e) {
+  return room + " " + std::to_string(e.index()) + " " + e.user() + ": " + e.text();
 }
 
 // Closes the connection when the gateway ends, however it ends.
@@ -92,6 +99,18 @@ class Gateway {
     if (monitor) self_.demonitor(monitor, plexus::Flush::kYes);
     monitor = pid ? self_.monitor(pid) : Ref();
   }
+  // Watches the room's copy that took `joined`: its node's name.
+  std::string watch_copy(const Joined& joined) {
+    Result<Pid> copy = node_.from_proto(joined.copy());
+    watch(room_monitor_, copy.ok() ? *copy : Pid());
+    return copy.ok() ? node_.node_name(*copy) : "?";
+  }
+  // True if the user is in a room; else says what to do first.
+  bool in_room() {
+    if (!room_.empty()) return true;
+    say(user_.empty() ? "! take a name first: /nick NAME" : "! join a room first: /join ROOM");
+    return false;
+  }
   Join join_request() const;
   Attach attach_request() const;
 
@@ -117,9 +136,7 @@ Task<> Gateway::run() {
     co_await self_.receive(
         [&](LineIn& in) { line = std::move(in.text); }, [&](Closed&) { closed = true; },
         [&](Delivery& d) {
-          if (d.room() != room_) return;
-          const Entry& e = d.entry();
-          say(d.room() + " " + std::to_string(e.index()) + " " + e.user() + ": " + e.text());
+          if (d.room() == room_) say(entry_line(room_, d.entry()));
         },
         [&](RoomMoved& m) { moved = m.room() == room_; }, [&](Down& d) { down = std::move(d); });
     if (closed) co_return;
@@ -177,7 +194,8 @@ Task<Status> Gateway::ensure(Hub& hub, ChildSpec spec) {
     co_return started.status().code() == StatusCode::kAlreadyExists ? Status::OK()
                                                                     : started.status();
   }
-  auto result = co_await started->await(self_, kCommandTimeout + kCommandTimeout);
+  // The start's own timeout, and as long again for its answer to come.
+  auto result = co_await started->await(self_, 2 * kCommandTimeout);
   if (!result.ok()) co_return result.status();
   for (const plexus::hub::ChildError& error : result->errors) {
     if (error.reason != "already_started") {
@@ -285,14 +303,12 @@ Task<> Gateway::join(const std::string& room) {
     co_return;
   }
   room_ = room;
-  Result<Pid> copy = node_.from_proto(joined->copy());
-  watch(room_monitor_, copy.ok() ? *copy : Pid());
+  std::string copy_node = watch_copy(*joined);
   InRoom in;
   in.set_room(room_);
   (void)sessions_.send(self_, user_, in);
   say("* joined " + room + " (" + std::to_string(joined->size()) + " messages, " +
-      std::to_string(joined->members_size()) + " here); its active copy is on " +
-      (copy.ok() ? node_.node_name(*copy) : "?"));
+      std::to_string(joined->members_size()) + " here); its active copy is on " + copy_node);
 }
 
 Task<> Gateway::rejoin() {
@@ -304,9 +320,7 @@ Task<> Gateway::rejoin() {
     room_.clear();
     co_return;
   }
-  Result<Pid> copy = node_.from_proto(joined->copy());
-  watch(room_monitor_, copy.ok() ? *copy : Pid());
-  say("* " + room_ + " moved; its active copy is on " + (copy.ok() ? node_.node_name(*copy) : "?"));
+  say("* " + room_ + " moved; its active copy is on " + watch_copy(*joined));
 }
 
 void Gateway::leave() {
@@ -321,10 +335,7 @@ void Gateway::leave() {
 }
 
 Task<> Gateway::post(const std::string& text) {
-  if (room_.empty()) {
-    say(user_.empty() ? "! take a name first: /nick NAME" : "! join a room first: /join ROOM");
-    co_return;
-  }
+  if (!in_room()) co_return;
   Post post;
   post.set_user(user_);
   post.set_text(text);
@@ -347,10 +358,7 @@ Task<> Gateway::history(const std::string& count) {
       co_return;
     }
   }
-  if (room_.empty()) {
-    say("! join a room first: /join ROOM");
-    co_return;
-  }
+  if (!in_room()) co_return;
   HistoryRequest request;
   request.set_last(last);
   Result<History> history = co_await call_until_done<History>(rooms_, room_, request);
@@ -359,17 +367,12 @@ Task<> Gateway::history(const std::string& count) {
     co_return;
   }
   say("history " + room_ + " " + std::to_string(history->entries_size()));
-  for (const Entry& e : history->entries()) {
-    say(room_ + " " + std::to_string(e.index()) + " " + e.user() + ": " + e.text());
-  }
+  for (const Entry& e : history->entries()) say(entry_line(room_, e));
   say("end");
 }
 
 Task<> Gateway::who() {
-  if (room_.empty()) {
-    say("! join a room first: /join ROOM");
-    co_return;
-  }
+  if (!in_room()) co_return;
   // A join of a member changes nothing and lists the members.
   Result<Joined> joined = co_await call_until_done<Joined>(rooms_, room_, join_request());
   if (!joined.ok()) {
@@ -392,7 +395,8 @@ Task<> Gateway::whois(const std::string& name) {
     say("! " + name + "'s session does not answer: " + presence.status().message());
     co_return;
   }
-  int64_t seconds = (self_.runtime().now_ms() - presence->since_ms()) / 1000;
+  // A wall-clock time: the session's node has a runtime clock of its own.
+  int64_t seconds = (unix_ms() - presence->since_unix_ms()) / 1000;
   say("* " + name +
       (presence->online() ? " is online on " + presence->node() +
                                 (presence->room().empty() ? "" : " in " + presence->room())

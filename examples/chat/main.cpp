@@ -76,10 +76,7 @@ int main(int argc, char** argv) {
           return plexus_chat::room(self, std::move(args), &hubs);
         });
     if (!rooms.ok()) return rooms;
-    return node.register_process<plexus_chat::SessionArgs>(
-        "chat_session", [&hubs](plexus::Context self, plexus_chat::SessionArgs args) {
-          return plexus_chat::session(self, std::move(args), &hubs);
-        });
+    return node.register_process<plexus_chat::SessionArgs>("chat_session", plexus_chat::session);
   };
   app.hubs = chat_hubs;
   app.start = [&hubs](plexus::Node& node, const plexus_node::HubHost& host,

@@ -107,11 +107,10 @@ Task<> Room::run() {
         [&](Call<Join>& c) { on_join(c.request, c.from); },
         [&](Leave& leave) {
           auto gateway = node_.from_proto(leave.gateway());
-          if (!gateway.ok()) return;
-          if (auto it = members_.find(*gateway); it != members_.end()) {
-            self_.demonitor(it->second.monitor, plexus::Flush::kYes);
-            members_.erase(it);
-          }
+          auto it = gateway.ok() ? members_.find(*gateway) : members_.end();
+          if (it == members_.end()) return;
+          self_.demonitor(it->second.monitor, plexus::Flush::kYes);
+          members_.erase(it);
         },
         [&](Call<HistoryRequest>& c) {
           History history;

@@ -14,18 +14,19 @@ using plexus::Pid;
 using plexus::Ref;
 using plexus::Task;
 
-Task<> session(Context self, SessionArgs args, ChatHubs* hubs) {
-  (void)co_await hubs->wait(self);
+Task<> session(Context self, SessionArgs args) {
   Node& node = *Node::of(self);
   Pid holder;
   Ref holder_monitor;
   Presence presence;
   presence.set_session_node(node.name());
-  presence.set_since_ms(self.runtime().now_ms());
+  presence.set_since_unix_ms(unix_ms());
+  // When it went offline, by this runtime's clock (for kSessionLinger).
+  int64_t offline_since = self.runtime().now_ms();
   constexpr std::chrono::milliseconds kAnHour{3'600'000};
   // How long the session, offline, still waits for its user.
   auto offline_left = [&] {
-    int64_t left = presence.since_ms() + kSessionLinger.count() - self.runtime().now_ms();
+    int64_t left = offline_since + kSessionLinger.count() - self.runtime().now_ms();
     return std::chrono::milliseconds(std::max<int64_t>(left, 0));
   };
   for (;;) {
@@ -42,7 +43,7 @@ Task<> session(Context self, SessionArgs args, ChatHubs* hubs) {
             holder_monitor = self.monitor(holder);
             presence.set_online(true);
             presence.set_node(c.request.node());
-            presence.set_since_ms(self.runtime().now_ms());
+            presence.set_since_unix_ms(unix_ms());
           }
           (void)self.reply(c.from, attached);
         },
@@ -54,7 +55,8 @@ Task<> session(Context self, SessionArgs args, ChatHubs* hubs) {
           presence.set_online(false);
           presence.set_node("");
           presence.set_room("");
-          presence.set_since_ms(self.runtime().now_ms());
+          presence.set_since_unix_ms(unix_ms());
+          offline_since = self.runtime().now_ms();
         },
         plexus::after(holder ? kAnHour : offline_left(), [] {}));
     if (!matched && !holder) co_return;

@@ -108,6 +108,14 @@ int run_daemon(int argc, char** argv, const DaemonApp& app) {
     for (plexus::hub::HubConfig& config : *app_hubs) hub_configs.push_back(std::move(config));
   }
   HubHost hubs;
+  // However this function returns from here on, every process ends before
+  // the hubs go (the control process and its command servers read them),
+  // and the hubs go before the node whose runtime holds their metrics:
+  // what is declared below is destroyed first, then this, then the hubs.
+  struct EndProcessesFirst {
+    plexus::Runtime& runtime;
+    ~EndProcessesFirst() { runtime.shutdown(); }
+  } end_processes_first{(*node)->runtime()};
   for (plexus::hub::HubConfig& config : hub_configs) {
     std::string id = config.hub_id;
     auto hub = plexus::hub::Hub::start(**node, std::move(config));
@@ -179,16 +187,8 @@ int run_daemon(int argc, char** argv, const DaemonApp& app) {
   running.keep.reset();
   // A graceful leave: each hub's children start again on the other members.
   hubs.stop_all(std::chrono::seconds(30));
-  http.reset();
-  dashboard.reset();
-  dns.reset();
-  zen.reset();
-  // The control process and its command servers read the hubs: every
-  // process ends before the hubs go, and the hubs go before the runtime
-  // whose metrics they are registered with.
-  (*node)->runtime().shutdown();
-  hubs.clear();
-  node->reset();
+  // The rest goes in reverse order of declaration: the HTTP server, the
+  // dashboard, the zen monitor, every process, the hubs, DNS, the node.
   return 0;
 }
 

@@ -23,9 +23,6 @@ class HubHost {
   std::vector<std::string> members() const;
   // Graceful leaves, each waited for up to `timeout`.
   void stop_all(std::chrono::milliseconds timeout);
-  // Destroys the hubs: once no process reads them (the runtime is shut
-  // down), and before the runtime goes.
-  void clear() { hubs_.clear(); }
 
  private:
   std::vector<std::unique_ptr<plexus::hub::Hub>> hubs_;
