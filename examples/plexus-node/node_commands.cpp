@@ -1,7 +1,10 @@
 #include "node_commands.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <sstream>
+#include <utility>
 
 #include "ctl_answer.h"
 #include "json.h"
@@ -77,6 +80,52 @@ Task<> process(Context self, Pid pid, plexus::PidProto reply_to) {
                   : failure("process " + pid_text(pid) + ": " + got.status().message()));
 }
 
+// plexusctl top: two readings of every process's load, `interval_ms` apart;
+// a process's handled count is the difference (wrapping), or all it took if it
+// started in between. Pids are compared in the table's order, which both
+// readings share.
+Task<> top(Context self, NodeCommand command) {
+  plexus::Runtime& rt = self.runtime();
+  std::vector<plexus::ProcessLoad> before = rt.process_loads();
+  co_await self.receive(plexus::after(std::chrono::milliseconds(command.top_interval_ms()), [] {}));
+  std::vector<plexus::ProcessLoad> after = rt.process_loads();
+  struct Line {
+    const plexus::ProcessLoad* load;
+    uint32_t handled;
+  };
+  std::vector<Line> lines;
+  lines.reserve(after.size());
+  size_t b = 0;
+  for (const plexus::ProcessLoad& now : after) {
+    while (b < before.size() && before[b].pid.index < now.pid.index) ++b;
+    bool same = b < before.size() && before[b].pid == now.pid;
+    lines.push_back({&now, now.messages_taken - (same ? before[b].messages_taken : 0)});
+  }
+  auto key = [&](const Line& l) {
+    return command.top_by_handled() ? std::pair(l.handled, l.load->message_queue_len)
+                                    : std::pair(l.load->message_queue_len, l.handled);
+  };
+  size_t shown = std::min<size_t>(command.top_count(), lines.size());
+  std::partial_sort(lines.begin(), lines.begin() + shown, lines.end(),
+                    [&](const Line& x, const Line& y) {
+                      return key(x) != key(y) ? key(x) > key(y) : x.load->pid < y.load->pid;
+                    });
+  CtlAnswer answer;
+  answer.set_ok(true);
+  double seconds = command.top_interval_ms() / 1000.0;
+  for (size_t i = 0; i < shown; ++i) {
+    const Line& l = lines[i];
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.1f", l.handled / seconds);
+    answer.add_lines("{\"pid\":" + json_string(pid_text(l.load->pid)) +
+                     ",\"name\":" + json_string(l.load->registered_name) +
+                     ",\"message_queue_len\":" + std::to_string(l.load->message_queue_len) +
+                     ",\"handled\":" + std::to_string(l.handled) + ",\"handled_per_s\":" + rate +
+                     "}");
+  }
+  send_answer(*Node::of(self), command.reply_to(), answer);
+}
+
 }  // namespace
 
 Result<Pid> parse_local_pid(const std::string& text) {
@@ -114,6 +163,13 @@ void serve(Node& node, const HubHost& hubs, NodeCommand command) {
       node.runtime().spawn(process, *pid, command.reply_to());
       return;
     }
+    case NodeCommand::TOP:
+      if (command.top_count() == 0 || command.top_interval_ms() == 0) {
+        return send_answer(node, command.reply_to(),
+                           failure("top: the count and the interval must be above 0"));
+      }
+      node.runtime().spawn(top, std::move(command));
+      return;
     default:
       return send_answer(node, command.reply_to(), failure("unknown node command"));
   }

@@ -40,9 +40,9 @@ const std::map<std::string, std::pair<size_t, size_t>>& hub_actions() {
 Result<Command> parse(int argc, const char* const* argv, const char* env_cookie, const char* home) {
   Command c;
   std::vector<std::string> positional;
-  static const std::set<std::string_view> with_value = {"--node",     "--cookie",  "--tls-ca",
-                                                        "--tls-cert", "--tls-key", "--timeout-ms",
-                                                        "--type",     "--meta"};
+  static const std::set<std::string_view> with_value = {
+      "--node", "--cookie", "--tls-ca", "--tls-cert", "--tls-key",    "--timeout-ms",
+      "--type", "--meta",   "--by",     "--count",    "--interval-ms"};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -88,6 +88,21 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
       c.timeout = std::chrono::milliseconds(std::stoll(value));
     } else if (flag == "--type") {
       c.type = value;
+    } else if (flag == "--by") {
+      if (value != "queue" && value != "handled") {
+        return bad("--by: '" + value + "' (queue or handled)");
+      }
+      c.top_by = value;
+    } else if (flag == "--count") {
+      if (!is_count(value) || value == "0" || value.size() > 6) {
+        return bad("--count: '" + value + "'");
+      }
+      c.top_count = static_cast<uint32_t>(std::stoul(value));
+    } else if (flag == "--interval-ms") {
+      if (!is_count(value) || value == "0" || value.size() > 6) {
+        return bad("--interval-ms: '" + value + "'");
+      }
+      c.top_interval = std::chrono::milliseconds(std::stoll(value));
     } else if (flag == "--meta") {
       size_t eq = value.find('=');
       if (eq == 0 || eq == std::string::npos) return bad("--meta: '" + value + "' is not k=v");
@@ -96,7 +111,7 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
   }
   if (positional.empty()) return bad("no command");
   c.verb = positional[0];
-  if (c.verb == "nodes" || c.verb == "info" || c.verb == "metrics") {
+  if (c.verb == "nodes" || c.verb == "info" || c.verb == "metrics" || c.verb == "top") {
     if (positional.size() != 1) return bad(c.verb + " takes no arguments");
   } else if (c.verb == "process") {
     if (positional.size() != 2) return bad("process: expected process PID");
@@ -132,6 +147,9 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
     return bad("unknown command '" + c.verb + "'");
   }
   if (c.node.empty()) return bad("--node is required");
+  if (c.verb == "top" && c.top_interval >= c.timeout) {
+    return bad("top: --interval-ms must be shorter than --timeout-ms");
+  }
   if (c.cookie.empty() && env_cookie && *env_cookie) c.cookie = env_cookie;
   if (c.cookie.empty() && home) {
     std::ifstream in(std::string(home) + "/.plexus.cookie");
@@ -157,6 +175,10 @@ std::string usage() {
          "/metrics)\n"
          "  process PID                           a process of NAME: state, mailbox, links, "
          "monitors\n"
+         "  top [--by queue|handled] [--count N] [--interval-ms MS]\n"
+         "                                        NAME's N (10) busiest processes: longest\n"
+         "                                        mailboxes, or most messages handled in MS "
+         "(1000)\n"
          "  nodes                                 one line per member: node, creation, up\n"
          "  hub HUB status                        alive, locked, partitioned, nodes, children\n"
          "  hub HUB start ID --type T [--meta k=v]...   start one child, awaited\n"

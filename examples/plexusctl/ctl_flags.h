@@ -18,15 +18,18 @@ struct Command {
   std::chrono::milliseconds timeout{30000};  // --timeout-ms: for the whole command
   bool help = false;
 
-  // What to do: "info", "metrics", "process", "nodes", "hub", "net"; then
+  // What to do: "info", "metrics", "process", "top", "nodes", "hub", "net"; then
   // its words.
   std::string verb;
   std::string hub;     // hub HUB ...
   std::string action;  // status, start, start-many, stop, lookup, list, call; block, unblock
-  std::vector<std::string> words;           // the action's positional arguments
-  std::string type;                         // --type T
-  std::map<std::string, std::string> meta;  // --meta k=v (repeated)
-  bool local = false;                       // --local
+  std::vector<std::string> words;                // the action's positional arguments
+  std::string type;                              // --type T
+  std::map<std::string, std::string> meta;       // --meta k=v (repeated)
+  bool local = false;                            // --local
+  std::string top_by = "queue";                  // top --by queue|handled
+  uint32_t top_count = 10;                       // top --count N
+  std::chrono::milliseconds top_interval{1000};  // top --interval-ms: handled over this time
 };
 
 // Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE, `home` is $HOME

@@ -98,12 +98,19 @@ int main(int argc, char** argv) {
   if (c->verb == "nodes") {
     sent =
         (*node)->send(c->node, "control", with_reply_to(plexus_node::MembersRequest(), reply_to));
-  } else if (c->verb == "info" || c->verb == "metrics" || c->verb == "process") {
+  } else if (c->verb == "info" || c->verb == "metrics" || c->verb == "process" ||
+             c->verb == "top") {
     plexus_node::NodeCommand command;
     command.set_op(c->verb == "info"      ? plexus_node::NodeCommand::INFO
                    : c->verb == "metrics" ? plexus_node::NodeCommand::METRICS
+                   : c->verb == "top"     ? plexus_node::NodeCommand::TOP
                                           : plexus_node::NodeCommand::PROCESS);
     if (c->verb == "process") command.set_pid(c->words[0]);
+    if (c->verb == "top") {
+      command.set_top_by_handled(c->top_by == "handled");
+      command.set_top_count(c->top_count);
+      command.set_top_interval_ms(static_cast<uint32_t>(c->top_interval.count()));
+    }
     sent = (*node)->send(c->node, "control", with_reply_to(std::move(command), reply_to));
   } else if (c->verb == "hub") {
     sent = (*node)->send(c->node, "control", with_reply_to(hub_command(*c), reply_to));

@@ -183,22 +183,12 @@ Status Context::register_name(const std::string& name) const {
 
 size_t Context::flush() const {
   impl_of(p_).drain(p_);
-  size_t n = 0;
-  for (Envelope* env = p_->queue_head; env;) {
-    Envelope* next = env->next;
-    delete env;
-    env = next;
-    ++n;
-  }
-  p_->queue_head = p_->queue_tail = nullptr;
-  return n;
+  return p_->clear_private();
 }
 
 size_t Context::message_queue_len() const {
   impl_of(p_).drain(p_);
-  size_t n = 0;
-  for (Envelope* env = p_->queue_head; env; env = env->next) ++n;
-  return n;
+  return p_->queue_len();
 }
 
 }  // namespace plexus

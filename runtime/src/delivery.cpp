@@ -102,7 +102,7 @@ void TurnSends::publish_local_run() {
   run.target = nullptr;  // before push: answering a dead target sends again
   Envelope* node = run.first;
   if (run.count > 1) {
-    node = new RunEnvelope(run.first, run.last, run.plain);
+    node = new RunEnvelope(run.first, run.last, static_cast<uint32_t>(run.count), run.plain);
     node->target_serial = run.serial;
   }
   run.count = 0;
@@ -236,7 +236,7 @@ void RuntimeImpl::drain(Process* p) {
       [&](RunEnvelope* run) {
         if (!run->plain || run->target_serial != serial) return false;
         // The common case: a turn's messages, queued without touching each.
-        p->append_private(run->first, run->last);
+        p->append_private(run->first, run->last, run->count);
         return true;
       },
       [&](Envelope* env) { take_arrival(p, serial, env); });

@@ -1,5 +1,6 @@
 // ProcessInfo: a process's snapshot of itself (RuntimeImpl::info_of), and the
-// requests that ask for one (Context::process_info, Runtime::process_info).
+// requests that ask for one (Context::process_info, Runtime::process_info);
+// the loads read from outside (Runtime::process_loads).
 #include "plexus/process_info.h"
 
 #include <algorithm>
@@ -25,7 +26,7 @@ ProcessInfo RuntimeImpl::info_of(Process* p) const {
   if (p->registered.load(std::memory_order_acquire)) {
     info.registered_name = registry.name_of(info.pid);
   }
-  for (Envelope* env = p->queue_head; env; env = env->next) ++info.message_queue_len;
+  info.message_queue_len = p->queue_len();
   info.trap_exit = p->trap_exit;
   info.server = p->kind == ProcessKind::kServer;
   info.parent = p->parent;
@@ -81,6 +82,22 @@ Task<Result<ProcessInfo>> Context::process_info(Pid pid, std::chrono::millisecon
   }
   if (!*answer) co_return Status(StatusCode::kNoProc, pid.to_string() + " is not alive");
   co_return std::move(**answer);
+}
+
+std::vector<ProcessLoad> Runtime::process_loads() const {
+  detail::RuntimeImpl& rt = *impl_;
+  std::vector<ProcessLoad> loads;
+  loads.reserve(rt.table.live());
+  rt.table.for_each_live([&](const detail::Process* p) {
+    ProcessLoad& load = loads.emplace_back();
+    load.pid = p->pid();
+    load.message_queue_len = p->queue_len();
+    load.messages_taken = p->taken.load(std::memory_order_relaxed);
+    if (p->registered.load(std::memory_order_acquire)) {
+      load.registered_name = rt.registry.name_of(load.pid);
+    }
+  });
+  return loads;
 }
 
 Result<ProcessInfo> Runtime::process_info(Pid pid, std::chrono::milliseconds timeout) {

@@ -269,12 +269,7 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   // exit reason, as BEAM handles the signals still queued at an exit; one
   // that came later, or was meant for an earlier incarnation, finds no
   // process (noproc, in push and take_arrival).
-  for (Envelope* env = p->queue_head; env;) {
-    Envelope* next = env->next;
-    delete env;
-    env = next;
-  }
-  p->queue_head = p->queue_tail = nullptr;
+  p->clear_private();
   if (arrived != kWaiting && arrived != kClosed) {
     for_each_arrival(arrived, [&](Envelope* env) {
       bool answered = env->kind == EnvelopeKind::kLink || env->kind == EnvelopeKind::kMonitor ||
@@ -295,6 +290,8 @@ void RuntimeImpl::terminate(Process* p, const ExitReason& reason_in, bool call_s
   p->exit_pending = false;
   p->timeout_fired = false;
   p->budget = 0;
+  p->taken.store(0, std::memory_order_relaxed);
+  p->put.store(0, std::memory_order_relaxed);
   p->pending_call = Ref{};
   p->exit_reason = ExitReason();
   if (p->kind == ProcessKind::kInbox) delete static_cast<InboxWaiter*>(p->inbox);

@@ -39,6 +39,18 @@ class ProcessTable {
   void release(Process* p);
 
   size_t live() const { return static_cast<size_t>(live_.load(std::memory_order_relaxed)); }
+  // Calls f(const Process*) for each slot whose mailbox is open (a live
+  // process), from any thread: it reads only what Process shares.
+  template <class F>
+  void for_each_live(F&& f) const {
+    uint32_t chunks = chunk_count_.load(std::memory_order_acquire);
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const Process* base = chunks_[c].load(std::memory_order_acquire);
+      for (uint32_t i = 0; i < kChunkSize; ++i) {
+        if (base[i].head.load(std::memory_order_relaxed) != kClosed) f(&base[i]);
+      }
+    }
+  }
   uint32_t allocated_slots() const {
     return chunk_count_.load(std::memory_order_acquire) * kChunkSize;
   }

@@ -3,6 +3,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 #include <typeinfo>
@@ -76,6 +77,10 @@ void RuntimeImpl::write_metrics(MetricsWriter& out) const {
             static_cast<double>(timers.now_ms()) / 1000.0);
   out.gauge("plexus_timers", "timers armed (send_after, receive and idle timeouts)",
             static_cast<double>(timers.pending()));
+  uint32_t largest = 0;
+  table.for_each_live([&](const Process* p) { largest = std::max(largest, p->queue_len()); });
+  out.gauge("plexus_largest_mailbox_messages",
+            "the longest mailbox of a live process (messages taken in, not yet received)", largest);
   Scheduler::Load load = scheduler.load();
   out.gauge("plexus_run_queue_length", "runnable processes waiting for a scheduler",
             static_cast<double>(load.queued));
@@ -230,8 +235,6 @@ const RuntimeOptions& Runtime::options() const { return impl_->options; }
 
 bool Runtime::log_enabled(LogLevel level) const { return impl_->log_enabled(level); }
 
-void Runtime::log(LogLevel level, std::string_view text) const {
-  impl_->log(level, text);
-}
+void Runtime::log(LogLevel level, std::string_view text) const { impl_->log(level, text); }
 
 }  // namespace plexus

@@ -94,11 +94,16 @@ struct TurnSends {
 // splices a plain run onto the private queue without touching its envelopes,
 // which a receiver on another core then meets once, when it receives them.
 struct RunEnvelope final : Envelope {
-  RunEnvelope(Envelope* first_env, Envelope* last_env, bool plain_run)
-      : Envelope(nullptr, EnvelopeKind::kRun), first(first_env), last(last_env), plain(plain_run) {}
+  RunEnvelope(Envelope* first_env, Envelope* last_env, uint32_t run_count, bool plain_run)
+      : Envelope(nullptr, EnvelopeKind::kRun),
+        first(first_env),
+        last(last_env),
+        count(run_count),
+        plain(plain_run) {}
   Envelope* first;  // linked in send order; last->next is null
   Envelope* last;
-  bool plain;  // only messages (no signals, no replies)
+  uint32_t count;  // envelopes from first to last
+  bool plain;      // only messages (no signals, no replies)
 };
 
 class RuntimeImpl {

@@ -3,6 +3,10 @@
 // SIGSTOP and partitions made with `plexusctl net block`. Checks plexusctl's
 // contract (its lines, its exit codes) and the hub's guarantees: once quiet,
 // every child runs exactly once and every registry agrees.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "hub_process_fixture.h"
 
 namespace {
@@ -146,6 +150,69 @@ TEST_F(HubProcessTest, PlexusctlLooksIntoANode) {
   EXPECT_NE(other.err.find("another node"), std::string::npos) << other.err;
   EXPECT_EQ(ctl(a, {"process"}).code, 2);
   EXPECT_EQ(ctl(a, {"info", "extra"}).code, 2);
+}
+
+// top: the busiest processes of a node, by messages handled in the interval
+// (a child that is called all through it) and by mailbox length.
+TEST_F(HubProcessTest, PlexusctlTopShowsTheBusiestProcesses) {
+  const std::string a = d("a").name();
+  ASSERT_EQ(ctl(a, {"hub", "demo", "start", "busy", "--type", "counter"}).code, 0);
+  Ctl lookup = ctl(a, {"hub", "demo", "lookup", "busy"});
+  ASSERT_EQ(lookup.code, 0) << lookup.err;
+  std::string where = field(lookup.lines[0], "node");
+  std::string pid = field(lookup.lines[0], "pid");
+
+  std::atomic<bool> done{false};
+  Ctl top;
+  std::thread reader([&] {
+    top = ctl(where, {"top", "--by", "handled", "--count", "5", "--interval-ms", "2000"});
+    done = true;
+  });
+  // Calls all through the interval, and on until top has answered.
+  int calls = 0;
+  while (!done) {
+    Ctl call = ctl(a, {"hub", "demo", "call", "busy", "incr"});
+    EXPECT_EQ(call.code, 0) << call.err;
+    if (call.code != 0) break;
+    ++calls;
+  }
+  reader.join();
+  ASSERT_EQ(top.code, 0) << top.err;
+  ASSERT_EQ(top.lines.size(), 5u);
+  auto line_of = [](const Ctl& c, const std::string& p) -> std::string {
+    for (const std::string& l : c.lines) {
+      if (field(l, "pid") == p) return l;
+    }
+    return "";
+  };
+  std::string busy = line_of(top, pid);
+  ASSERT_NE(busy, "") << "the called child is among the 5 busiest: " << top.lines[0];
+  EXPECT_GE(std::stoi(field(busy, "handled")), 1);
+  EXPECT_LE(std::stoi(field(busy, "handled")), calls);
+  EXPECT_EQ(field(busy, "message_queue_len"), "0");
+  EXPECT_NE(field(busy, "handled_per_s"), "");
+  for (size_t i = 1; i < top.lines.size(); ++i) {
+    EXPECT_GE(std::stoi(field(top.lines[i - 1], "handled")),
+              std::stoi(field(top.lines[i], "handled")));
+  }
+
+  // By mailbox length, every process of the node: none waits with a backlog
+  // here, and the control process is named.
+  Ctl all = ctl(where, {"top", "--count", "100000", "--interval-ms", "10"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_GT(all.lines.size(), 3u);
+  EXPECT_NE(line_of(all, pid), "");
+  bool control_named = std::any_of(all.lines.begin(), all.lines.end(), [](const std::string& l) {
+    return field(l, "name") == "control";
+  });
+  EXPECT_TRUE(control_named);
+  Ctl text = ctl(where, {"top", "--count", "1", "--interval-ms", "10"}, /*json=*/false);
+  ASSERT_EQ(text.code, 0);
+  EXPECT_TRUE(text.lines.at(0).starts_with("pid=<0.")) << text.lines[0];
+
+  EXPECT_EQ(ctl(a, {"top", "--by", "size"}).code, 2);
+  EXPECT_EQ(ctl(a, {"top", "--count", "0"}).code, 2);
+  EXPECT_EQ(ctl(a, {"top", "--interval-ms", "40000"}).code, 2) << "longer than --timeout-ms";
 }
 
 TEST_F(HubProcessTest, AKilledNodesChildrenRunOnceOnTheSurvivors) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "plexus/plexus.h"
 #include "probe_server.h"
@@ -177,6 +178,67 @@ TEST_P(ProcessInfoTest, AServerTellsItsParent) {
   EXPECT_EQ(info->parent, starter);
   EXPECT_EQ(info->links, std::vector<Pid>{starter});
   rt().send(starter, Stop{});
+}
+
+const plexus::ProcessLoad* load_of(const std::vector<plexus::ProcessLoad>& loads, Pid pid) {
+  for (const plexus::ProcessLoad& l : loads) {
+    if (l.pid == pid) return &l;
+  }
+  return nullptr;
+}
+
+// process_loads reads every live process from outside, without a message to
+// it: its mailbox (a run of sends from one turn counts whole), what it has
+// taken out (received, flushed), its name; and the runtime's metric of the
+// longest mailbox says the same.
+TEST_P(ProcessInfoTest, LoadsTellMailboxesAndMessagesTakenFromOutside) {
+  Inbox inbox(rt());
+  Pid to = inbox.pid();
+  // Wants only Stop: what else comes stays queued.
+  Pid hoarder = rt().spawn([](Context self) -> Task<> { co_await self.receive<Stop>(); });
+  ASSERT_TRUE(rt().register_name("hoarder", hoarder).ok());
+  // Takes 40 Pings, then flushes what else came, then tells.
+  Pid taker = rt().spawn([to](Context self) -> Task<> {
+    for (int i = 0; i < 40; ++i) co_await self.receive<Ping>();
+    co_await self.receive<Stop>();
+    size_t flushed = self.flush();
+    self.send(to, Unwanted{static_cast<int>(flushed)});
+    co_await self.receive<Stop>();
+  });
+  // 50 sends in one turn: one run, taken in at once.
+  rt().spawn([hoarder](Context self) -> Task<> {
+    for (int i = 0; i < 50; ++i) self.send(hoarder, Unwanted{i});
+    co_return;
+  });
+  for (int i = 0; i < 5; ++i) rt().send(hoarder, Unwanted{i});
+  for (int i = 0; i < 40; ++i) rt().send(taker, Ping{to});
+  for (int i = 0; i < 7; ++i) rt().send(taker, Unwanted{i});
+
+  std::vector<plexus::ProcessLoad> loads;
+  auto shows = [&](Pid pid, uint32_t queued, uint32_t taken) {
+    const plexus::ProcessLoad* l = load_of(loads, pid);
+    return l && l->message_queue_len == queued && l->messages_taken == taken;
+  };
+  EXPECT_TRUE(eventually(rt(), [&] {
+    loads = rt().process_loads();
+    return shows(hoarder, 55, 0) && shows(taker, 7, 40);
+  }));
+  EXPECT_EQ(load_of(loads, hoarder)->registered_name, "hoarder");
+  EXPECT_EQ(load_of(loads, taker)->registered_name, "");
+  plexus::MetricsWriter writer;
+  rt().metrics().collect(writer);
+  EXPECT_NE(writer.prometheus().find("\nplexus_largest_mailbox_messages 55\n"), std::string::npos)
+      << writer.prometheus();
+
+  rt().send(taker, Stop{});  // taken: 40 Pings, the Stop, then 7 flushed
+  EXPECT_EQ(must_receive<Unwanted>(inbox).n, 7);
+  EXPECT_TRUE(eventually(rt(), [&] {
+    loads = rt().process_loads();
+    return shows(taker, 0, 48);
+  }));
+  // A process that ended is not listed.
+  rt().send(hoarder, Stop{});
+  EXPECT_TRUE(eventually(rt(), [&] { return load_of(rt().process_loads(), hoarder) == nullptr; }));
 }
 
 PLEXUS_INSTANTIATE_SCHEDULERS(ProcessInfoTest);

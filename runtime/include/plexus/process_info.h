@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,17 @@ struct ProcessInfo {
   std::vector<Pid> links;
   std::vector<Monitor> monitors;  // its monitors of others
   std::vector<Pid> monitored_by;  // the watchers of its monitors, one per monitor
+};
+
+// How much a process has to do, read from another thread while it runs
+// (Runtime::process_loads): each figure as its owner last wrote it, which it
+// does as it takes messages in and out, so neither is older than its last turn.
+struct ProcessLoad {
+  Pid pid;
+  std::string registered_name;     // empty: none
+  uint32_t message_queue_len = 0;  // messages taken into its mailbox and not yet received
+                                   // (sends since its last turn began are not counted)
+  uint32_t messages_taken = 0;     // received, flushed or discarded since it started (wraps)
 };
 
 }  // namespace plexus

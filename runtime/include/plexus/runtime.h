@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "plexus/context.h"
 #include "plexus/detail/envelope.h"
@@ -20,6 +21,7 @@
 #include "plexus/message.h"
 #include "plexus/metrics.h"
 #include "plexus/pid.h"
+#include "plexus/process_info.h"
 #include "plexus/status.h"
 #include "plexus/task.h"
 
@@ -145,6 +147,10 @@ class Runtime {
 
   // Live processes.
   size_t process_count() const;
+  // Every live process's load, read without stopping any (ProcessLoad), in
+  // the order of the process table: as erlang:processes/0 with
+  // process_info(P, [message_queue_len]), for `plexusctl top`.
+  std::vector<ProcessLoad> process_loads() const;
 
   // Milliseconds since the runtime started (virtual in deterministic mode).
   int64_t now_ms() const;
