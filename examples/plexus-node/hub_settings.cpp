@@ -126,6 +126,7 @@ const std::map<std::string, Setter>& setters() {
       {"sync-ms", milliseconds(&HubConfig::sync_interval)},
       {"discover-ms", milliseconds(&HubConfig::hubs_discover_interval)},
       {"view-debounce-ms", milliseconds(&HubConfig::view_debounce)},
+      {"partition-cut-ms", milliseconds(&HubConfig::partition_cut_delay)},
       {"tombstone-ms", milliseconds(&HubConfig::tombstone_ttl)},
       {"purge-ms", milliseconds(&HubConfig::storage_purge_interval)},
       {"migr-timeout-ms", milliseconds(&HubConfig::migr_base_timeout)},
@@ -170,6 +171,8 @@ const char* hub_settings_usage() {
          "      sync-ms             anti-entropy interval (15000)\n"
          "      discover-ms         hubs_discover_interval (10000)\n"
          "      view-debounce-ms    quiet time before a new view (200)\n"
+         "      partition-cut-ms    how long a non-transitive partition stands before\n"
+         "                          the hub cuts it into clean groups (20000)\n"
          "      tombstone-ms        how long a stopped child's tombstone stays (300000)\n"
          "      purge-ms            storage_purge_interval (15000)\n"
          "      migr-timeout-ms     migr_base_timeout (15000)\n"

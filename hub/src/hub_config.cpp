@@ -41,6 +41,7 @@ Status validate(const HubConfig& config) {
                          std::pair{"tombstone_ttl", config.tombstone_ttl},
                          std::pair{"sync_interval", config.sync_interval},
                          std::pair{"view_debounce", config.view_debounce},
+                         std::pair{"partition_cut_delay", config.partition_cut_delay},
                          std::pair{"migr_base_timeout", config.migr_base_timeout},
                          std::pair{"dsup_shutdown_timeout", config.dsup_shutdown_timeout}}) {
     if (Status s = positive(name, d); !s.ok()) return s;

@@ -12,7 +12,11 @@
 namespace plexus::hub::detail {
 
 HubServer::HubServer(std::shared_ptr<HubState> state)
-    : state_(std::move(state)), s_(*state_), keeper_(s_.self), decider_(s_, *this) {}
+    : state_(std::move(state)),
+      s_(*state_),
+      keeper_(s_.self),
+      reach_(s_.self),
+      decider_(s_, *this) {}
 
 void HubServer::set_from(MemberProto* from) const {
   from->set_node(s_.self.node);
@@ -112,6 +116,8 @@ void HubServer::dispatch(Message& msg) {
     known_.erase(m->from().node());
     member_gone(m->from().node());
     lost_.erase(m->from().node());
+  } else if (auto* m = msg.get_if<HubReach>()) {
+    on_reach(*m);
   } else if (auto* m = msg.get_if<HubRenew>()) {
     if (m->view() == keeper_.view().number() && keeper_.is_claimant()) {
       keeper_.renew();
@@ -143,6 +149,10 @@ void HubServer::dispatch(Message& msg) {
       if (node != s_.self.node && !members_.count(node)) hello(node, true);
     }
     self().runtime().send_after(self().self(), s_.config.hubs_discover_interval, Discover{});
+  } else if (msg.is<Regroup>()) {
+    regroup();
+  } else if (auto* m = msg.get_if<CutDue>()) {
+    on_cut_due(m->generation);
   } else if (msg.is<Sync>()) {
     sync();
     self().runtime().send_after(self().self(), s_.config.sync_interval, Sync{});

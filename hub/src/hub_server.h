@@ -17,6 +17,7 @@
 #include "local_supervisor.h"
 #include "plexus/hub.pb.h"
 #include "plexus/server.h"
+#include "reachability.h"
 #include "view_keeper.h"
 
 namespace plexus::hub::detail {
@@ -55,6 +56,10 @@ class HubServer final : public Server, private DeciderPort {
     uint64_t view;
   };
   struct Sync {};
+  struct Regroup {};
+  struct CutDue {
+    uint64_t generation;
+  };
   struct Purge {};
 
   void dispatch(Message& msg);
@@ -69,6 +74,19 @@ class HubServer final : public Server, private DeciderPort {
   void send_view(const std::string& node, bool refusal);
   void on_refused(const HubRefused& refused);
   void member_gone(const std::string& node);
+  // The members reached changed, or a report came: a changed report goes
+  // out after the view debounce, and the view keeper gets the members
+  // reached less those cut. A cut that Reachability asks for is made once
+  // it has stood for partition_cut_delay; one it no longer asks for is
+  // undone at once. Run once for a burst (a message to itself, after what
+  // is queued: a hundred members' reports come at once).
+  void regroup_later();
+  void regroup();
+  void on_cut_due(uint64_t generation);
+  // Gives the keeper members_ less cut_: true if that changed it.
+  bool feed_keeper();
+  void on_reach(const HubReach& reach);
+  void send_report(const std::string& node);
   // Asks for a new view of the same members (ViewKeeper::renew).
   void renew();
   void membership_changed();
@@ -140,6 +158,14 @@ class HubServer final : public Server, private DeciderPort {
   std::shared_ptr<HubState> state_;
   HubState& s_;
   ViewKeeper keeper_;
+  // Who this node keeps of the members it reaches (a non-transitive
+  // partition cut into groups); the keeper sees only those.
+  Reachability reach_;
+  bool report_due_ = false;       // reach_ has a report the members have not had
+  bool regroup_pending_ = false;  // a Regroup is on its way to this server
+  std::set<std::string> cut_;     // members reached that the keeper does not get
+  std::set<std::string> to_cut_;  // what Reachability asks to cut, since cut_generation_
+  uint64_t cut_generation_ = 0;
   Decider decider_;
   std::optional<LocalSupervisor> supervisor_;
   std::optional<Calls> calls_;

@@ -54,12 +54,15 @@ void HubServer::on_hello(const HubHello& h) {
   }
   if (uint32_t n = node_number(member)) s_.live.set_up(n);
   if (fresh) {
-    keeper_.member_up(member);
     // A member of this view that comes back lost the connection for a
     // while: the view is made again, so nothing lost with it is missed.
     if (lost_.erase(node) && keeper_.view().contains(node)) renew();
     membership_changed();
   }
+  feed_keeper();
+  // It may not have this node's report (new, or its hub started again).
+  send_report(node);
+  regroup_later();
   if (h.answer()) hello(node, false);
   Result<strategies::View> view = decode(h.view());
   if (view.ok() && keeper_.receive(*view)) adopt(keeper_.view());
@@ -124,8 +127,94 @@ void HubServer::member_gone(const std::string& node) {
   if (keeper_.view().contains(node)) lost_.insert(node);
   members_.erase(it);
   halt_waiters_.erase(node);
-  keeper_.member_down(node);
+  reach_.forget(node);
+  cut_.erase(node);
+  feed_keeper();
+  regroup_later();
   membership_changed();
+}
+
+void HubServer::regroup_later() {
+  if (regroup_pending_) return;
+  regroup_pending_ = true;
+  self().send(self().self(), Regroup{});
+}
+
+void HubServer::regroup() {
+  regroup_pending_ = false;
+  std::set<std::string> reached;
+  for (const auto& [node, member] : members_) reached.insert(node);
+  reach_.set_own(reached);
+  if (reach_.take_report()) report_due_ = true;
+  std::set<std::string> kept = reach_.kept();
+  std::set<std::string> to_cut;
+  for (const std::string& node : reached) {
+    if (!kept.count(node)) to_cut.insert(node);
+  }
+  if (to_cut != to_cut_) {
+    to_cut_ = std::move(to_cut);
+    ++cut_generation_;
+    if (!std::includes(cut_.begin(), cut_.end(), to_cut_.begin(), to_cut_.end())) {
+      self().runtime().send_after(self().self(), s_.config.partition_cut_delay,
+                                  CutDue{cut_generation_});
+    }
+  }
+  // Undone at once: what is no longer asked for, and who is gone.
+  std::erase_if(cut_, [&](const std::string& n) { return !to_cut_.count(n); });
+  if (feed_keeper() || report_due_) membership_changed();
+}
+
+void HubServer::on_cut_due(uint64_t generation) {
+  if (generation != cut_generation_ || cut_ == to_cut_) return;
+  self().runtime().log(LogLevel::kWarning, [&] {
+    std::string cut;
+    for (const std::string& n : to_cut_) cut += " " + n;
+    return "hub " + s_.config.hub_id + ": cuts itself off from" + cut +
+           " (they do not reach every member this node keeps: a non-transitive partition)";
+  });
+  cut_ = to_cut_;
+  if (feed_keeper()) membership_changed();
+}
+
+bool HubServer::feed_keeper() {
+  bool changed = false;
+  for (const strategies::Member& m : std::vector<strategies::Member>(keeper_.reachable())) {
+    if (m.node != s_.self.node && (!members_.count(m.node) || cut_.count(m.node))) {
+      keeper_.member_down(m.node);
+      changed = true;
+    }
+  }
+  for (const auto& [name, member] : members_) {
+    if (cut_.count(name)) continue;
+    const std::vector<strategies::Member>& r = keeper_.reachable();
+    const std::string& node = name;
+    auto held = std::find_if(r.begin(), r.end(),
+                             [&](const strategies::Member& m) { return m.node == node; });
+    if (held != r.end() && *held == member) continue;
+    if (held != r.end()) keeper_.member_down(node);  // another incarnation
+    keeper_.member_up(member);
+    changed = true;
+  }
+  return changed;
+}
+
+void HubServer::on_reach(const HubReach& msg) {
+  ReachReport report;
+  report.from = {msg.from().node(), msg.from().creation()};
+  report.version = msg.version();
+  report.reaches.insert(msg.reaches().begin(), msg.reaches().end());
+  report.group.insert(msg.group().begin(), msg.group().end());
+  if (reach_.receive(report)) regroup_later();
+}
+
+void HubServer::send_report(const std::string& node) {
+  const ReachReport& r = reach_.last_report();
+  HubReach msg;
+  set_from(msg.mutable_from());
+  msg.set_version(r.version);
+  for (const std::string& n : r.reaches) msg.add_reaches(n);
+  for (const std::string& n : r.group) msg.add_group(n);
+  send_to(node, std::move(msg));
 }
 
 void HubServer::membership_changed() {
@@ -136,6 +225,10 @@ void HubServer::membership_changed() {
 
 void HubServer::on_propose(uint64_t generation) {
   if (generation != propose_generation_ || leaving_) return;
+  if (report_due_) {
+    report_due_ = false;
+    for (const auto& [node, member] : members_) send_report(node);
+  }
   if (!keeper_.is_claimant()) {
     // Membership is quiet and this view is not what this node reaches: the
     // claimant may not know (the view came from a claimant since lost).
@@ -175,6 +268,9 @@ void HubServer::adopt(const strategies::View& view) {
   });
   s_.set_view(view);
   s_.counters.views.fetch_add(1, std::memory_order_relaxed);
+  std::set<std::string> in_view;
+  for (const strategies::Member& m : view.members()) in_view.insert(m.node);
+  reach_.set_first(std::move(in_view));
   decider_.adopt(view);
   // A round that a lost message keeps from ending is run again in a new
   // view after migr_base_timeout.
@@ -195,6 +291,7 @@ void HubServer::adopt(const strategies::View& view) {
   decider_.own_handoff(own, supervisor_->ended());
   if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
   if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
+  regroup_later();  // the view orders the cut
 }
 
 Handoff HubServer::handoff_for(const std::string& member) {

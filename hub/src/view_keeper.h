@@ -31,9 +31,9 @@ namespace plexus::hub::detail {
 // other side's) is not adopted, but its number counts. Numbers only grow,
 // so every message stamped with a view number tells stale from current.
 //
-// A non-transitive partition (a-b and b-c up, a-c down) settles on the view
-// of a's clique; c keeps its view until the hub cuts the b-c link as OTP 25's
-// global does (not built yet; docs/hub.md).
+// A non-transitive partition (a-b and b-c up, a-c down) is cut into clean
+// groups before the keeper sees it: the hub feeds it only the members it
+// keeps (reachability.h).
 class ViewKeeper {
  public:
   explicit ViewKeeper(strategies::Member self);

@@ -76,6 +76,7 @@ inline hub::HubConfig fast_config(std::string hub_id) {
   c.hub_id = std::move(hub_id);
   c.sync_interval = 300ms;
   c.view_debounce = 30ms;
+  c.partition_cut_delay = 1000ms;
   c.hubs_discover_interval = 200ms;
   c.storage_purge_interval = 1000ms;
   return c;

@@ -44,6 +44,8 @@ class HubProcessTest : public ::testing::Test {
                     "300",
                     "--hub-view-debounce-ms",
                     "50",
+                    "--hub-partition-cut-ms",
+                    "1000",
                     "--log-level",
                     "warning"};
     o.extra_args.insert(o.extra_args.end(), hub_args_.begin(), hub_args_.end());

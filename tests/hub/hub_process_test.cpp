@@ -259,4 +259,40 @@ TEST_F(HubProcessTest, BothSidesOfABlockedPartitionRunAndTheHealLeavesOneOfEach)
   EXPECT_EQ(converged(ids), "");
 }
 
+// a blocks c (a-b and b-c up): the groups are {a, b} and {c}, and they
+// stay so while the block lasts; unblocked, one of each child is left.
+TEST_F(HubProcessTest, ANonTransitivePartitionEndsInCleanGroups) {
+  std::set<std::string> ids = start_many("t", 200);
+  ASSERT_FALSE(ids.empty());
+  const std::string a = d("a").name(), b = d("b").name(), c = d("c").name();
+  ASSERT_EQ(ctl(a, {"net", "block", c}).code, 0);
+  auto members = [&](const std::string& node) {
+    Ctl s = ctl(node, {"hub", "demo", "status"});
+    return s.code == 0 && s.lines.size() == 1 && field(s.lines[0], "locked") == "false"
+               ? s.lines[0].substr(s.lines[0].find("\"nodes\""))
+               : std::string("?");
+  };
+  auto clean = [&] {
+    std::string ab = members(a);
+    return ab.find(a) != std::string::npos && ab.find(b) != std::string::npos &&
+           ab.find(c) == std::string::npos && members(b) == ab &&
+           members(c).find(a) == std::string::npos && members(c).find(b) == std::string::npos &&
+           members(c) != "?";
+  };
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (!clean() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(clean()) << members(a) << " | " << members(b) << " | " << members(c);
+  // Each side runs every child once, and no node moves between the sides.
+  EXPECT_EQ(ctl(c, {"hub", "demo", "list", "--local"}).lines.size(), 200u);
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_TRUE(clean()) << "round " << i << ": " << members(a) << " | " << members(b) << " | "
+                         << members(c);
+  }
+  ASSERT_EQ(ctl(a, {"net", "unblock"}).code, 0);
+  ASSERT_TRUE(settled(3));
+  EXPECT_EQ(converged(ids), "");
+}
+
 }  // namespace

@@ -414,6 +414,39 @@ TEST_F(HubTest, BothSidesOfAPartitionRunAndTheHealLeavesOneOfEach) {
   EXPECT_EQ(cluster_.running().by_id.size(), 101u);
 }
 
+// a-b and b-c up, a-c down: b does not sit in two views at once. The hub
+// cuts c off (the larger name of the lost link's ends), so the groups are
+// {a, b} and {c}, each runs every child once, the views stay still, and the
+// heal leaves one of each.
+TEST_F(HubTest, ANonTransitivePartitionEndsInCleanGroupsThatStayStill) {
+  start(3);
+  ASSERT_TRUE(start_children(0, worker_specs("n", 100)).ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  const std::string a = cluster_.node(0).name(), b = cluster_.node(1).name(),
+                    c = cluster_.node(2).name();
+  cluster_.net().cut(a, c);
+  auto nodes = [&](size_t i) { return cluster_.hub(i).nodes(true); };
+  auto clean = [&] {
+    return nodes(0) == std::vector<std::string>{a, b} && nodes(1) == nodes(0) &&
+           nodes(2) == std::vector<std::string>{c} && !cluster_.hub(0).is_locked() &&
+           !cluster_.hub(1).is_locked() && !cluster_.hub(2).is_locked() &&
+           cluster_.running().by_id.size() == 100 &&
+           std::all_of(cluster_.running().by_id.begin(), cluster_.running().by_id.end(),
+                       [](const auto& e) { return e.second.size() == 2; });
+  };
+  ASSERT_TRUE(cluster_.net().run_until(clean, 30s)) << cluster_.views();
+  // Still for a while: no member flaps between the sides.
+  std::vector<uint64_t> numbers;
+  for (size_t i = 0; i < 3; ++i) numbers.push_back(cluster_.hub(i).view_number());
+  cluster_.net().advance(20s);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster_.hub(i).view_number(), numbers[i]) << i;
+  EXPECT_TRUE(clean()) << cluster_.views();
+  cluster_.net().heal(a, c);
+  EXPECT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.running().by_id.size(), 100u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(nodes(i).size(), 3u);
+}
+
 TEST_F(HubTest, AMemberWithADifferentConfigurationIsRefusedWithBothSignatures) {
   start(2);
   hub::HubConfig other = fast_config("test");

@@ -49,6 +49,14 @@ struct HubConfig {
   // How long membership must be quiet before a new view is proposed, so a
   // burst of joins or downs makes one view change.
   std::chrono::milliseconds view_debounce{200};
+  // How long a cut of a non-transitive partition (hub/src/reachability.h:
+  // a member that reaches two sides keeps one) must stand before the hub
+  // makes it. Longer than the spread between members noticing that one
+  // node is gone (a SIGSTOPped node is noticed by each peer on its own tick,
+  // up to a quarter of the nodes' tick_timeout apart: 15 s by default), so a
+  // lost node does not look like a partition on the way (as Akka's
+  // stable-after, 20 s).
+  std::chrono::milliseconds partition_cut_delay{20000};
   // How long a migration may take before it counts as failed.
   std::chrono::milliseconds migr_base_timeout{15000};
   // The distributed supervisor's restart intensity: more than
