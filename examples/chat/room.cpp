@@ -88,6 +88,14 @@ class Room {
   uint64_t delivered_ = 0;
   std::map<Pid, Member> members_;
   bool leading_ = false;
+  // Copies that took this copy's log before this node's registry named
+  // them (a copy starting elsewhere), each monitored. While one is here,
+  // the active copy acknowledges nothing: it would replicate to the copies
+  // it knows, and the newcomer, which may become the active one, would
+  // lack what was acknowledged after its snapshot.
+  std::map<Pid, Ref> newcomers_;
+  // Forgets the newcomers the registry now names: true if none is left.
+  bool newcomers_known();
 };
 
 Task<> Room::run() {
@@ -124,6 +132,10 @@ Task<> Room::run() {
         [&](SnapshotRequest& request) {
           auto to = node_.from_proto(request.reply_to());
           if (!to.ok()) return;
+          std::vector<Pid> known = other_copies();
+          if (std::find(known.begin(), known.end(), *to) == known.end() && !newcomers_.count(*to)) {
+            newcomers_.emplace(*to, self_.monitor(*to));
+          }
           Snapshot snapshot;
           snapshot.set_synced(synced_);
           log_.snapshot(&snapshot);
@@ -134,7 +146,10 @@ Task<> Room::run() {
           auto from = node_.from_proto(snapshot.from());
           if (from.ok()) on_snapshot(snapshot, *from);
         },
-        [&](Down& down) { members_.erase(down.pid); },
+        [&](Down& down) {
+          members_.erase(down.pid);
+          newcomers_.erase(down.pid);
+        },
         [&](RedundancySignal& signal) { on_signal(signal); },
         plexus::after(until_sync_round(), [] {}));
     // A deadline, not an idle timeout: a copy that is sent posts all the
@@ -200,6 +215,8 @@ Task<> Room::on_post(Post post, From from) {
     reply.set_error("the room is catching up; try again");
   } else if (!lead()) {
     reply.set_error("not the room's active copy; try again");
+  } else if (!newcomers_known()) {
+    reply.set_error("a new copy of the room is starting; try again");
   } else {
     std::optional<uint64_t> index = log_.find(post.origin(), post.seq());
     if (!index) index = log_.append(post);
@@ -282,6 +299,19 @@ void Room::on_join(const Join& join, From from) {
     for (std::string& name : names) joined.add_members(std::move(name));
   }
   (void)self_.reply(from, joined);
+}
+
+bool Room::newcomers_known() {
+  std::vector<Pid> known = other_copies();
+  for (auto it = newcomers_.begin(); it != newcomers_.end();) {
+    if (std::find(known.begin(), known.end(), it->first) != known.end()) {
+      self_.demonitor(it->second, plexus::Flush::kYes);
+      it = newcomers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return newcomers_.empty();
 }
 
 bool Room::lead() {

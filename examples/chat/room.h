@@ -18,7 +18,11 @@ namespace plexus_chat {
 //
 // A copy that starts, or becomes active, without the log asks the others
 // for theirs (SnapshotRequest) and answers "syncing" meanwhile; a copy that
-// stops being active tells its members to join again (RoomMoved).
+// stops being active tells its members to join again (RoomMoved). An active
+// copy asked for its log by a copy its registry does not name yet (one
+// starting elsewhere, maybe the next active copy) acknowledges nothing
+// until the registry names it, so the newcomer's snapshot plus what is
+// replicated to it holds every acknowledged message.
 plexus::Task<> room(plexus::Context self, RoomArgs args, ChatHubs* hubs);
 
 }  // namespace plexus_chat
