@@ -92,7 +92,7 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
       if (value != "queue" && value != "handled") {
         return bad("--by: '" + value + "' (queue or handled)");
       }
-      c.top_by = value;
+      c.top_by_handled = value == "handled";
     } else if (flag == "--count") {
       if (!is_count(value) || value == "0" || value.size() > 6) {
         return bad("--count: '" + value + "'");

@@ -27,7 +27,7 @@ struct Command {
   std::string type;                              // --type T
   std::map<std::string, std::string> meta;       // --meta k=v (repeated)
   bool local = false;                            // --local
-  std::string top_by = "queue";                  // top --by queue|handled
+  bool top_by_handled = false;                   // top --by handled (else --by queue)
   uint32_t top_count = 10;                       // top --count N
   std::chrono::milliseconds top_interval{1000};  // top --interval-ms: handled over this time
 };

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
                                           : plexus_node::NodeCommand::PROCESS);
     if (c->verb == "process") command.set_pid(c->words[0]);
     if (c->verb == "top") {
-      command.set_top_by_handled(c->top_by == "handled");
+      command.set_top_by_handled(c->top_by_handled);
       command.set_top_count(c->top_count);
       command.set_top_interval_ms(static_cast<uint32_t>(c->top_interval.count()));
     }

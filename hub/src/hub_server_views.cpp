@@ -177,25 +177,11 @@ void HubServer::on_cut_due(uint64_t generation) {
 }
 
 bool HubServer::feed_keeper() {
-  bool changed = false;
-  for (const strategies::Member& m : std::vector<strategies::Member>(keeper_.reachable())) {
-    if (m.node != s_.self.node && (!members_.count(m.node) || cut_.count(m.node))) {
-      keeper_.member_down(m.node);
-      changed = true;
-    }
+  std::vector<strategies::Member> kept;
+  for (const auto& [node, member] : members_) {
+    if (!cut_.count(node)) kept.push_back(member);
   }
-  for (const auto& [name, member] : members_) {
-    if (cut_.count(name)) continue;
-    const std::vector<strategies::Member>& r = keeper_.reachable();
-    const std::string& node = name;
-    auto held = std::find_if(r.begin(), r.end(),
-                             [&](const strategies::Member& m) { return m.node == node; });
-    if (held != r.end() && *held == member) continue;
-    if (held != r.end()) keeper_.member_down(node);  // another incarnation
-    keeper_.member_up(member);
-    changed = true;
-  }
-  return changed;
+  return keeper_.set_reachable(std::move(kept));
 }
 
 void HubServer::on_reach(const HubReach& msg) {

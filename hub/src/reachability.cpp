@@ -42,13 +42,13 @@ void Reachability::set_first(std::set<std::string> members) {
   computed_.reset();
 }
 
-std::optional<ReachReport> Reachability::take_report() {
+bool Reachability::take_report() {
   const std::set<std::string>& group = computed();
-  if (sent_.version > 0 && sent_.reaches == reaches_ && sent_.group == group) return std::nullopt;
+  if (sent_.version > 0 && sent_.reaches == reaches_ && sent_.group == group) return false;
   ++sent_.version;
   sent_.reaches = reaches_;
   sent_.group = group;
-  return sent_;
+  return true;
 }
 
 const ReachReport* Reachability::report_of(const std::string& node) const {
@@ -94,15 +94,13 @@ std::set<std::string> Reachability::compute() const {
     return all;
   }
   // The members within two hops: this node, its neighbours, and those their
-  // reports name.
-  std::set<std::string> known{self_.node};
+  // reports name. (A group is a clique, so one that holds this node lies in
+  // its component: nodes beyond it could only make groups of their own.)
+  std::set<std::string> left{self_.node};
   for (const std::string& node : reaches_) {
-    known.insert(node);
-    if (const ReachReport* r = report_of(node)) known.insert(r->reaches.begin(), r->reaches.end());
+    left.insert(node);
+    if (const ReachReport* r = report_of(node)) left.insert(r->reaches.begin(), r->reaches.end());
   }
-  // (A group is a clique, so one that holds this node lies in its
-  // component: nodes beyond it could only make groups of their own.)
-  std::set<std::string> left = std::move(known);
   // Cut into groups: the members of the view first, then the others, each
   // by name. The first member left always opens a group, so each pass takes
   // at least one, and this node's group comes.

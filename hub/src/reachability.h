@@ -69,16 +69,16 @@ class Reachability {
   // this node alone).
   void set_first(std::set<std::string> members);
 
-  // This node's report, if it differs from the one this returned last (its
-  // version is then one higher): to send to every member it reaches.
-  std::optional<ReachReport> take_report();
-  // The report take_report returned last (for a member met again).
+  // Makes this node's report anew: true if it differs from the last one
+  // (its version is then one higher), to send to every member it reaches.
+  bool take_report();
+  // The report take_report made last (to send; also to a member met again).
   const ReachReport& last_report() const { return sent_; }
 
   // This node's group as it computes it, itself included.
   const std::set<std::string>& computed() const;
-  // The members it keeps, itself included: those of computed() whose report
-  // gives the same group. Each is one it reaches.
+  // The members it keeps, itself included: those of computed() whose
+  // report's group names this node. Each is one it reaches.
   std::set<std::string> kept() const;
 
  private:

@@ -27,6 +27,15 @@ void ViewKeeper::member_down(std::string_view node) {
   std::erase_if(reachable_, [&](const Member& m) { return m.node == node; });
 }
 
+bool ViewKeeper::set_reachable(std::vector<Member> members) {
+  std::erase_if(members, [&](const Member& m) { return m.node == self_.node; });
+  members.push_back(self_);
+  std::sort(members.begin(), members.end());
+  if (members == reachable_) return false;
+  reachable_ = std::move(members);
+  return true;
+}
+
 bool ViewKeeper::receive(const View& view) {
   highest_ = std::max(highest_, view.number());
   // Two claimants (on two sides of a split, or one before and one after a

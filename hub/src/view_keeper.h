@@ -12,7 +12,7 @@
 namespace plexus::hub::detail {
 
 // One member's side of the view protocol. The hub feeds it the hub members
-// this node can reach (member_up / member_down), the views its peers send
+// this node keeps (set_reachable, or member_up / member_down), the views its peers send
 // (receive), and, once membership has been quiet for its debounce, asks it
 // what to propose (propose), sending any view it returns to every member it
 // can reach.
@@ -53,6 +53,9 @@ class ViewKeeper {
   void member_up(const strategies::Member& member);
   // `node` can no longer be reached.
   void member_down(std::string_view node);
+  // The members this node reaches are `members` (this node is added), each
+  // incarnation as given: true if that changed reachable().
+  bool set_reachable(std::vector<strategies::Member> members);
   // A view a peer sent: true if adopted.
   bool receive(const strategies::View& view);
   // The view must be made again even if its members are the same: two of

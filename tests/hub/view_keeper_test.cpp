@@ -65,6 +65,16 @@ TEST(ViewKeeperTest, ARestartedMemberReplacesItsOlderIncarnation) {
   EXPECT_EQ(a.reachable(), std::vector<Member>{m("a")});
 }
 
+TEST(ViewKeeperTest, TheReachableSetIsTakenWholeWithItsIncarnations) {
+  ViewKeeper a(m("a"));
+  EXPECT_TRUE(a.set_reachable({m("c"), m("b", 2)}));
+  EXPECT_EQ(a.reachable(), (std::vector<Member>{m("a"), m("b", 2), m("c")}));
+  EXPECT_FALSE(a.set_reachable({m("b", 2), m("c"), m("a")})) << "the same set";
+  EXPECT_TRUE(a.set_reachable({m("b", 1)})) << "another incarnation of b, and c gone";
+  EXPECT_EQ(a.reachable(), (std::vector<Member>{m("a"), m("b", 1)}));
+  EXPECT_TRUE(a.is_claimant());
+}
+
 // ---------------------------------------------------------------- simulation
 
 // Members n0..n<count>, each in a group; members of one group reach each
