@@ -144,18 +144,31 @@ Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
       co_return a;
     }
     case HubCommand::CALL: {
-      Pid pid = h->active_pid(c.id());
-      if (!pid) co_return failure("no child '" + c.id() + "' in hub " + c.hub());
       CounterCall call;
       call.set_op(c.message());
       node.to_proto(self.self(), call.mutable_reply_to());
-      if (Status sent = self.send(pid, std::move(call)); !sent.ok())
-        co_return failure(sent.message());
+      // Through the hub: held while the child moves (hot swap).
+      if (Status sent = h->send(self, c.id(), std::move(call)); !sent.ok()) {
+        co_return failure(sent.code() == plexus::StatusCode::kNotFound
+                              ? "no child '" + c.id() + "' in hub " + c.hub()
+                              : sent.message());
+      }
       std::optional<CounterValue> v = co_await self.receive<CounterValue>(timeout);
       if (!v) co_return failure("child '" + c.id() + "' did not answer in time");
       if (!v->error().empty()) co_return failure(v->error());
       co_return one_line("{\"id\":" + json_string(c.id()) +
                          ",\"value\":" + std::to_string(v->value()) + "}");
+    }
+    case HubCommand::DRAIN: {
+      if (!h->is_alive()) co_return failure("hub " + c.hub() + " is not alive on " + node.name());
+      const int64_t began = self.runtime().now_ms();
+      Status left = co_await h->stop().await(self, timeout);
+      if (!left.ok()) co_return failure(left.message());
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.3f", (self.runtime().now_ms() - began) / 1000.0);
+      co_return one_line("{\"hub\":" + json_string(c.hub()) +
+                         ",\"node\":" + json_string(node.name()) +
+                         ",\"drained\":true,\"seconds\":" + seconds + "}");
     }
     default:
       co_return failure("unknown hub command");

@@ -7,6 +7,7 @@
 
 #include "plexus/strategies/bounded_load.h"
 #include "plexus/strategies/guided.h"
+#include "plexus/strategies/migration.h"
 #include "plexus/strategies/replication.h"
 #include "plexus/strategies/singularity.h"
 
@@ -112,6 +113,24 @@ const std::map<std::string, Setter>& setters() {
          return Status::OK();
        }},
       {"balance", part_of("distribution", "bounded_load")},
+      {"migration",
+       [](HubConfig& c, const std::string& v, const HubSettings&) {
+         if (v == "cold_swap") {
+           c.migration = std::make_shared<plexus::strategies::ColdSwap>();
+         } else if (v == "hot_swap") {
+           c.migration = std::make_shared<plexus::strategies::HotSwap>();
+         } else {
+           return bad("'" + v + "' is not cold_swap or hot_swap");
+         }
+         return Status::OK();
+       }},
+      {"handover-buffer",
+       [](HubConfig& c, const std::string& v, const HubSettings&) {
+         std::optional<long> n = number(v);
+         if (!n || *n < 1) return bad("'" + v + "' is not a message count of 1 or more");
+         c.handover_buffer = static_cast<size_t>(*n);
+         return Status::OK();
+       }},
       {"redundancy", set_redundancy},
       {"replicas", part_of("redundancy", "replication")},
       {"replication-model", part_of("redundancy", "replication")},
@@ -167,6 +186,9 @@ const char* hub_settings_usage() {
          "      replicas            replication's copies: 1 to 1024 or cluster_size (2)\n"
          "      replication-model   active_active (default) or active_passive\n"
          "      redundancy-signal   none (default), active, passive or all\n"
+         "      migration           cold_swap (default) or hot_swap: a moving child\n"
+         "                          hands its state over (and so does a drain)\n"
+         "      handover-buffer     messages held per moving child (10000)\n"
          "      segments            a power of two (4096)\n"
          "      sync-ms             anti-entropy interval (15000)\n"
          "      discover-ms         hubs_discover_interval (10000)\n"

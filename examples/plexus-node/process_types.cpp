@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "node_control.pb.h"
+#include "plexus/hub/handover.h"
 #include "reason.h"
 
 namespace plexus_node {
@@ -120,10 +121,28 @@ Task<> monitorer(Context self, WatchArgs args) {
 }
 
 // The hub's demo worker: one integer, read with "get", raised with "incr".
+// In a hot-swap hub its integer is its state: a moving counter hands it to
+// its new copy (plexus/hub/handover.h); in any other, neither message comes.
 Task<> counter(Context self, CounterArgs args) {
   int64_t value = args.start();
   for (;;) {
-    CounterCall call = co_await self.receive<CounterCall>();
+    std::optional<CounterCall> got;
+    std::optional<plexus::hub::ChildStart> start;
+    std::optional<plexus::hub::HandoverRequest> handover;
+    co_await self.receive([&](CounterCall& c) { got = std::move(c); },
+                          [&](plexus::hub::ChildStart& s) { start = std::move(s); },
+                          [&](plexus::hub::HandoverRequest& r) { handover = std::move(r); });
+    if (start && start->migration_target) {
+      plexus::hub::Handover h = co_await self.receive<plexus::hub::Handover>();
+      if (h.state) value = std::stoll(*h.state);
+    }
+    if (handover) {
+      if (co_await plexus::hub::hand_over(self, std::move(*handover), std::to_string(value))) {
+        co_return;
+      }
+    }
+    if (!got) continue;
+    CounterCall& call = *got;
     CounterValue answer;
     if (call.op() == "incr") {
       answer.set_value(++value);

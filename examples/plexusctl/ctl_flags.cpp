@@ -31,7 +31,7 @@ bool is_count(const std::string& s) {
 const std::map<std::string, std::pair<size_t, size_t>>& hub_actions() {
   static const auto* table = new std::map<std::string, std::pair<size_t, size_t>>{
       {"status", {0, 0}}, {"start", {1, 1}}, {"start-many", {2, 2}}, {"stop", {1, 1}},
-      {"lookup", {1, 1}}, {"list", {0, 0}},  {"call", {2, 2}}};
+      {"lookup", {1, 1}}, {"list", {0, 0}},  {"call", {2, 2}},       {"drain", {0, 0}}};
   return *table;
 }
 
@@ -187,6 +187,8 @@ std::string usage() {
          "  hub HUB lookup ID                     where ID runs, and its metadata\n"
          "  hub HUB list [--local]                every child (or those on NAME)\n"
          "  hub HUB call ID get|incr              a message to a counter child, and its reply\n"
+         "  hub HUB drain                         NAME leaves hub HUB gracefully (with hot\n"
+         "                                        swap its children move off with their state)\n"
          "  net block PEER...                     NAME drops and refuses PEERs\n"
          "  net unblock [PEER...]                 ... lets them (or all) back\n"
          "\n"

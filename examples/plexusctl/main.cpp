@@ -51,6 +51,7 @@ plexus_node::HubCommand hub_command(const plexusctl::Command& c) {
     h.set_count(std::stoull(c.words[1]));
   }
   if (c.action == "stop") h.set_op(HubCommand::STOP);
+  if (c.action == "drain") h.set_op(HubCommand::DRAIN);
   if (c.action == "lookup") h.set_op(HubCommand::LOOKUP);
   if (c.action == "list") h.set_op(HubCommand::LIST);
   if (c.action == "call") {

@@ -71,13 +71,15 @@ RecordPtr Decider::decode_record(const ChildRecordProto& proto) {
 
 std::vector<std::string> Decider::place(const ChildRecord& record,
                                         const strategies::ChildMapping* mapping) {
-  int replicas = std::min<int>(state_.config.redundancy->replication_factor(view_),
-                               static_cast<int>(view_.size()));
+  const strategies::View& in = draining_.empty() ? view_ : placing_view_;
+  if (in.empty()) return {};
+  int replicas =
+      std::min<int>(state_.config.redundancy->replication_factor(in), static_cast<int>(in.size()));
   strategies::PlacementInput input;
   input.child_id = record.id;
   input.segment = record.segment;
   input.replicas = std::max(1, replicas);
-  input.view = &view_;
+  input.view = &in;
   input.recorded = record.placement ? &*record.placement : nullptr;
   input.mapping = mapping;
   if (state_.config.distribution->reads_loads()) {
@@ -236,7 +238,9 @@ void Decider::run_copies(Op& op, const std::vector<std::string>& nodes) {
   op.record = version(*op.record, {}, false);
   op.starting.insert(nodes.begin(), nodes.end());
   RecordPtr record = op.record;
-  for (const std::string& node : nodes) port_.run_on(node, record);
+  for (const std::string& node : nodes) {
+    port_.run_on(node, record, op.swap && node == op.places.front());
+  }
 }
 
 void Decider::child_running(const std::string& from, const ChildRunning& running) {
@@ -255,12 +259,20 @@ void Decider::child_running(const std::string& from, const ChildRunning& running
                                       : Result<Pid>(Status(StatusCode::kNotFound, "no pid"));
   if (running.error().empty() && pid.ok() && *pid) {
     op.copies[from] = *pid;
+    if (op.swap && !op.swap->asked && running.existing() && from == op.places.front()) {
+      // The child runs on its placed member already (a new copy this
+      // decider did not know of, which has its state): that copy is kept,
+      // and the one that would have moved halts. The commit ends the holds.
+      std::string old = op.swap->node;
+      op.swap.reset();
+      if (op.halting.insert(old).second) port_.halt_on(old, running.id());
+    }
   } else {
     std::string why = running.error().empty() ? "the member sent no pid" : running.error();
     state_.node.runtime().log(LogLevel::kWarning, "hub " + state_.config.hub_id + ": child " +
                                                       running.id() + " did not start on " + from +
                                                       ": " + why);
-    if (op.copies.empty() && op.starting.empty()) {
+    if (op.copies.empty() && op.starting.empty() && !op.swap) {
       // No copy runs: the start failed.
       for (const Waiter& w : op.starts) {
         port_.failed(w.caller, w.call, true, error(running.id(), from, why));
@@ -397,6 +409,7 @@ void Decider::advance(const std::string& id) {
   auto it = ops_.find(id);
   if (it == ops_.end() || !it->second.halting.empty() || !it->second.starting.empty()) return;
   Op& op = it->second;
+  if (op.swap && !op.swap->done && (swap_waits(id, op) || !op.halting.empty())) return;
   if (op.then_tombstone) {
     RecordPtr tombstone = version(*op.record, {}, true);
     port_.publish(tombstone);
@@ -408,9 +421,124 @@ void Decider::advance(const std::string& id) {
     run_copies(op, nodes);
   } else if (!op.copies.empty()) {
     commit(id);
+  } else if (op.given_up || !op.stops.empty()) {
+    // A swap called off whose child gave up, or was asked to stop, meanwhile.
+    RecordPtr r = state_.registry.find_live(id);
+    std::vector<Waiter> stops = std::move(op.stops);
+    ops_.erase(id);
+    if (r) {
+      give_up(r, std::move(stops));
+    } else {
+      for (const Waiter& w : stops) {
+        port_.failed(w.caller, w.call, false, error(id, state_.self.node, "not_found"));
+      }
+    }
   } else {
     done(id);
   }
+}
+
+// ---- Graceful drains and hot swaps
+
+void Decider::drain_member(const strategies::Member& member) {
+  const strategies::Member* in_view = view_.find(member.node);
+  if (!in_view || in_view->creation != member.creation || !draining_.insert(member).second) return;
+  std::vector<strategies::Member> staying;
+  for (const strategies::Member& m : view_.members()) {
+    if (!draining_.count(m)) staying.push_back(m);
+  }
+  placing_view_ = strategies::View(view_.number(), std::move(staying));
+  // In a round, the reconcile at its end places without it.
+  if (!ready_) return;
+  for (const RecordPtr& r : state_.registry.live()) {
+    if (!decides(r->segment) || ops_.count(r->id)) continue;
+    for (Pid pid : r->pids) {
+      if (state_.node_of(pid) == member.node) {
+        reconcile_one(r->id, claims_of(r), nullptr);
+        break;
+      }
+    }
+  }
+}
+
+bool Decider::swap_waits(const std::string& id, Op& op) {
+  Op::Swap& swap = *op.swap;
+  auto target = op.copies.find(op.places.front());
+  if (target == op.copies.end()) {
+    call_swap_off(id, op, "the new copy did not start");
+    return false;
+  }
+  if (!swap.asked) {
+    swap.asked = true;
+    port_.hand_over(swap.node, id, swap.move, target->second, op.places.front());
+  }
+  return true;
+}
+
+void Decider::call_swap_off(const std::string& id, Op& op, const std::string& why) {
+  Op::Swap swap = std::move(*op.swap);
+  op.swap.reset();
+  state_.counters.handovers_called_off.fetch_add(1, std::memory_order_relaxed);
+  state_.node.runtime().log(LogLevel::kWarning, "hub " + state_.config.hub_id + ": child " + id +
+                                                    " stays on " + swap.node +
+                                                    ": its handover was called off: " + why);
+  for (const auto& [node, pid] : op.copies) {
+    if (op.halting.insert(node).second) port_.halt_on(node, id);
+  }
+  op.copies.clear();
+  op.places.clear();
+  op.moved_from.clear();
+  port_.end_move(id);
+  RecordPtr r = state_.registry.find_live(id);
+  if (!r) return;
+  if (swap.pid) {
+    // The copy that stays restarted meanwhile: the record names its new pid.
+    std::vector<Pid> pids = r->pids.to_vector();
+    for (Pid& p : pids) {
+      if (state_.node_of(p) == swap.node && p != swap.pid) {
+        p = swap.pid;
+        r = version(*r, pids, false);
+        port_.publish(r);
+        break;
+      }
+    }
+  } else {
+    op.given_up = true;  // it ended for good meanwhile
+  }
+  finish_start(op, r);  // starts that joined the move get the child as it is
+}
+
+void Decider::handed_over(const std::string& from, const HandedOver& answer) {
+  if (answer.view() != view_.number()) return;
+  auto it = ops_.find(answer.id());
+  if (it == ops_.end() || !it->second.swap || it->second.swap->move != answer.move() ||
+      it->second.swap->done) {
+    return;
+  }
+  Op& op = it->second;
+  // The old copy's node calls it off before the state leaves it; the new
+  // copy's node says the copy has it, or that the copy is gone (the state
+  // left the old copy, which only forwards now: the child is given up).
+  const bool from_old = from == op.swap->node;
+  const bool from_new = from == op.places.front();
+  if (answer.called_off() && (from_old || from_new)) {
+    call_swap_off(answer.id(), op, answer.reason());
+    if (from_new) op.given_up = true;
+  } else if (!answer.called_off() && from_new) {
+    op.swap->done = true;
+  } else {
+    return;
+  }
+  advance(answer.id());
+}
+
+void Decider::handover_due(const std::string& id, uint64_t move) {
+  auto it = ops_.find(id);
+  if (it == ops_.end() || !it->second.swap) return;
+  Op::Swap& swap = *it->second.swap;
+  if (swap.move != move || swap.done || swap.calling_off) return;
+  swap.calling_off = true;
+  port_.call_off(swap.node, id, move);
 }
 
 void Decider::done(const std::string& id) {
@@ -456,6 +584,12 @@ void Decider::child_event(const std::string& from, const ChildEvent& event) {
   if (auto it = ops_.find(event.id()); it != ops_.end()) {
     // A copy this op keeps (or started) restarted, or gave up.
     Op& op = it->second;
+    if (op.swap && from == op.swap->node) {
+      // The copy that moves: its node hands over the new pid if asked, or
+      // calls the handover off (it ended for good).
+      op.swap->pid = *pid;
+      return;
+    }
     auto copy = op.copies.find(from);
     if (copy == op.copies.end()) return;
     if (*pid) {

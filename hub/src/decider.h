@@ -22,8 +22,9 @@ namespace plexus::hub::detail {
 class DeciderPort {
  public:
   virtual ~DeciderPort() = default;
-  // Runs `record`'s child on `node`; the answer comes as child_running().
-  virtual void run_on(const std::string& node, const RecordPtr& record) = 0;
+  // Runs `record`'s child on `node`; the answer comes as child_running(). A
+  // `migration_target` (hot swap) waits for the state of the copy that moves.
+  virtual void run_on(const std::string& node, const RecordPtr& record, bool migration_target) = 0;
   // Stops the child `id` on `node`; the answer comes as child_halted().
   virtual void halt_on(const std::string& node, const std::string& id) = 0;
   // Applies a record here and broadcasts it to the members (a version this
@@ -45,6 +46,22 @@ class DeciderPort {
   virtual void send_records(const std::string& member, SegmentRecords records) = 0;
   // A cold swap of `id` from one member to another is done.
   virtual void migrated(const std::string& id, const std::string& from, const std::string& to) = 0;
+
+  // ---- Hot swaps (docs/hub.md, "Migration")
+  // Child `id`, whose copy on `from` moves (as version `move`): every member
+  // holds what Hub::send sends it from now on, and tells `from` it does.
+  virtual void begin_move(const std::string& id, const std::string& from, uint64_t move) = 0;
+  // Asks `from` to have its copy hand the child over to `to` on `to_node`
+  // once every member holds; the answer comes as handed_over(), and
+  // handover_due() after migr_base_timeout.
+  virtual void hand_over(const std::string& from, const std::string& id, uint64_t move, Pid to,
+                         const std::string& to_node) = 0;
+  // The handover is late: asks `from` to call it off (the answer comes as
+  // handed_over(), called off or done after all).
+  virtual void call_off(const std::string& from, const std::string& id, uint64_t move) = 0;
+  // A move ended without a commit: every member sends what it holds to the
+  // child where it is.
+  virtual void end_move(const std::string& id) = 0;
 };
 
 // A copy of a child claimed by the member that runs it.
@@ -56,6 +73,9 @@ struct Claim {
   // same record on every node.
   RecordPtr record;
   Pid pid;  // its copy there
+  // A hot swap's new copy still waiting for its state: never kept, reused
+  // only by a start on its node.
+  bool awaits_state = false;
 };
 
 // The hub's ownership protocol (docs/hub.md, "Ownership"). In each view,
@@ -66,7 +86,10 @@ struct Claim {
 //                   whose digests differ are swapped both ways
 //                -> reconcile: each child runs exactly once, where the
 //                   strategy says: missing ones start, duplicates and
-//                   stopped ones halt, misplaced ones move (cold swap)
+//                   stopped ones halt, misplaced ones move (cold swap, or
+//                   hot swap: the new copy starts, every member holds the
+//                   child's messages, the old copy hands its state over,
+//                   then the commit names the new copy)
 //                -> ready: queued starts and stops run
 //   start(id)    -> registered (a new epoch) before it runs anywhere; a
 //                   second start of the id waits for the first and gets
@@ -101,6 +124,16 @@ class Decider {
   void child_running(const std::string& from, const ChildRunning& running);
   void child_halted(const std::string& from, const ChildHalted& halted);
   void child_event(const std::string& from, const ChildEvent& event);
+  // Member `member` leaves gracefully: nothing is placed on it from now on
+  // (while it stays in the view), and the children it runs in the segments
+  // this member decides move off it, by hot swap where they can.
+  void drain_member(const strategies::Member& member);
+
+  // A hot swap's old node answered: handed over (the commit follows), or
+  // called off (the new copies halt, and the child stays where it was).
+  void handed_over(const std::string& from, const HandedOver& answer);
+  // migr_base_timeout after hand_over(): calls the handover off unless done.
+  void handover_due(const std::string& id, uint64_t move);
   // A record of another member's that reached this node outside a handoff
   // round (a delta, anti-entropy, a late answer): if this member decides
   // it and it names a pid of a node outside the view, nothing runs it
@@ -128,7 +161,18 @@ class Decider {
     // and those this op started. Empty for a stop.
     std::vector<std::string> places;
     std::map<std::string, Pid> copies;
-    std::string moved_from;           // a cold swap: where it ran
+    std::string moved_from;  // a cold or hot swap: where it ran
+    // A hot swap: the copy on `node` hands the child over to the copy that
+    // starts on places[0] (version `move`, record's epoch once started).
+    struct Swap {
+      std::string node;
+      Pid pid;
+      uint64_t move = 0;
+      bool asked = false;        // hand_over() sent
+      bool calling_off = false;  // call_off() sent
+      bool done = false;         // handed over: the commit is due
+    };
+    std::optional<Swap> swap;
     bool counted = false;             // in pending_loads_ until it runs
     bool then_tombstone = false;      // after the halts: commit a tombstone
     bool given_up = false;            // a kept copy ended for good meanwhile
@@ -160,8 +204,14 @@ class Decider {
   void stop_one(const StopRequest& request, const std::string& id);
   void begin(Op op);
   void advance(const std::string& id);
-  // Runs `op`'s child on each of `nodes` (a new version of its record).
+  // Runs `op`'s child on each of `nodes` (a new version of its record); the
+  // first is a migration target if `op` is a hot swap.
   void run_copies(Op& op, const std::vector<std::string>& nodes);
+  // Where a hot swap waits on the old node: false once it needs nothing.
+  bool swap_waits(const std::string& id, Op& op);
+  // A hot swap that will not happen: the copies it started halt, and the
+  // child stays where it was.
+  void call_swap_off(const std::string& id, Op& op, const std::string& why);
   // The copies of a start or a reconcile all answered: commits the record
   // of those that run, in placement order.
   void commit(const std::string& id);
@@ -186,6 +236,10 @@ class Decider {
   DeciderPort& port_;
   const uint32_t stamp_;
   strategies::View view_;
+  // Members that leave gracefully (drain_member), and the view less them,
+  // which placements are made in while there are any.
+  std::set<strategies::Member> draining_;
+  strategies::View placing_view_;
   std::vector<uint32_t> owners_;  // segment -> index of its decider in view_
   uint32_t self_index_ = 0;
   uint32_t counter_ = 0;

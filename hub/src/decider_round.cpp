@@ -50,6 +50,17 @@ void Decider::adopt(const strategies::View& view) {
   deferred_stops_.clear();
 
   view_ = view;
+  // A draining member stays so while it is in the view as the same
+  // incarnation.
+  std::vector<strategies::Member> staying;
+  std::erase_if(draining_, [&](const strategies::Member& m) {
+    const strategies::Member* now = view_.find(m.node);
+    return !now || now->creation != m.creation;
+  });
+  for (const strategies::Member& m : view_.members()) {
+    if (!draining_.count(m)) staying.push_back(m);
+  }
+  placing_view_ = strategies::View(view_.number(), std::move(staying));
   counter_ = 0;
   ready_ = false;
   owners_.assign(state_.registry.segments().count(), 0);
@@ -87,7 +98,9 @@ void Decider::handoff(const Handoff& h) {
   for (const ClaimProto& c : h.running()) {
     RecordPtr r = decode_record(c.record());
     Result<Pid> pid = state_.node.from_proto(c.pid());
-    if (r && pid.ok()) claim_running({from, std::move(r), *pid});
+    if (r && pid.ok()) {
+      claim_running({c.node().empty() ? from : c.node(), std::move(r), *pid, c.awaits_state()});
+    }
   }
   for (const ChildRecordProto& p : h.ended()) claim_ended(decode_record(p));
   if (from != state_.self.node) {
@@ -134,10 +147,19 @@ void Decider::own_handoff(const std::vector<Claim>& running, const std::vector<R
 
 void Decider::claim_running(Claim claim) {
   const RecordPtr& r = claim.record;
-  if (!r || !claim.pid || !decides(r->segment)) return;
+  // (A claim made for another node's copy may name one outside the view.)
+  if (!r || !claim.pid || !decides(r->segment) || !view_.contains(claim.node)) return;
   if (port_.learn(r)) round_.learned.push_back(r);
-  std::string id = r->id;
-  round_.running[id].push_back(std::move(claim));
+  // One copy may be claimed twice: by its node, and by the node that handed
+  // the child over to it (hot swap) and has not seen the commit.
+  std::vector<Claim>& claims = round_.running[r->id];
+  for (Claim& c : claims) {
+    if (c.node == claim.node && c.pid == claim.pid) {
+      if (claim.record->newer_than(*c.record)) c.record = claim.record;
+      return;
+    }
+  }
+  claims.push_back(std::move(claim));
 }
 
 void Decider::claim_ended(const RecordPtr& r) {
@@ -223,10 +245,16 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     return;
   }
   std::vector<std::string> places = place(*r, nullptr);
-  // The copies to keep: one on each placed member that runs one.
+  // The copies to keep: one on each placed member that runs one. A hot
+  // swap's new copy that has no state yet is no copy to keep.
   std::map<std::string, Pid> kept;
   std::vector<const Claim*> others;
+  std::vector<const Claim*> targets;
   for (const Claim& c : running) {
+    if (c.awaits_state) {
+      targets.push_back(&c);
+      continue;
+    }
     bool placed = std::find(places.begin(), places.end(), c.node) != places.end();
     if (placed && kept.emplace(c.node, c.pid).second) continue;
     others.push_back(&c);
@@ -235,6 +263,13 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
   std::vector<std::string> missing;
   for (const std::string& node : places) {
     if (!kept.count(node)) missing.push_back(node);
+  }
+  // A waiting new copy is taken up by the start on its node (as the target
+  // of a new hot swap, or afresh); on any other node it halts.
+  for (const Claim* t : targets) {
+    if (std::find(missing.begin(), missing.end(), t->node) == missing.end()) {
+      op.halting.insert(t->node);
+    }
   }
   if (missing.empty()) {
     std::vector<Pid> pids;
@@ -268,6 +303,18 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
         (!keep->record->newer_than(*c->record) && c->node < keep->node)) {
       keep = c;
     }
+  }
+  if (keep && state_.config.migration->hands_over()) {
+    // A hot swap: the copy that moves runs on until it has handed its state
+    // to the new one (advance, handed_over).
+    op.halting.erase(keep->node);
+    op.moved_from = keep->node;
+    op.swap = Op::Swap{keep->node, keep->pid};
+    run_copies(op, missing);
+    op.swap->move = op.record->epoch;
+    port_.begin_move(id, keep->node, op.swap->move);
+    begin(std::move(op));
+    return;
   }
   if (keep) op.moved_from = keep->node;
   op.then_start = std::move(missing);

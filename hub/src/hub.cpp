@@ -6,6 +6,7 @@
 #include "hub_metrics.h"
 #include "hub_server.h"
 #include "hub_state.h"
+#include "move_buffer.h"
 
 namespace plexus::hub {
 
@@ -212,13 +213,38 @@ Pid Hub::get_pid(std::string_view id) const {
 }
 
 Pid Hub::active_pid(std::string_view id) const {
-  if (detail::RecordPtr r = state_->registry.find_live(id)) {
-    for (Pid pid : r->pids) {
-      if (state_->live.serves(pid)) return pid;
-    }
-  }
-  return Pid{};
+  detail::RecordPtr r = state_->registry.find_live(id);
+  return r ? state_->first_served(*r) : Pid{};
 }
+
+Status Hub::send_message(Context self, std::string_view id, Message msg) const {
+  struct Send {
+    const detail::HubState& state;
+    Context self;
+    Message& msg;
+  } send{*state_, self, msg};
+  Status sent = state_->registry.route(
+      id,
+      [](void* context, const ChildRecord* record, detail::MoveBuffer* moving) -> Status {
+        Send& s = *static_cast<Send*>(context);
+        Pid to;
+        if (moving) {
+          if (Status held = moving->hold(s.msg, &to); !held.ok()) return held;
+          if (s.msg.empty()) return Status::OK();  // held until the move ends
+        } else if (record) {
+          to = s.state.first_served(*record);
+        }
+        if (!to) return Status(StatusCode::kNotFound, "");
+        return s.self.forward(to, std::move(s.msg));
+      },
+      &send);
+  if (sent.code() == StatusCode::kNotFound) {
+    return Status(StatusCode::kNotFound, "no child '" + std::string(id) + "'");
+  }
+  return sent;
+}
+
+bool Hub::moving(std::string_view id) const { return state_->registry.moving(id) != nullptr; }
 
 std::vector<Pid> Hub::get_pids(std::string_view id) const {
   std::vector<Pid> out;

@@ -33,6 +33,8 @@ Status validate(const HubConfig& config) {
   }
   if (!config.distribution) return invalid("distribution must be set");
   if (!config.redundancy) return invalid("redundancy must be set");
+  if (!config.migration) return invalid("migration must be set");
+  if (config.handover_buffer == 0) return invalid("handover_buffer must be 1 or more");
   if (Result<strategies::Segments> s = strategies::Segments::make(config.segments); !s.ok()) {
     return s.status();
   }
@@ -66,7 +68,8 @@ Status validate(const HubConfig& config) {
 std::string signature(const HubConfig& config) {
   auto of = [](const auto& strategy) { return strategy ? describe(*strategy) : std::string("?"); };
   return "segments=" + std::to_string(config.segments) +
-         " distribution=" + of(config.distribution) + " redundancy=" + of(config.redundancy);
+         " distribution=" + of(config.distribution) + " redundancy=" + of(config.redundancy) +
+         " migration=" + of(config.migration);
 }
 
 }  // namespace plexus::hub

@@ -56,14 +56,19 @@ void HubServer::handle_info(Message& msg) {
   // This member's own answers to its decider, in the order they were made:
   // a call of 30,000 children run here commits them in one batch, with one
   // broadcast and one reply.
-  while (!local_running_.empty() || !local_halted_.empty()) {
-    std::vector<ChildRunning> running;
-    std::vector<ChildHalted> halted;
-    running.swap(local_running_);
-    halted.swap(local_halted_);
-    for (const ChildRunning& r : running) decider_.child_running(s_.self.node, r);
-    for (const ChildHalted& h : halted) decider_.child_halted(s_.self.node, h);
-  }
+  do {
+    while (!local_running_.empty() || !local_halted_.empty() || !local_handed_.empty()) {
+      std::vector<ChildRunning> running;
+      std::vector<ChildHalted> halted;
+      std::vector<HandedOver> handed;
+      running.swap(local_running_);
+      halted.swap(local_halted_);
+      handed.swap(local_handed_);
+      for (const ChildRunning& r : running) decider_.child_running(s_.self.node, r);
+      for (const ChildHalted& h : halted) decider_.child_halted(s_.self.node, h);
+      for (const HandedOver& h : handed) decider_.handed_over(s_.self.node, h);
+    }
+  } while (send_moves());  // this node's part of a move may answer its decider
   // Answers of this node's decider to this node's calls.
   std::map<uint64_t, std::vector<RecordPtr>> started;
   started.swap(local_started_);
@@ -96,6 +101,35 @@ void HubServer::dispatch(Message& msg) {
     decider_.child_halted(m->from(), *m);
   } else if (auto* m = msg.get_if<ChildEvent>()) {
     decider_.child_event(m->from(), *m);
+  } else if (auto* m = msg.get_if<MoveBegin>()) {
+    on_move_begin(*m);
+  } else if (auto* m = msg.get_if<MoveFenced>()) {
+    on_fenced(*m);
+  } else if (auto* m = msg.get_if<HandOver>()) {
+    on_hand_over(*m);
+  } else if (auto* m = msg.get_if<HandoverState>()) {
+    on_handover_state(*m);
+  } else if (auto* m = msg.get_if<HandedOver>()) {
+    decider_.handed_over(m->from(), *m);
+  } else if (auto* m = msg.get_if<HandoverDue>()) {
+    decider_.handover_due(m->id, m->move);
+  } else if (auto* m = msg.get_if<CallOffHandover>()) {
+    on_call_off(*m);
+  } else if (auto* m = msg.get_if<HandoverStateProto>()) {
+    on_state(*m);
+  } else if (auto* m = msg.get_if<MoveEnd>()) {
+    on_move_end(*m);
+  } else if (auto* m = msg.get_if<TargetDue>()) {
+    on_target_due(*m);
+  } else if (auto* m = msg.get_if<HubDrain>()) {
+    decider_.drain_member({m->from().node(), m->from().creation()});
+  } else if (msg.get_if<DrainDue>()) {
+    if (draining_ && !leaving_) {
+      self().runtime().log(LogLevel::kWarning,
+                           "hub " + s_.config.hub_id + ": " + std::to_string(supervisor_->size()) +
+                               " children did not move off this node in time; they stop here");
+      leave_cold();
+    }
   } else if (auto* m = msg.get_if<Exit>()) {
     on_exit(*m);
   } else if (auto* m = msg.get_if<HaltTimeout>()) {
@@ -228,6 +262,12 @@ void HubServer::apply(const RecordPtr& record) {
   } else {
     supervisor_->adopt(record);
   }
+  // A hot swap's commit (or anything newer): senders hold no more, and the
+  // copy that handed the child over has nothing left to forward.
+  if (auto h = holding_.find(record->id); h != holding_.end() && record->epoch > h->second) {
+    end_hold(record->id);
+  }
+  if (supervisor_->has_handed_over(record->id)) supervisor_->halt(record->id);
 }
 
 void HubServer::hook(HookEvent event, const HookData& data) {
@@ -348,6 +388,7 @@ WhichChildrenReply HubServer::local_children(uint64_t call) {
   reply.set_call(call);
   reply.set_node(s_.self.node);
   for (const LocalSupervisor::Copy& c : supervisor_->running()) {
+    if (!c.node.empty() || c.awaits_state) continue;  // handed over, or not yet
     reply.add_ids(c.record->id);
     s_.node.to_proto(c.pid, reply.add_pids());
   }
@@ -400,15 +441,35 @@ void HubServer::which_done(uint64_t call) {
 // ---- Leaving
 
 void HubServer::leave(LocalLeave leave) {
-  if (leaving_) {
+  if (leaving_ || draining_) {
     leave.future->set(Status(StatusCode::kNotFound, "hub " + s_.config.hub_id + " is stopping"));
     return;
   }
-  leaving_ = true;
   leave_future_ = std::move(leave.future);
+  if (!s_.config.migration->hands_over() || decider_.view().size() < 2) {
+    leave_cold();
+    return;
+  }
+  draining_ = true;
+  HubDrain drain;
+  set_from(drain.mutable_from());
+  for (const strategies::Member& m : decider_.view().members()) {
+    if (m.node != s_.self.node) send_to(m.node, HubDrain(drain));
+  }
+  decider_.drain_member(s_.self);
+  self().runtime().send_after(self().self(), 2 * s_.config.migr_base_timeout, DrainDue{});
+  leave_if_empty();
+}
+
+void HubServer::leave_cold() {
+  leaving_ = true;
   // A cold swap: the children stop here first, then the others start them.
   for (const std::string& id : supervisor_->ids()) supervisor_->halt(id);
-  if (supervisor_->size() == 0) finish_leave();
+  leave_if_empty();
+}
+
+void HubServer::leave_if_empty() {
+  if ((leaving_ || draining_) && supervisor_->size() == 0) finish_leave();
 }
 
 void HubServer::finish_leave() {

@@ -13,6 +13,7 @@
 #include "anti_entropy.h"
 #include "calls.h"
 #include "decider.h"
+#include "handover_messages.h"
 #include "hub_state.h"
 #include "local_supervisor.h"
 #include "plexus/hub.pb.h"
@@ -34,10 +35,10 @@ namespace plexus::hub::detail {
 // What it sends in one callback leaves at its end: the committed records as
 // one RecordsDelta per member, and each call's answers as one reply.
 //
-// Its methods are in three files: hub_server.cpp (the messages, the
+// Its methods are in four files: hub_server.cpp (the messages, the
 // records, sync, which_children, leaving), hub_server_views.cpp (members
-// and views) and hub_server_children.cpp (the children run here, and the
-// decider's port).
+// and views), hub_server_children.cpp (the children run here, and the
+// decider's port) and hub_server_moves.cpp (hot swaps).
 class HubServer final : public Server, private DeciderPort {
  public:
   explicit HubServer(std::shared_ptr<HubState> state);
@@ -107,7 +108,11 @@ class HubServer final : public Server, private DeciderPort {
   // Keeps HubState::loads for a distribution that reads them.
   void count_loads(const RecordPtr& old, const RecordPtr& now);
   // Starts `record`'s child here, with the children-start hooks around it.
-  Result<Pid> run_here(const RecordPtr& record);
+  Result<Pid> run_here(const RecordPtr& record, bool migration_target = false);
+  // Runs `record`'s child here for a decider and fills its answer: the pid
+  // (one that ran already, marked existing if it is no waiting target), or
+  // why not.
+  void run_for_decider(const RecordPtr& record, bool migration_target, ChildRunning* answer);
 
   // ---- Records
   void apply(const RecordPtr& record);
@@ -118,6 +123,56 @@ class HubServer final : public Server, private DeciderPort {
   void on_summary(const DigestSummary& summary);
   void sync();
   void purge();
+
+  // ---- Hot swaps (hub_server_moves.cpp; docs/hub.md, "Migration")
+  struct HandoverDue {
+    std::string id;
+    uint64_t move;
+  };
+  // A target that no handover reached: halted (its move was lost).
+  struct TargetDue {
+    std::string id;
+    Pid pid;
+  };
+  // A hot swap whose old copy runs here, from the first word of it (a
+  // fence, or the decider's HandOver) until it is handed over or called off.
+  struct Outgoing {
+    uint64_t move = 0;
+    std::set<std::string> fenced;  // members that hold the child's messages
+    std::string decider;           // empty until its HandOver came
+    Pid to;                        // the new copy
+    std::string to_node;
+    Pid asked;                // the copy a HandoverRequest went to
+    bool called_off = false;  // its state, if it comes, is turned down
+  };
+  // True if `node` decides child `id` in this node's view: only its
+  // decider moves a child.
+  bool decides_in_view(const std::string& node, const std::string& id) const;
+  // Every member: holds Hub::send's messages to the moving children.
+  void on_move_begin(const MoveBegin& begin);
+  // Sends what this node holds for `id` to where the child is now, and
+  // ends the hold (its commit applied, the move called off, a view change);
+  // while no copy of it is served, holds on until a record names one.
+  void end_hold(const std::string& id);
+  // The old copy's node.
+  void on_fenced(const MoveFenced& fenced);
+  void on_hand_over(const HandOver& hand_over);
+  void on_call_off(const CallOffHandover& call_off);
+  void on_handover_state(HandoverState& state);
+  // Once every member holds and the decider asked: the copy is asked.
+  void try_request(const std::string& id, Outgoing& out);
+  void answer_decider(const std::string& id, const Outgoing& out, bool called_off,
+                      const std::string& reason);
+  void tell_decider(const std::string& decider, uint64_t view, const std::string& id, uint64_t move,
+                    bool called_off, const std::string& reason);
+  // The new copy's node.
+  void on_state(const HandoverStateProto& state);
+  // A view change ends every hold and calls off what was not handed over.
+  void moves_adopt_view();
+  void on_move_end(const MoveEnd& end);
+  void on_target_due(const TargetDue& due);
+  // Sends the MoveBegin and MoveEnd of this callback: true if there were any.
+  bool send_moves();
 
   // ---- which_children
   struct WhichTimeout {
@@ -134,11 +189,20 @@ class HubServer final : public Server, private DeciderPort {
   void which_done(uint64_t call);
 
   // ---- Leaving
+  // A graceful leave: with hot swap (and other members) a drain, in which
+  // the deciders move every child off this node with its state, then the
+  // leave; else, or for what is left when the drain takes longer than twice
+  // migr_base_timeout, the children here stop and the others start them.
+  struct DrainDue {};
   void leave(LocalLeave leave);
+  // Stops the children still here; leaves once none runs.
+  void leave_cold();
+  // Leaves if no child runs here any more.
+  void leave_if_empty();
   void finish_leave();
 
   // DeciderPort
-  void run_on(const std::string& node, const RecordPtr& record) override;
+  void run_on(const std::string& node, const RecordPtr& record, bool migration_target) override;
   void halt_on(const std::string& node, const std::string& id) override;
   void publish(const RecordPtr& record) override;
   bool learn(const RecordPtr& record) override;
@@ -150,6 +214,11 @@ class HubServer final : public Server, private DeciderPort {
   void forward_stop(const std::string& member, StopRequest request) override;
   void send_records(const std::string& member, SegmentRecords records) override;
   void migrated(const std::string& id, const std::string& from, const std::string& to) override;
+  void begin_move(const std::string& id, const std::string& from, uint64_t move) override;
+  void hand_over(const std::string& from, const std::string& id, uint64_t move, Pid to,
+                 const std::string& to_node) override;
+  void call_off(const std::string& from, const std::string& id, uint64_t move) override;
+  void end_move(const std::string& id) override;
 
   template <class M>
   void send_to(const std::string& member, M&& msg);
@@ -196,9 +265,20 @@ class HubServer final : public Server, private DeciderPort {
   std::map<std::pair<std::string, uint64_t>, StartReply> start_replies_;
   std::map<std::pair<std::string, uint64_t>, StopReply> stop_replies_;
 
+  // Hot swaps: the moves the decider began and ended in this callback (one
+  // MoveBegin and one MoveEnd per member, sent by flush), the children whose
+  // messages this node holds (by the version they move as), the moves of
+  // copies here, and answers to this node's decider (after the message).
+  std::vector<MoveProto> moves_begun_;
+  std::vector<std::string> moves_ended_;
+  std::unordered_map<std::string, uint64_t> holding_;
+  std::unordered_map<std::string, Outgoing> outgoing_;
+  std::vector<HandedOver> local_handed_;
+
   std::map<uint64_t, Which> which_;  // which_children calls in flight
   bool reported_ready_ = false;      // kPostRedistribution ran for this view
   bool leaving_ = false;
+  bool draining_ = false;  // a graceful leave moves the children off first
   std::shared_ptr<FutureState<Status>> leave_future_;
 };
 

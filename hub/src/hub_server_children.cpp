@@ -12,11 +12,16 @@ namespace plexus::hub::detail {
 
 // ---- This node as a member running children
 
-Result<Pid> HubServer::run_here(const RecordPtr& record) {
+Result<Pid> HubServer::run_here(const RecordPtr& record, bool migration_target) {
   bool hooked = s_.hooks.wanted(HookEvent::kPreChildrenStart) ||
                 s_.hooks.wanted(HookEvent::kPostChildrenStart);
   if (hooked) hook(HookEvent::kPreChildrenStart, ChildrenStart{{record->id}, {}});
-  Result<Pid> pid = supervisor_->run(record);
+  Result<Pid> pid = supervisor_->run(record, migration_target);
+  if (pid.ok() && migration_target) {
+    // A target whose handover never comes (its move lost with a view) goes.
+    self().runtime().send_after(self().self(), 2 * s_.config.migr_base_timeout,
+                                TargetDue{record->id, *pid});
+  }
   (pid.ok() ? s_.counters.children_started : s_.counters.start_failures)
       .fetch_add(1, std::memory_order_relaxed);
   s_.counters.local_children.store(supervisor_->size(), std::memory_order_relaxed);
@@ -33,20 +38,28 @@ void HubServer::on_run(const RunChild& run) {
   answer.set_view(run.view());
   answer.set_id(run.record().id());
   answer.set_epoch(run.record().epoch());
-  if (leaving_) {
+  if (leaving_ || draining_) {
     answer.set_error("leaving");
   } else if (run.view() != decider_.view().number()) {
     answer.set_error("stale_view");
   } else if (Result<RecordPtr> r = decode(run.record(), s_.node, s_.registry.segments()); !r.ok()) {
     answer.set_error(r.status().message());
-  } else if (Result<Pid> pid = run_here(*r); pid.ok()) {
-    s_.node.to_proto(*pid, answer.mutable_pid());
-  } else if (Pid running = supervisor_->running_pid(run.record().id())) {
-    s_.node.to_proto(running, answer.mutable_pid());
   } else {
-    answer.set_error(pid.status().message());
+    run_for_decider(*r, run.migration_target(), &answer);
   }
   send_to(run.from(), std::move(answer));
+}
+
+void HubServer::run_for_decider(const RecordPtr& record, bool migration_target,
+                                ChildRunning* answer) {
+  if (Result<Pid> pid = run_here(record, migration_target); pid.ok()) {
+    s_.node.to_proto(*pid, answer->mutable_pid());
+  } else if (Pid running = supervisor_->running_pid(record->id)) {
+    s_.node.to_proto(running, answer->mutable_pid());
+    answer->set_existing(migration_target && !supervisor_->awaits_state(record->id));
+  } else {
+    answer->set_error(pid.status().message());
+  }
 }
 
 void HubServer::on_halt(const HaltChild& halt) {
@@ -89,7 +102,7 @@ void HubServer::on_exit(const Exit& exit) {
           }
         }
       }
-      if (leaving_ && supervisor_->size() == 0) finish_leave();
+      leave_if_empty();
       return;
     }
     case LocalSupervisor::Outcome::kRestarted:
@@ -99,6 +112,7 @@ void HubServer::on_exit(const Exit& exit) {
     case LocalSupervisor::Outcome::kEnded:
       s_.counters.children_ended.fetch_add(1, std::memory_order_relaxed);
       event(out.record, Pid{});
+      leave_if_empty();
       return;
   }
 }
@@ -120,12 +134,15 @@ void HubServer::event(const RecordPtr& record, Pid restarted_as) {
 
 // ---- DeciderPort
 
-void HubServer::run_on(const std::string& node, const RecordPtr& record) {
-  debug(s_, [&] { return "runs " + record->id + " on " + node; });
+void HubServer::run_on(const std::string& node, const RecordPtr& record, bool migration_target) {
+  debug(s_, [&] {
+    return "runs " + record->id + " on " + node + (migration_target ? " (migration target)" : "");
+  });
   if (node != s_.self.node) {
     RunChild run;
     run.set_from(s_.self.node);
     run.set_view(decider_.view().number());
+    run.set_migration_target(migration_target);
     encode(*record, s_.node, run.mutable_record());
     send_to(node, std::move(run));
     return;
@@ -137,14 +154,10 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record) {
   answer.set_view(decider_.view().number());
   answer.set_id(record->id);
   answer.set_epoch(record->epoch);
-  if (leaving_) {
+  if (leaving_ || draining_) {
     answer.set_error("leaving");
-  } else if (Result<Pid> pid = run_here(record); pid.ok()) {
-    s_.node.to_proto(*pid, answer.mutable_pid());
-  } else if (Pid running = supervisor_->running_pid(record->id)) {
-    s_.node.to_proto(running, answer.mutable_pid());
   } else {
-    answer.set_error(pid.status().message());
+    run_for_decider(record, migration_target, &answer);
   }
   local_running_.push_back(std::move(answer));
 }

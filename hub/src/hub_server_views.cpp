@@ -254,6 +254,7 @@ void HubServer::adopt(const strategies::View& view) {
   });
   s_.set_view(view);
   s_.counters.views.fetch_add(1, std::memory_order_relaxed);
+  moves_adopt_view();
   std::set<std::string> in_view;
   for (const strategies::Member& m : view.members()) in_view.insert(m.node);
   reach_.set_first(std::move(in_view));
@@ -272,7 +273,8 @@ void HubServer::adopt(const strategies::View& view) {
   }
   std::vector<Claim> own;
   for (LocalSupervisor::Copy& c : supervisor_->running()) {
-    own.push_back({s_.self.node, std::move(c.record), c.pid});
+    own.push_back(
+        {c.node.empty() ? s_.self.node : c.node, std::move(c.record), c.pid, c.awaits_state});
   }
   decider_.own_handoff(own, supervisor_->ended());
   if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
@@ -289,6 +291,8 @@ Handoff HubServer::handoff_for(const std::string& member) {
     ClaimProto* claim = h.add_running();
     encode(*c.record, s_.node, claim->mutable_record());
     s_.node.to_proto(c.pid, claim->mutable_pid());
+    if (!c.node.empty()) claim->set_node(c.node);
+    claim->set_awaits_state(c.awaits_state);
   }
   for (const RecordPtr& r : supervisor_->ended()) {
     if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());

@@ -47,16 +47,19 @@ class LiveNodes {
 // What the hub's metrics count (hub_metrics.cpp). The server counts, with
 // relaxed stores; a scrape reads from any thread.
 struct HubCounters {
-  std::atomic<uint64_t> children_started{0};    // copies started on this node
-  std::atomic<uint64_t> children_halted{0};     // copies this node halted on a decider's word
-  std::atomic<uint64_t> children_restarted{0};  // restarts by this node's supervisor
-  std::atomic<uint64_t> children_ended{0};      // copies that ended for good here
-  std::atomic<uint64_t> start_failures{0};      // copies that failed to start here
-  std::atomic<uint64_t> migrations{0};          // children moved by this node's decider
-  std::atomic<uint64_t> views{0};               // views adopted
-  std::atomic<uint64_t> sync_rounds{0};         // anti-entropy summaries sent
-  std::atomic<uint64_t> records_applied{0};     // registry records taken in
-  std::atomic<uint64_t> local_children{0};      // gauge: copies running here now
+  std::atomic<uint64_t> children_started{0};      // copies started on this node
+  std::atomic<uint64_t> children_halted{0};       // copies this node halted on a decider's word
+  std::atomic<uint64_t> children_restarted{0};    // restarts by this node's supervisor
+  std::atomic<uint64_t> children_ended{0};        // copies that ended for good here
+  std::atomic<uint64_t> start_failures{0};        // copies that failed to start here
+  std::atomic<uint64_t> migrations{0};            // children moved by this node's decider
+  std::atomic<uint64_t> handovers{0};             // copies here that handed their child over
+  std::atomic<uint64_t> handovers_called_off{0};  // hot swaps this node's decider called off
+  std::atomic<uint64_t> messages_held{0};         // Hub::send messages held through a move
+  std::atomic<uint64_t> views{0};                 // views adopted
+  std::atomic<uint64_t> sync_rounds{0};           // anti-entropy summaries sent
+  std::atomic<uint64_t> records_applied{0};       // registry records taken in
+  std::atomic<uint64_t> local_children{0};        // gauge: copies running here now
 };
 
 // Written by the server process only (view, refusal, flags); read from any
@@ -86,6 +89,14 @@ struct HubState {
   // The name of the node `pid` runs on (this node's for a local pid), valid
   // as long as the node.
   std::string_view node_of(Pid pid) const;
+  // The record's first pid whose node is served (LiveNodes), or null: the
+  // active copy.
+  Pid first_served(const ChildRecord& record) const {
+    for (Pid pid : record.pids) {
+      if (live.serves(pid)) return pid;
+    }
+    return Pid{};
+  }
   // The record's pids, each with its node's name.
   std::vector<NodePid> node_pids(const ChildRecord& record) const;
 

@@ -1,5 +1,6 @@
 #include "local_supervisor.h"
 
+#include "plexus/hub/handover.h"
 #include "plexus/hub/redundancy_signal.h"
 
 namespace plexus::hub::detail {
@@ -10,15 +11,29 @@ uint64_t key_of(Pid pid) { return uint64_t{pid.index} << 32 | pid.serial; }
 
 }  // namespace
 
-Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec) {
-  return state_.node.spawn_local(spec.type, spec.init_args, self_.self());
+Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec, bool migration_target) {
+  Result<Pid> pid = state_.node.spawn_local(spec.type, spec.init_args, self_.self());
+  // Its first message: no one else knows the pid yet.
+  if (pid.ok() && state_.config.migration->hands_over()) {
+    (void)self_.send(*pid, ChildStart{state_.config.hub_id, spec.id, migration_target});
+  }
+  return pid;
 }
 
-Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
+Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target) {
   if (auto it = children_.find(record->id); it != children_.end()) {
+    if (it->second.awaits_state) {
+      if (migration_target) {
+        it->second.awaits_move = record->epoch;  // the newer move's state
+      } else {
+        // A target left by a move that ended otherwise, asked to run the
+        // child: it starts afresh.
+        give_state(record->id, 0, std::nullopt);
+      }
+    }
     return Status(StatusCode::kAlreadyExists, "already_started");
   }
-  Result<Pid> pid = spawn(*record->spec);
+  Result<Pid> pid = spawn(*record->spec, migration_target);
   if (!pid.ok()) return pid;
   ended_.erase(record->id);
   by_pid_[key_of(*pid)] = record->id;
@@ -27,8 +42,36 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record) {
       Child{record, *pid, false,
             RestartIntensity(state_.config.dsup_max_restarts,
                              std::chrono::milliseconds(state_.config.dsup_max_seconds).count()),
-            std::nullopt});
+            std::nullopt, migration_target, migration_target ? record->epoch : 0});
   return pid;
+}
+
+bool LocalSupervisor::give_state(std::string_view id, uint64_t move,
+                                 std::optional<std::string> state) {
+  auto it = children_.find(std::string(id));
+  if (it == children_.end() || !it->second.awaits_state) return false;
+  if (move != 0 && it->second.awaits_move != move) return false;
+  it->second.awaits_state = false;
+  (void)self_.send(it->second.pid,
+                   Handover{state_.config.hub_id, std::string(id), std::move(state)});
+  return true;
+}
+
+bool LocalSupervisor::awaits_state(std::string_view id) const {
+  auto it = children_.find(std::string(id));
+  return it != children_.end() && it->second.awaits_state;
+}
+
+void LocalSupervisor::handed_over(std::string_view id, const std::string& node, Pid pid) {
+  auto it = children_.find(std::string(id));
+  if (it == children_.end()) return;
+  it->second.handed_to_node = node;
+  it->second.handed_to = pid;
+}
+
+bool LocalSupervisor::has_handed_over(std::string_view id) const {
+  auto it = children_.find(std::string(id));
+  return it != children_.end() && it->second.handed_to;
 }
 
 bool LocalSupervisor::halt(std::string_view id) {
@@ -61,10 +104,11 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
   if (it == children_.end() || it->second.pid != exit.from) return {};
   Child child = std::move(it->second);
   children_.erase(it);
-  if (child.halting) return {Outcome::kHalted, child.record, child.pid};
+  // A copy that handed its child over ends as if halted: the child lives on.
+  if (child.halting || child.handed_to) return {Outcome::kHalted, child.record, child.pid};
   if (restarts(child.record->spec->restart, exit.reason)) {
     if (!child.intensity.exceeded(self_.runtime().now_ms())) {
-      Result<Pid> pid = spawn(*child.record->spec);
+      Result<Pid> pid = spawn(*child.record->spec, child.awaits_state);
       if (pid.ok()) {
         child.pid = *pid;
         child.mode.reset();
@@ -128,7 +172,12 @@ std::vector<LocalSupervisor::Copy> LocalSupervisor::running() const {
   std::vector<Copy> out;
   out.reserve(children_.size());
   for (const auto& [id, c] : children_) {
-    if (!c.halting) out.push_back({c.record, c.pid});
+    if (c.halting) continue;
+    if (c.handed_to) {
+      out.push_back({c.record, c.handed_to, c.handed_to_node, false});
+    } else {
+      out.push_back({c.record, c.pid, {}, c.awaits_state});
+    }
   }
   return out;
 }

@@ -52,16 +52,35 @@ class LocalSupervisor {
 
   // A child running here: the newest record of it this member knows (the
   // version it was started as, or a committed one, which names every copy)
-  // and the pid of its copy here.
+  // and the pid of its copy here. For a copy that handed the child over
+  // (hot swap) and whose commit has not come: the new copy, and its node.
   struct Copy {
     RecordPtr record;
     Pid pid;
+    std::string node;           // empty: this node
+    bool awaits_state = false;  // a migration target whose state has not come
   };
 
   // Starts the child of `record` here, linked to the server: running()
-  // reports it with `record` and its new pid.
-  // kAlreadyExists (its pid in running_pid()) if the id runs here.
-  Result<Pid> run(const RecordPtr& record);
+  // reports it with `record` and its new pid. With a hot-swap hub the child
+  // is sent a ChildStart first; a `migration_target` waits for the state of
+  // the move that `record`'s version is (give_state), and is reported as
+  // waiting until it comes. kAlreadyExists (its pid in running_pid()) if the
+  // id runs here: a waiting target asked to run again waits for that move's
+  // state instead (as a target) or starts afresh (otherwise).
+  Result<Pid> run(const RecordPtr& record, bool migration_target = false);
+  // Gives the migration target of `id` its Handover: the state of `move`,
+  // or none (move 0: it starts afresh). A target that restarted before its
+  // state came waits for it again. False if no target of `id` waits here
+  // for that move.
+  bool give_state(std::string_view id, uint64_t move, std::optional<std::string> state);
+  // True if `id` runs here as a migration target still waiting for its state.
+  bool awaits_state(std::string_view id) const;
+  // The copy of `id` here handed the child over to `pid` on `node`: it only
+  // forwards now, is never restarted, and is reported as that copy until it
+  // is halted.
+  void handed_over(std::string_view id, const std::string& node, Pid pid);
+  bool has_handed_over(std::string_view id) const;
   // Stops the child of `id` (shutdown, then kill after its shutdown time):
   // false if it does not run here. Its end comes as kHalted.
   bool halt(std::string_view id);
@@ -92,10 +111,15 @@ class LocalSupervisor {
     // The mode it was last given (by its place in its record); none until its
     // first committed record, and again after a restart (a new process).
     std::optional<strategies::Redundancy::Mode> mode;
+    bool awaits_state = false;   // a migration target whose Handover has not come
+    uint64_t awaits_move = 0;    // ... of this move
+    std::string handed_to_node;  // set once it handed the child over
+    Pid handed_to;
   };
   void tell_mode(Child& child, size_t index);
-  // Spawns the child's process: its pid, or why not.
-  Result<Pid> spawn(const ChildSpec& spec);
+  // Spawns the child's process (and, with a hot-swap hub, sends it its
+  // ChildStart): its pid, or why not.
+  Result<Pid> spawn(const ChildSpec& spec, bool migration_target);
 
   HubState& state_;
   Context self_;

@@ -11,7 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <unordered_map>
 
+#include "move_buffer.h"
 #include "plexus/strategies/stable_hash.h"
 
 namespace plexus::hub::detail {
@@ -121,6 +124,8 @@ struct Registry::Shard {
   TagRows tags PLEXUS_GUARDED_BY(mu);
   // The digests of this shard's segments: segment s at s / shard count.
   std::vector<SegmentDigest> digests PLEXUS_GUARDED_BY(mu);
+  // The children of this shard being handed over (empty nearly always).
+  std::unordered_map<std::string, std::shared_ptr<MoveBuffer>> moving PLEXUS_GUARDED_BY(mu);
 
   // The rows that point into `r`: its replicas beyond the first, its tag.
   void add_rows(const ChildRecord& r) PLEXUS_REQUIRES(mu) {
@@ -170,6 +175,48 @@ RecordPtr Registry::find(std::string_view id) const {
   plexus::detail::ReaderLock lock(s.mu);
   const RecordPtr* r = s.lookup(key);
   return r ? *r : nullptr;
+}
+
+Status Registry::route(std::string_view id, RouteFn fn, void* context) const {
+  HashedId key{id, strategies::Segments::hash(id)};
+  Shard& s = shard_of_hash(key.hash);
+  plexus::detail::ReaderLock lock(s.mu);
+  const RecordPtr* r = s.lookup(key);
+  const ChildRecord* live = r && !(*r)->tombstone ? r->get() : nullptr;
+  MoveBuffer* buffer = nullptr;
+  if (!s.moving.empty()) [[unlikely]] {
+    if (auto it = s.moving.find(std::string(id)); it != s.moving.end()) buffer = it->second.get();
+  }
+  return fn(context, live, buffer);
+}
+
+void Registry::set_moving(std::string_view id, std::shared_ptr<MoveBuffer> buffer) {
+  Shard& s = shard_of(segments_.of(id));
+  plexus::detail::WriterLock lock(s.mu);
+  s.moving[std::string(id)] = std::move(buffer);
+}
+
+std::shared_ptr<MoveBuffer> Registry::moving(std::string_view id) const {
+  Shard& s = shard_of(segments_.of(id));
+  plexus::detail::ReaderLock lock(s.mu);
+  if (s.moving.empty()) return nullptr;
+  auto it = s.moving.find(std::string(id));
+  return it == s.moving.end() ? nullptr : it->second;
+}
+
+void Registry::clear_moving(std::string_view id) {
+  Shard& s = shard_of(segments_.of(id));
+  plexus::detail::WriterLock lock(s.mu);
+  s.moving.erase(std::string(id));
+}
+
+std::vector<std::string> Registry::moving_ids() const {
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < shard_count_; ++i) {
+    plexus::detail::ReaderLock lock(shards_[i].mu);
+    for (const auto& [id, buffer] : shards_[i].moving) out.push_back(id);
+  }
+  return out;
 }
 
 RecordPtr Registry::find_live(std::string_view id) const {

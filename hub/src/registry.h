@@ -12,9 +12,12 @@
 #include "plexus/detail/mutex.h"
 #include "plexus/hub/child_record.h"
 #include "plexus/pid.h"
+#include "plexus/status.h"
 #include "plexus/strategies/segments.h"
 
 namespace plexus::hub::detail {
+
+class MoveBuffer;
 
 using RecordPtr = std::shared_ptr<const ChildRecord>;
 
@@ -74,6 +77,25 @@ class Registry {
   std::vector<RecordPtr> in_segment(uint32_t segment) const;
   // Every live record.
   std::vector<RecordPtr> live() const;
+
+  // ---- Hot swaps: children whose state is being handed over (docs/hub.md)
+  // What route() calls, with the shard of the id held shared: the live
+  // record (or null) and, while the child moves, its buffer (or null).
+  using RouteFn = Status (*)(void* context, const ChildRecord* record, MoveBuffer* moving);
+  // Calls `fn` for `id` with its shard held shared, so that a sender that
+  // reads the record and sends to it in `fn` is done before a set_moving()
+  // of the id returns: that is the fence after which senders hold their
+  // messages, and what a sender sent before it is ahead of the fence.
+  Status route(std::string_view id, RouteFn fn, void* context) const;
+  // Marks child `id` moving (the shard held exclusively): route() gives
+  // `buffer` from now on.
+  void set_moving(std::string_view id, std::shared_ptr<MoveBuffer> buffer);
+  // The buffer of `id` if it moves, or null.
+  std::shared_ptr<MoveBuffer> moving(std::string_view id) const;
+  // Ends the mark (after the buffer is released).
+  void clear_moving(std::string_view id);
+  // Every id marked moving.
+  std::vector<std::string> moving_ids() const;
 
   SegmentDigest digest(uint32_t segment) const;
   size_t live_count() const { return live_.load(std::memory_order_relaxed); }

@@ -84,6 +84,17 @@ using detail::EnvelopeKind;
 using detail::impl_of;
 using detail::RuntimeImpl;
 
+Status Context::forward(Pid to, Message msg) const {
+  if (msg.empty()) return Status(StatusCode::kInvalidArgument, "nothing to forward");
+  if (to.node != 0 && !detail::find_wire_type(msg.type())) {
+    return Status(StatusCode::kBadType, "a message with no wire form cannot go to another node");
+  }
+  // Published at once: what this turn held back goes first (deliver keeps
+  // the order of this process's sends).
+  impl_of(p_).deliver(to, msg.release(), detail::Publish::kNow);
+  return Status::OK();
+}
+
 Status Context::link(Pid pid) const {
   RuntimeImpl& rt = impl_of(p_);
   Pid me = self();

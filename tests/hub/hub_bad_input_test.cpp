@@ -137,6 +137,30 @@ TEST_F(HubBadInputTest, MalformedMessagesAreDroppedAndTheHubKeepsItsChildren) {
   halt.set_id("nobody");
   send(halt);
 
+  // Hot swap: only a child's decider moves it, only a member fences.
+  ph::MoveBegin begin;
+  begin.set_from(x_->name());
+  begin.set_view(cluster_.hub(0).view_number());
+  ph::MoveProto* move = begin.add_moves();
+  move->set_id("w7");
+  move->set_from(cluster_.node(0).name());
+  move->set_move(UINT64_MAX);
+  send(begin);
+  ph::HandOver hand;
+  hand.set_from(x_->name());
+  hand.set_view(cluster_.hub(0).view_number());
+  hand.set_id("w7");
+  hand.set_to_node(x_->name());
+  send(hand);
+  ph::HandoverStateProto state;
+  state.set_id("w8");
+  state.set_move(1);
+  state.set_state("forged");
+  send(state);
+  ph::HubDrain drain;  // not a member: nothing to drain
+  drain.mutable_from()->set_node(x_->name());
+  send(drain);
+
   expect_whole();
   EXPECT_EQ(cluster_.hub(0).nodes(true).size(), 2u) << "x is no member";
   EXPECT_FALSE(cluster_.hub(0).child_lookup("bad-restart"));
@@ -172,6 +196,14 @@ TEST_F(HubBadInputTest, RandomBytesAsEveryHubMessageLeaveTheHubWhole) {
     try_send(ph::Handoff());
     try_send(ph::SegmentRecords());
     try_send(ph::DigestSummary());
+    try_send(ph::MoveBegin());
+    try_send(ph::MoveFenced());
+    try_send(ph::HandOver());
+    try_send(ph::HandedOver());
+    try_send(ph::CallOffHandover());
+    try_send(ph::HandoverStateProto());
+    try_send(ph::MoveEnd());
+    try_send(ph::HubDrain());
   }
   expect_whole();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "node_test_support.h"
+#include "plexus/hub/handover.h"
 #include "plexus/hub/hub.h"
 #include "plexus/hub/redundancy_signal.h"
 #include "plexus/node/loopback.h"
@@ -27,6 +28,14 @@ struct Running {
   std::map<std::string, std::vector<std::pair<std::string, Pid>>> by_id;
   // The last RedundancySignal each copy got: (id, node) -> mode.
   std::map<std::pair<std::string, std::string>, plexus::strategies::Redundancy::Mode> modes;
+
+  // Numbered messages (Counter) each child took, by sender: the last number
+  // (kept through a hot swap, as the child's state), and every number that
+  // did not follow the last one.
+  std::map<std::string, std::map<std::string, int64_t>> seen;
+  std::vector<std::string> out_of_order;
+  // Hot swaps whose state reached the new copy.
+  size_t handed_over = 0;
 
   size_t copies(const std::string& id) const {
     auto it = by_id.find(id);
@@ -47,24 +56,73 @@ struct RunningGuard {
   }
 };
 
+// A worker's state, as it hands it over: "sender=last;..." for each sender
+// of numbered messages.
+inline std::string encode_seen(const std::map<std::string, int64_t>& seen) {
+  std::string out;
+  for (const auto& [sender, last] : seen) out += sender + "=" + std::to_string(last) + ";";
+  return out;
+}
+inline std::map<std::string, int64_t> decode_seen(const std::string& text) {
+  std::map<std::string, int64_t> out;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ';')) {
+    size_t eq = item.rfind('=');
+    if (eq != std::string::npos) out[item.substr(0, eq)] = std::stoll(item.substr(eq + 1));
+  }
+  return out;
+}
+
 // The worker every node registers as "worker": it reports itself (and the
 // modes it is told) in Running, answers a call of a Text with its node's
-// name, and ends normally on Text "stop" and with an error on "crash".
-inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running) {
+// name, and ends normally on Text "stop" and with an error on "crash". It
+// checks that the numbered messages (Counter) of each sender come in order
+// with none missing. With a hot-swap hub (`hot_swap`) it takes part in its
+// moves (plexus/hub/handover.h), its numbers being its state, unless its id
+// starts with "stubborn": that one never answers a HandoverRequest.
+inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running,
+                     bool hot_swap = false) {
   Node* node = Node::of(self);
-  RunningGuard guard{running, args.label(), {node->name(), self.self()}};
-  running->by_id[args.label()].push_back(guard.where);
+  const std::string id = args.label();
+  RunningGuard guard{running, id, {node->name(), self.self()}};
+  running->by_id[id].push_back(guard.where);
+  std::map<std::string, int64_t> seen;
+  if (hot_swap) {
+    std::optional<std::string> state = co_await hub::begin_child(self);
+    if (state) {
+      seen = decode_seen(*state);
+      ++running->handed_over;
+    }
+  }
   for (;;) {
     std::string text;
-    co_await self.receive([&](plexus_test::Text& t) { text = t.text(); },
-                          [&](hub::RedundancySignal& s) {
-                            running->modes[{args.label(), node->name()}] = s.mode;
-                          },
-                          [&](plexus::Call<plexus_test::Text>& c) {
-                            plexus_test::Text name;
-                            name.set_text(node->name());
-                            (void)self.reply(c.from, name);
-                          });
+    std::optional<hub::HandoverRequest> handover;
+    co_await self.receive(
+        [&](plexus_test::Text& t) { text = t.text(); },
+        [&](plexus_test::Counter& c) {
+          std::string sender = c.reply_to().node() + "/" + std::to_string(c.reply_to().index()) +
+                               "." + std::to_string(c.reply_to().serial());
+          int64_t& last = seen[sender];
+          if (c.seq() != last + 1) {
+            running->out_of_order.push_back(id + ": " + sender + " " + std::to_string(c.seq()) +
+                                            " after " + std::to_string(last));
+          }
+          last = c.seq();
+          running->seen[id][sender] = last;
+        },
+        [&](hub::HandoverRequest& r) { handover = std::move(r); },
+        [&](hub::RedundancySignal& s) {
+          running->modes[{id, node->name()}] = s.mode;
+        },
+        [&](plexus::Call<plexus_test::Text>& c) {
+          plexus_test::Text name;
+          name.set_text(node->name());
+          (void)self.reply(c.from, name);
+        });
+    if (handover && !id.starts_with("stubborn")) {
+      if (co_await hub::hand_over(self, std::move(*handover), encode_seen(seen))) co_return;
+    }
     if (text == "stop") co_return;
     if (text == "crash") throw std::runtime_error("crash");
   }
@@ -144,9 +202,10 @@ class HubCluster {
     m.node = start_node(o);
     m.name = m.node->name();
     Running* running = &running_;
+    bool hot_swap = (config ? *config : config_).migration->hands_over();
     plexus::Status registered = m.node->register_process<plexus_test::SpawnArgs>(
-        "worker", [running](Context self, plexus_test::SpawnArgs args) {
-          return worker(self, std::move(args), running);
+        "worker", [running, hot_swap](Context self, plexus_test::SpawnArgs args) {
+          return worker(self, std::move(args), running, hot_swap);
         });
     if (!registered.ok()) throw std::runtime_error(registered.to_string());
     auto started = hub::Hub::start(*m.node, config ? *config : config_);
@@ -159,6 +218,17 @@ class HubCluster {
   void crash(size_t i) {
     members_.at(i).hub.reset();
     members_.at(i).node.reset();
+  }
+
+  // Metric `name` of this hub, summed over the live members.
+  double metric_sum(std::string_view name) {
+    double total = 0;
+    for (size_t i : live()) {
+      plexus::MetricsWriter w;
+      node(i).runtime().metrics().collect(w);
+      total += w.value(name, {{"hub", config_.hub_id}}).value_or(0);
+    }
+    return total;
   }
 
   std::vector<size_t> live() const {

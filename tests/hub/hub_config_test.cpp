@@ -48,6 +48,8 @@ TEST(HubConfigTest, EachBadSettingIsRefusedByName) {
       {"hub_id", [](HubConfig& c) { c.hub_id = std::string(256, 'h'); }},
       {"distribution", [](HubConfig& c) { c.distribution = nullptr; }},
       {"redundancy", [](HubConfig& c) { c.redundancy = nullptr; }},
+      {"migration", [](HubConfig& c) { c.migration = nullptr; }},
+      {"handover_buffer", [](HubConfig& c) { c.handover_buffer = 0; }},
       {"segments", [](HubConfig& c) { c.segments = 1000; }},
       {"hubs_discover_interval", [](HubConfig& c) { c.hubs_discover_interval = {}; }},
       {"storage_purge_interval",
@@ -85,15 +87,20 @@ TEST(HubConfigTest, EachBadSettingIsRefusedByName) {
 TEST(HubConfigTest, TheSignatureHasTheSegmentsAndEveryStrategyWithItsParameters) {
   HubConfig a = valid_config();
   EXPECT_EQ(signature(a),
-            "segments=4096 distribution=consistent_hashing() redundancy=singularity()");
+            "segments=4096 distribution=consistent_hashing() redundancy=singularity() "
+            "migration=cold_swap()");
   HubConfig b = valid_config();
   b.distribution = std::make_shared<plexus::strategies::BoundedLoad>(
       *plexus::strategies::BoundedLoad::make(1.5));
   EXPECT_EQ(signature(b),
-            "segments=4096 distribution=bounded_load(balance=1.5) redundancy=singularity()");
+            "segments=4096 distribution=bounded_load(balance=1.5) redundancy=singularity() "
+            "migration=cold_swap()");
   HubConfig c = valid_config();
   c.segments = 1024;
   EXPECT_NE(signature(a), signature(c));
+  HubConfig hot = valid_config();
+  hot.migration = std::make_shared<plexus::strategies::HotSwap>();
+  EXPECT_NE(signature(hot).find("migration=hot_swap()"), std::string::npos) << signature(hot);
   HubConfig d = valid_config();
   d.hubs_discover_interval = std::chrono::milliseconds(300);  // a local setting
   d.hub_id = "rooms";

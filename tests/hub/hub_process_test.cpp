@@ -39,6 +39,62 @@ TEST_F(HubReplicatedProcessTest, AKilledReplicaHostsCopiesStartAgainAndCallsReac
   ASSERT_EQ(get.code, 0) << get.err;
 }
 
+class HubHotSwapProcessTest : public HubProcessTest {
+ protected:
+  HubHotSwapProcessTest() { hub_args_ = {"--hub-migration", "hot_swap"}; }
+  // The ids of `ids` whose copy runs on daemon `base`.
+  std::vector<std::string> local_to(const std::string& base) {
+    std::vector<std::string> out;
+    for (const std::string& l : ctl(d(base).name(), {"hub", "demo", "list", "--local"}).lines) {
+      out.push_back(field(l, "id"));
+    }
+    return out;
+  }
+};
+
+// `plexusctl hub demo drain` and SIGTERM each take a node out of the hub
+// with every counter's value: the children move off it by hot swap.
+TEST_F(HubHotSwapProcessTest, ADrainAndASigtermHandEveryCounterOverWithItsValue) {
+  std::set<std::string> ids = start_many("h", 300);
+  ASSERT_FALSE(ids.empty());
+  std::map<std::string, int> values;  // children of c and of b, raised
+  for (const char* base : {"c", "b"}) {
+    std::vector<std::string> here = local_to(base);
+    ASSERT_GE(here.size(), 10u) << base;
+    for (size_t i = 0; i < 5; ++i) {
+      for (size_t k = 0; k <= i; ++k) {
+        Ctl incr = ctl(d("a").name(), {"hub", "demo", "call", here[i], "incr"});
+        ASSERT_EQ(incr.code, 0) << incr.err;
+      }
+      values[here[i]] = static_cast<int>(i) + 1;
+    }
+  }
+  Ctl drain = ctl(d("c").name(), {"hub", "demo", "drain"});
+  ASSERT_EQ(drain.code, 0) << drain.err;
+  EXPECT_EQ(field(drain.lines.at(0), "drained"), "true") << drain.lines[0];
+  Ctl status = ctl(d("c").name(), {"hub", "demo", "status"});
+  EXPECT_EQ(field(status.lines.at(0), "alive"), "false") << status.lines[0];
+  EXPECT_TRUE(local_to("c").empty());
+  // The daemon runs on, out of the hub: the others settle without it.
+  auto drained = std::move(daemons_["c"]);
+  ASSERT_TRUE(settled(2));
+  ASSERT_EQ(converged(ids), "");
+  // SIGTERM: the daemon's hubs leave gracefully, the same way.
+  ASSERT_EQ(kill(d("b").process().pid(), SIGTERM), 0);
+  std::optional<int> exited = d("b").process().wait(kWait);
+  ASSERT_TRUE(exited.has_value()) << "SIGTERM ends the daemon";
+  EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0) << *exited;
+  daemons_["b"].reset();
+  ASSERT_TRUE(settled(1));
+  ASSERT_EQ(converged(ids), "");
+  for (const auto& [id, value] : values) {
+    Ctl get = ctl(d("a").name(), {"hub", "demo", "call", id, "get"});
+    ASSERT_EQ(get.code, 0) << id << ": " << get.err;
+    EXPECT_EQ(field(get.lines.at(0), "value"), std::to_string(value)) << id;
+  }
+  drained.reset();
+}
+
 TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
   const std::string a = d("a").name();
   Ctl nodes = ctl(a, {"nodes"});

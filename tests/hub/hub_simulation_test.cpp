@@ -11,6 +11,7 @@
 #include <set>
 
 #include "hub_cluster.h"
+#include "plexus/strategies/migration.h"
 #include "plexus/strategies/replication.h"
 
 namespace {
@@ -24,8 +25,8 @@ uint64_t env_or(const char* name, uint64_t fallback) {
 
 // One seeded run; "" when every guarantee held after the quiet.
 // A third of the seeds run one copy of each child, a third two (one active,
-// each told its mode), a third three (all active). Taken from the seed, not
-// from its schedule's stream.
+// each told its mode), a third three (all active); across those, half move
+// children by hot swap. Taken from the seed, not from its schedule's stream.
 hub::HubConfig config_of(uint64_t seed) {
   using plexus::strategies::Replication;
   using Model = plexus::strategies::Redundancy::Model;
@@ -37,10 +38,13 @@ hub::HubConfig config_of(uint64_t seed) {
   } else if (seed % 3 == 2) {
     c.redundancy = std::make_shared<Replication>(*Replication::make(3));
   }
+  if (seed / 3 % 2 == 1) c.migration = std::make_shared<plexus::strategies::HotSwap>();
   return c;
 }
 
-std::string run(uint64_t seed, LogCapture* logs) {
+// Adds the hot swaps that handed a child over, and those called off, to
+// `moves` (first and second).
+std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* moves) {
   std::mt19937_64 rng(seed);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   HubCluster cluster(config_of(seed), logs,
@@ -159,19 +163,26 @@ std::string run(uint64_t seed, LogCapture* logs) {
   std::string why = cluster.settle(60s);
   if (why.empty()) why = cluster.check(&expected);
   if (!why.empty()) why += " (views: " + cluster.views() + ")";
+  moves->first += cluster.metric_sum("plexus_hub_handovers_total");
+  moves->second += cluster.metric_sum("plexus_hub_handovers_called_off_total");
   return why;
 }
 
 TEST(HubSimulation, RandomFaultSchedulesKeepTheGuarantees) {
   uint64_t only = env_or("PLEXUS_SIM_SEED", 0);
   uint64_t seeds = only ? 1 : env_or("PLEXUS_SIM_SEEDS", 300);
+  std::pair<double, double> moves;
   for (uint64_t i = 0; i < seeds; ++i) {
     uint64_t seed = only ? only : i + 1;
     LogCapture logs;
-    std::string why = run(seed, only ? &logs : nullptr);
+    std::string why = run(seed, only ? &logs : nullptr, &moves);
     ASSERT_EQ(why, "") << "seed " << seed << " (replay: PLEXUS_SIM_SEED=" << seed << ")"
                        << (only ? "\n" + logs.dump() : "");
   }
+  std::cout << "hot swaps: " << moves.first << " handed over, " << moves.second << " called off\n";
+  // The schedules move children by hot swap (restarts and heals move them
+  // back), and some moves meet a fault.
+  if (seeds >= 60) EXPECT_GT(moves.first, 0);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Registry: the merge by epoch, tombstones, the indices, the digests, and
-// readers on other threads while the hub writes.
+// Registry: the merge by epoch, tombstones, the indices, the digests,
+// readers on other threads while the hub writes, and the fence of a hot swap.
 #include "registry.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "move_buffer.h"
+
 namespace plexus_test {
 namespace {
 
@@ -17,6 +19,7 @@ using plexus::Pid;
 using plexus::hub::ChildRecord;
 using plexus::hub::ChildSpec;
 using plexus::hub::detail::Applied;
+using plexus::hub::detail::MoveBuffer;
 using plexus::hub::detail::RecordPtr;
 using plexus::hub::detail::Registry;
 using plexus::hub::detail::SegmentDigest;
@@ -201,6 +204,70 @@ TEST(RegistryTest, ReadersOnOtherThreadsSeeWholeRecordsAndNeverGoBack) {
   EXPECT_EQ(torn.load(), 0);
   EXPECT_EQ(backwards.load(), 0);
   EXPECT_EQ(reg.live_count(), static_cast<size_t>(kChildren));
+}
+
+// The fence of a hot swap: a route() that found no hold has returned by the
+// time set_moving() does, and every route() after it finds the buffer.
+TEST(RegistryTest, SetMovingFencesTheRoutesThatFoundNoHold) {
+  Registry reg(kSegments);
+  reg.apply(record("moving", 1, {Pid{1, 1, 1}}));
+  struct Seen {
+    std::atomic<int> unheld_in_route{0};
+    std::atomic<long> unheld{0};
+    std::atomic<long> held{0};
+  } seen;
+  std::atomic<bool> done{false};
+  auto sender = [&] {
+    while (!done.load(std::memory_order_acquire)) {
+      (void)reg.route(
+          "moving",
+          [](void* context, const ChildRecord* r, MoveBuffer* moving) -> plexus::Status {
+            Seen& s = *static_cast<Seen*>(context);
+            if (moving) {
+              s.held.fetch_add(1);
+              return plexus::Status::OK();
+            }
+            s.unheld_in_route.fetch_add(1);
+            // A send in progress: long enough for set_moving to wait for it.
+            for (int i = 0; i < 200 && r; ++i) std::atomic_signal_fence(std::memory_order_seq_cst);
+            s.unheld.fetch_add(1);
+            s.unheld_in_route.fetch_sub(1);
+            return plexus::Status::OK();
+          },
+          &seen);
+    }
+  };
+  std::thread a(sender), b(sender);
+  while (seen.unheld.load() < 10000) std::this_thread::yield();
+  reg.set_moving("moving", std::make_shared<MoveBuffer>(10));
+  EXPECT_EQ(seen.unheld_in_route.load(), 0) << "a send that found no hold was still going";
+  long unheld = seen.unheld.load();
+  while (seen.held.load() < 10000) std::this_thread::yield();
+  EXPECT_EQ(seen.unheld.load(), unheld) << "a route after the fence found no hold";
+  EXPECT_NE(reg.moving("moving"), nullptr);
+  EXPECT_EQ(reg.moving_ids(), std::vector<std::string>{"moving"});
+  reg.clear_moving("moving");
+  long held = seen.held.load();
+  while (seen.unheld.load() < unheld + 10000) std::this_thread::yield();
+  done.store(true, std::memory_order_release);
+  a.join();
+  b.join();
+  EXPECT_LE(seen.held.load(), held + 2) << "at most the routes in flight at the clear";
+  EXPECT_EQ(reg.moving("moving"), nullptr);
+}
+
+TEST(MoveBufferTest, HoldsUpToItsLimitThenAsksTheSenderToTryAgain) {
+  MoveBuffer buffer(2);
+  Pid to;
+  for (int i = 0; i < 2; ++i) {
+    plexus::Message m = plexus::Message::of(i);
+    ASSERT_TRUE(buffer.hold(m, &to).ok());
+    EXPECT_TRUE(m.empty()) << "held: the buffer has it";
+  }
+  plexus::Message third = plexus::Message::of(3);
+  plexus::Status full = buffer.hold(third, &to);
+  EXPECT_EQ(full.code(), plexus::StatusCode::kResourceExhausted) << full;
+  EXPECT_FALSE(third.empty()) << "refused: the sender keeps it";
 }
 
 }  // namespace

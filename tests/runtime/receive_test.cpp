@@ -2,9 +2,11 @@
 // timeouts, receive<T>, flush, message_queue_len and serving calls.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plexus/plexus.h"
@@ -358,6 +360,52 @@ TEST_P(ReceiveTest, CallIsNotMatchedByPlainMessagePatternOfSameType) {
   rt().send(pid, Go{});
   EXPECT_EQ(must_receive<A>(inbox).v, 100);
   EXPECT_EQ(must_receive<B>(inbox).v, 42);
+}
+
+// A forwarder (what a hub child does once it has handed its state over):
+// receive_any_request takes messages and calls alike, in mailbox order, and
+// forward() sends each on as it came, so the call is answered by the process
+// it went on to, to its caller.
+TEST_P(ReceiveTest, ForwardSendsMessagesAndCallsOnAsTheyCame) {
+  Inbox inbox(rt());
+  Pid to = inbox.pid();
+  Pid next = rt().spawn([to](Context self) -> Task<> {
+    Seen seen;
+    for (int i = 0; i < 3; ++i) {
+      co_await self.receive([&](A& a) { seen.items.push_back("A" + std::to_string(a.v)); },
+                            [&](Call<Add>& c) {
+                              seen.items.push_back("call");
+                              self.reply(c.from, c.request.a + c.request.b);
+                            });
+    }
+    self.send(to, std::move(seen));
+  });
+  Pid forwarder = rt().spawn([next](Context self) -> Task<> {
+    co_await self.receive<Go>();
+    for (int i = 0; i < 3; ++i) {
+      std::optional<plexus::Message> m = co_await self.receive_any_request(std::chrono::seconds(5));
+      if (m) (void)self.forward(next, std::move(*m));
+    }
+    // Alive until the reply is in: a caller whose callee dies first gets
+    // kExited, as with any call.
+    co_await self.receive<Stop>();
+  });
+  rt().send(forwarder, A{1});
+  rt().spawn([to, forwarder](Context self) -> Task<> {
+    plexus::Result<int> r = co_await self.call<int>(forwarder, Add{40, 2});
+    self.send(to, B{r.ok() ? *r : -1});
+  });
+  // The call is in the forwarder's mailbox before A{2} and Go.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (rt().process_info(forwarder).value().message_queue_len < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the call never came";
+    std::this_thread::yield();
+  }
+  rt().send(forwarder, A{2});
+  rt().send(forwarder, Go{});
+  EXPECT_EQ(must_receive<B>(inbox).v, 42);
+  EXPECT_EQ(must_receive<Seen>(inbox).items, (std::vector<std::string>{"A1", "call", "A2"}));
+  rt().send(forwarder, Stop{});
 }
 
 PLEXUS_INSTANTIATE_SCHEDULERS(ReceiveTest);

@@ -79,6 +79,17 @@ class Context {
   detail::AnyReceive receive_any(std::chrono::duration<Rep, Period> timeout) const {
     return detail::AnyReceive(p_, detail::to_ms(timeout));
   }
+  // As receive_any(), and calls and casts too: whatever a process's mailbox
+  // holds next but signals (Exit and Down of a trapping process are messages).
+  template <class Rep, class Period>
+  detail::AnyReceive receive_any_request(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::AnyReceive(p_, detail::to_ms(timeout), true);
+  }
+  // Sends `msg` (from receive_any or receive_any_request) on to `to` as it
+  // arrived: a call keeps its caller and reference, so `to` replies to the
+  // caller. Published at once. A message of a type with no wire form cannot
+  // go to another node (dropped, as a send of it would be refused).
+  Status forward(Pid to, Message msg) const;
   // Ends this turn and lets other processes run (fairness for long loops).
   detail::YieldAwaiter yield() const { return detail::YieldAwaiter(p_); }
 

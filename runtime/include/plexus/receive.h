@@ -325,15 +325,25 @@ class ValueReceive final : public ReceiveBase<ValueReceive<T, kWithTimeout>> {
 
 // co_await self.receive_any(timeout): the first message of any type, or an
 // empty optional if none came in time.
+// With `with_requests`, calls and casts too, as they arrived (for forward()).
 class AnyReceive final : public ReceiveBase<AnyReceive> {
  public:
-  using ReceiveBase::ReceiveBase;
-  int match(Envelope* e) { return e->kind == EnvelopeKind::kMessage ? 0 : -1; }
+  AnyReceive(Process* p, int64_t timeout_ms, bool with_requests = false)
+      : ReceiveBase(p, timeout_ms), with_requests_(with_requests) {}
+  int match(Envelope* e) {
+    if (e->kind == EnvelopeKind::kMessage) return 0;
+    return with_requests_ && (e->kind == EnvelopeKind::kCall || e->kind == EnvelopeKind::kCast)
+               ? 0
+               : -1;
+  }
   std::optional<Message> await_resume() {
     this->finish();
     if (this->timed_out_) return std::nullopt;
     return Message(this->matched_.release());
   }
+
+ private:
+  bool with_requests_;
 };
 
 // co_await self.yield(): ends this turn; the process runs again after the

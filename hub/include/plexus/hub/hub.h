@@ -95,10 +95,20 @@ class Hub {
   Pid active_pid(std::string_view id) const;
 
   // ---- Messages to a child's active copy (active_pid), from a process
-  // Sends `msg` to it: kNotFound if no copy of `id` is served here.
+  // Sends `msg` to it: kNotFound if no copy of `id` is served here. While
+  // the child is handed over (hot swap) the message is held on this node
+  // and goes to the new copy once it is committed, after what this sender
+  // sent before and before what it sends after: kResourceExhausted (try
+  // again) if HubConfig::handover_buffer messages wait already. Published
+  // at once (not batched with the turn's other sends), so that a move's
+  // fence sees it.
   template <class T>
-  Status send(Context self, std::string_view id, T&& msg) const;
-  // Calls it as Context::call. If that copy is gone before it replies
+  Status send(Context self, std::string_view id, T&& msg) const {
+    return send_message(self, id, Message::of(std::forward<T>(msg)));
+  }
+  Status send_message(Context self, std::string_view id, Message msg) const;
+  // Calls it as Context::call, once no hot swap of it is under way. If that
+  // copy is gone before it replies
   // (kNoProc, kExited), the call goes to the copy that takes its place once
   // this node's registry names it, until `timeout` has passed: so a request
   // may be handled twice (by a copy that died before it replied, then by the
@@ -143,19 +153,15 @@ class Hub {
   std::vector<NodePid> node_pids(const ChildRecord& record) const;
   void fill_node_pids(const ChildRecord& record, std::vector<NodePid>& out) const;
 
+  // True while child `id` is handed over to a new copy (hot swap).
+  bool moving(std::string_view id) const;
+
   std::shared_ptr<detail::HubState> state_;
   // The hub's figures in the runtime's metrics while this handle lives.
   MetricsRegistry::Registration metrics_;
 };
 
 // ---- Templates
-
-template <class T>
-Status Hub::send(Context self, std::string_view id, T&& msg) const {
-  Pid pid = active_pid(id);
-  if (!pid) return Status(StatusCode::kNotFound, "no child '" + std::string(id) + "'");
-  return self.send(pid, std::forward<T>(msg));
-}
 
 template <class R, class Req>
 Task<Result<R>> Hub::call(Context self, std::string id, Req request,
@@ -168,7 +174,7 @@ Task<Result<R>> Hub::call(Context self, std::string id, Req request,
     int64_t left = deadline - self.runtime().now_ms();
     if (left <= 0)
       co_return Status(StatusCode::kNotFound, "no copy of child '" + id + "' answered");
-    Pid pid = active_pid(id);
+    Pid pid = moving(id) ? Pid{} : active_pid(id);
     if (!pid || pid == gone) {
       co_await self.receive(after(std::chrono::milliseconds(std::min(left, kFollowMs)), [] {}));
       continue;

@@ -11,6 +11,7 @@
 #include "plexus/hub/child_spec.h"
 #include "plexus/status.h"
 #include "plexus/strategies/consistent_hashing.h"
+#include "plexus/strategies/migration.h"
 #include "plexus/strategies/segments.h"
 #include "plexus/strategies/singularity.h"
 
@@ -31,6 +32,9 @@ struct HubConfig {
       std::make_shared<strategies::ConsistentHashing>();
   std::shared_ptr<const strategies::Redundancy> redundancy =
       std::make_shared<strategies::Singularity>();
+  // How a child moves between members: cold swap (stop, then start afresh)
+  // or hot swap (its state handed over; plexus/hub/handover.h).
+  std::shared_ptr<const strategies::Migration> migration = std::make_shared<strategies::ColdSwap>();
   // How many segments child ids fall into (strategies::Segments).
   uint32_t segments = strategies::Segments::kDefaultCount;
 
@@ -57,7 +61,12 @@ struct HubConfig {
   // lost node does not look like a partition on the way (as Akka's
   // stable-after, 20 s).
   std::chrono::milliseconds partition_cut_delay{20000};
-  // How long a migration may take before it counts as failed.
+  // How many messages Hub::send holds on this node for one child while its
+  // hot swap is under way; past that it answers kResourceExhausted (the
+  // sender's backpressure: try again), never a silent drop.
+  size_t handover_buffer = 10000;
+  // How long a migration may take before it counts as failed (with hot
+  // swap: the handover, after which the child stays where it was).
   std::chrono::milliseconds migr_base_timeout{15000};
   // The distributed supervisor's restart intensity: more than
   // dsup_max_restarts restarts of one child within dsup_max_seconds, and

@@ -1,0 +1,27 @@
+// What a moving child and its node's hub server say to each other
+// (plexus/hub/handover.h); local messages, never on the wire.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "plexus/pid.h"
+
+namespace plexus::hub::detail {
+
+// The old copy's answer to a HandoverRequest: its state.
+struct HandoverState {
+  uint64_t move = 0;
+  std::string child_id;
+  Pid child;
+  std::string state;
+};
+
+// The server's word on it: forward to `to` from now on (the new copy has
+// the state), or, with a null `to`, carry on (the move was called off).
+struct HandoverVerdict {
+  uint64_t move = 0;
+  Pid to;
+};
+
+}  // namespace plexus::hub::detail

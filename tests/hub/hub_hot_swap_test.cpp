@@ -1,0 +1,290 @@
+// Hot swap (issue "The hub, resilient"): a moving child hands its state to
+// its new copy; what senders send it through the hub meanwhile is held and
+// arrives complete and in order; a handover that does not come is called
+// off and the child stays where it was.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "hub_cluster.h"
+#include "plexus/hub/hub.h"
+#include "plexus/strategies/migration.h"
+
+namespace {
+
+using namespace plexus_test;
+
+hub::HubConfig hot_swap_config() {
+  hub::HubConfig c = fast_config("hot");
+  c.migration = std::make_shared<plexus::strategies::HotSwap>();
+  c.migr_base_timeout = 2000ms;
+  return c;
+}
+
+// A process on one node that sends numbered messages (Counter) to each of
+// `ids` through the hub, one round after another, until told to stop; a
+// send the hub holds back (kResourceExhausted) is sent again next round, so
+// each child's numbers go out in order with none skipped.
+struct Sender {
+  std::vector<std::string> ids;
+  std::map<std::string, int64_t> sent;  // the last number each child was sent
+  std::map<plexus::StatusCode, int> refused;
+  bool stop = false;
+  bool stopped = false;
+  int rounds = 0;
+
+  Task<> run(Context self, hub::Hub& hub, int max_rounds) {
+    Counter c;
+    Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
+    while (!stop && rounds < max_rounds) {
+      for (const std::string& id : ids) {
+        c.set_seq(sent[id] + 1);
+        plexus::Status s = hub.send(self, id, c);
+        if (s.ok()) {
+          ++sent[id];
+        } else {
+          ++refused[s.code()];
+        }
+      }
+      ++rounds;
+      co_await self.receive(plexus::after(2ms, [] {}));
+    }
+    stopped = true;
+  }
+};
+
+class HubHotSwapTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure()) std::cerr << logs_.dump();
+  }
+  std::vector<std::string> start_children(HubCluster& c, const std::string& prefix, int n) {
+    auto f = c.hub(0).start_children(worker_specs(prefix, n), {.awaitable = true});
+    EXPECT_TRUE(f.ok()) << f.status();
+    EXPECT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(prefix + std::to_string(i));
+    return ids;
+  }
+  // Every child took every number the sender sent it, in order.
+  static std::string complete(HubCluster& c, const Sender& sender) {
+    if (!c.running().out_of_order.empty()) return "out of order: " + c.running().out_of_order[0];
+    for (const auto& [id, last] : sender.sent) {
+      auto it = c.running().seen.find(id);
+      int64_t got =
+          it == c.running().seen.end() || it->second.empty() ? 0 : it->second.begin()->second;
+      if (got != last) {
+        return id + " took " + std::to_string(got) + " of " + std::to_string(last) + " messages";
+      }
+    }
+    return "";
+  }
+
+  LogCapture logs_;
+};
+
+TEST_F(HubHotSwapTest, AJoinHandsEachMovingChildsStateToItsNewCopyAndLosesNoMessage) {
+  HubCluster c(hot_swap_config(), &logs_);
+  // Messages take up to 10 ms, so that a move spans several of the
+  // sender's rounds.
+  plexus::LoopbackFaults faults;
+  faults.max_delay = 10ms;
+  c.net().set_faults(faults);
+  c.add("a");
+  c.add("b");
+  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start_children(c, "h", 200);
+  ASSERT_EQ(c.settle(), "");
+  std::map<std::string, std::string> before;
+  for (const std::string& id : ids) before[id] = c.node(0).node_name(c.hub(0).active_pid(id));
+
+  Sender sender{ids};
+  c.node(0).runtime().spawn(
+      [&](Context self) -> Task<> { co_await sender.run(self, c.hub(0), 1000000); });
+  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= 5; }, 30s));
+  // A third member joins while the numbers flow: the children it now heads
+  // move to it, each with its state.
+  c.add("c");
+  ASSERT_EQ(c.settle(), "");
+  int rounds_after = sender.rounds + 5;
+  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= rounds_after; }, 30s));
+  sender.stop = true;
+  ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
+  ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
+      << complete(c, sender);
+
+  size_t moved = 0;
+  for (const std::string& id : ids) {
+    std::string now = c.node(0).node_name(c.hub(0).active_pid(id));
+    if (now != before[id]) {
+      ++moved;
+      EXPECT_EQ(now, c.node(2).name()) << id << " moved, but not to the joiner";
+    }
+  }
+  EXPECT_GT(moved, 30u) << "a joiner of three heads about a third";
+  EXPECT_EQ(c.running().handed_over, moved) << "each move handed the state over";
+  EXPECT_EQ(c.metric_sum("plexus_hub_handovers_total"), moved);
+  EXPECT_EQ(c.metric_sum("plexus_hub_migrations_total"), moved);
+  EXPECT_GT(c.metric_sum("plexus_hub_messages_held_total"), 0) << "the sender sent during moves";
+  EXPECT_EQ(c.metric_sum("plexus_hub_handovers_called_off_total"), 0);
+  EXPECT_TRUE(sender.refused.empty()) << "none past handover_buffer";
+  EXPECT_EQ(c.settle(), "");
+  for (const std::string& id : ids) EXPECT_EQ(c.running().copies(id), 1u) << id;
+}
+
+TEST_F(HubHotSwapTest, ACallThroughTheHubDuringAMoveIsAnsweredByTheNewCopy) {
+  HubCluster c(hot_swap_config(), &logs_);
+  c.add("a");
+  c.add("b");
+  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start_children(c, "k", 60);
+  ASSERT_EQ(c.settle(), "");
+  std::map<std::string, std::string> answers;
+  int asked = 0;
+  c.add("c");
+  // Calls of every child while the join moves some: each is answered once,
+  // by a copy that runs.
+  c.node(0).runtime().spawn([&](Context self) -> Task<> {
+    Text who;
+    who.set_text("who");
+    for (const std::string& id : ids) {
+      plexus::Result<Text> r = co_await c.hub(0).call<Text>(self, id, who, 10s);
+      answers[id] = r.ok() ? r->text() : "error: " + r.status().to_string();
+      ++asked;
+    }
+  });
+  ASSERT_TRUE(c.net().run_until([&] { return asked == 60; }, 60s));
+  ASSERT_EQ(c.settle(), "");
+  for (const auto& [id, answer] : answers) {
+    EXPECT_EQ(answer.rfind("error", 0), std::string::npos) << id << ": " << answer;
+  }
+}
+
+TEST_F(HubHotSwapTest, AHandoverThatDoesNotComeIsCalledOffAndTheChildStaysWithItsMessages) {
+  HubCluster c(hot_swap_config(), &logs_);
+  c.add("a");
+  c.add("b");
+  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start_children(c, "stubborn", 40);
+  ASSERT_EQ(c.settle(), "");
+  std::map<std::string, std::string> before;
+  for (const std::string& id : ids) before[id] = c.node(0).node_name(c.hub(0).active_pid(id));
+  Sender sender{ids};
+  c.node(1).runtime().spawn(
+      [&](Context self) -> Task<> { co_await sender.run(self, c.hub(1), 1000000); });
+  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= 3; }, 30s));
+  c.add("c");
+  // No child answers its HandoverRequest: after migr_base_timeout each move
+  // is called off, the new copies stop, and the messages held meanwhile go
+  // to the copy that stayed.
+  ASSERT_TRUE(c.net().run_until(
+      [&] {
+        if (!c.views_settled()) return false;
+        for (const std::string& id : ids) {
+          if (c.running().copies(id) != 1) return false;
+        }
+        return logs_.dump().find("its handover was called off") != std::string::npos;
+      },
+      60s));
+  c.net().advance(3s);
+  sender.stop = true;
+  ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
+  ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
+      << complete(c, sender);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(c.node(1).node_name(c.hub(1).active_pid(id)), before[id]) << id;
+    EXPECT_EQ(c.running().copies(id), 1u) << id;
+  }
+  EXPECT_EQ(c.running().handed_over, 0u);
+  EXPECT_GT(c.metric_sum("plexus_hub_handovers_called_off_total"), 5);
+  EXPECT_EQ(c.metric_sum("plexus_hub_handovers_total"), 0);
+  EXPECT_GT(c.metric_sum("plexus_hub_messages_held_total"), 0);
+}
+
+// Hub::stop with hot swap drains the node: every child it ran moves off it
+// with its state, messages sent meanwhile arrive, and then it leaves.
+TEST_F(HubHotSwapTest, AGracefulStopHandsEveryChildOverBeforeTheNodeLeaves) {
+  HubCluster c(hot_swap_config(), &logs_);
+  plexus::LoopbackFaults faults;
+  faults.max_delay = 5ms;
+  c.net().set_faults(faults);
+  for (const char* name : {"a", "b", "c"}) c.add(name);
+  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start_children(c, "d", 150);
+  ASSERT_EQ(c.settle(), "");
+  size_t on_c = c.hub(2).process_list(hub::Scope::kLocal).size();
+  ASSERT_GT(on_c, 20u);
+  Sender sender{ids};
+  c.node(0).runtime().spawn(
+      [&](Context self) -> Task<> { co_await sender.run(self, c.hub(0), 1000000); });
+  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= 3; }, 30s));
+  hub::Future<plexus::Status> left = c.hub(2).stop();
+  ASSERT_TRUE(c.net().run_until([&] { return left.ready(); }, 60s));
+  EXPECT_TRUE(left.await(0ms).ok());
+  ASSERT_TRUE(c.net().run_until([&] { return c.hub(0).nodes(true).size() == 2; }, 30s));
+  int rounds_after = sender.rounds + 3;
+  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= rounds_after; }, 30s));
+  sender.stop = true;
+  ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
+  ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
+      << complete(c, sender);
+  EXPECT_EQ(c.running().handed_over, on_c) << "every child of the leaver was handed over";
+  for (const std::string& id : ids) {
+    EXPECT_EQ(c.running().copies(id), 1u) << id;
+    EXPECT_NE(c.node(0).node_name(c.hub(0).active_pid(id)), c.node(2).name()) << id;
+  }
+}
+
+// Every node in turn drains and starts again (a new creation under the same
+// name): no child and no handed-over state is lost.
+TEST_F(HubHotSwapTest, ARollingRestartLosesNoChildAndNoState) {
+  HubCluster c(hot_swap_config(), &logs_);
+  plexus::LoopbackFaults faults;
+  faults.max_delay = 5ms;
+  c.net().set_faults(faults);
+  for (const char* name : {"a", "b", "c"}) c.add(name);
+  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start_children(c, "r", 90);
+  ASSERT_EQ(c.settle(), "");
+  // The sender runs on a node that restarts too: one sender per turn, each
+  // a new sender, so each child's numbers start at 1 for each of them.
+  std::vector<std::unique_ptr<Sender>> senders;
+  for (size_t turn = 0; turn < 3; ++turn) {
+    size_t from = (turn + 1) % 3;
+    senders.push_back(std::make_unique<Sender>(Sender{ids}));
+    Sender* sender = senders.back().get();
+    c.node(from).runtime().spawn([sender, &hub = c.hub(from)](Context self) -> Task<> {
+      co_await sender->run(self, hub, 1000000);
+    });
+    ASSERT_TRUE(c.net().run_until([&] { return sender->rounds >= 3; }, 30s));
+    hub::Future<plexus::Status> left = c.hub(turn).stop();
+    ASSERT_TRUE(c.net().run_until([&] { return left.ready(); }, 60s)) << "turn " << turn;
+    ASSERT_TRUE(left.await(0ms).ok());
+    c.crash(turn);
+    c.restart(turn);
+    ASSERT_EQ(c.settle(), "") << "turn " << turn;
+    sender->stop = true;
+    ASSERT_TRUE(c.net().run_until([&] { return sender->stopped; }, 30s));
+  }
+  // Each child took every number of every sender, in order: what each
+  // took last from each is what each sent it last (a copy that lost its
+  // state would have taken the next number "after 0").
+  auto all_complete = [&]() -> std::string {
+    if (!c.running().out_of_order.empty()) return "out of order: " + c.running().out_of_order[0];
+    for (const std::string& id : ids) {
+      std::multiset<int64_t> sent, took;
+      for (const auto& sender : senders) sent.insert(sender->sent[id]);
+      for (const auto& [who, n] : c.running().seen[id]) took.insert(n);
+      if (sent != took) return id + " did not take every number sent";
+    }
+    return "";
+  };
+  ASSERT_TRUE(c.net().run_until([&] { return all_complete().empty(); }, 30s)) << all_complete();
+  for (const std::string& id : ids) EXPECT_EQ(c.running().copies(id), 1u) << id;
+  EXPECT_GT(c.running().handed_over, 60u) << "each drain handed its node's children over";
+  std::set<std::string> expected(ids.begin(), ids.end());
+  EXPECT_EQ(c.check(&expected), "");
+}
+
+}  // namespace
