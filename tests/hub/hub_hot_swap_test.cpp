@@ -34,10 +34,10 @@ struct Sender {
   bool stopped = false;
   int rounds = 0;
 
-  Task<> run(Context self, hub::Hub& hub, int max_rounds) {
+  Task<> run(Context self, hub::Hub& hub) {
     Counter c;
     Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
-    while (!stop && rounds < max_rounds) {
+    while (!stop) {
       for (const std::string& id : ids) {
         c.set_seq(sent[id] + 1);
         plexus::Status s = hub.send(self, id, c);
@@ -59,13 +59,45 @@ class HubHotSwapTest : public ::testing::Test {
   void TearDown() override {
     if (HasFailure()) std::cerr << logs_.dump();
   }
-  std::vector<std::string> start_children(HubCluster& c, const std::string& prefix, int n) {
+  // Members `names`, whose messages take up to `max_delay` (so that a move
+  // spans several of a sender's rounds), and `n` children PREFIX0.. started
+  // through the first, all settled: the children's ids.
+  std::vector<std::string> start(HubCluster& c, std::initializer_list<const char*> names,
+                                 const std::string& prefix, int n,
+                                 std::chrono::milliseconds max_delay = 0ms) {
+    plexus::LoopbackFaults faults;
+    faults.max_delay = max_delay;
+    c.net().set_faults(faults);
+    for (const char* name : names) c.add(name);
+    EXPECT_EQ(c.settle(), "");
     auto f = c.hub(0).start_children(worker_specs(prefix, n), {.awaitable = true});
     EXPECT_TRUE(f.ok()) << f.status();
     EXPECT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
+    EXPECT_EQ(c.settle(), "");
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) ids.push_back(prefix + std::to_string(i));
     return ids;
+  }
+  // Where each child's active copy runs, as member `i` sees it.
+  static std::map<std::string, std::string> placement(HubCluster& c,
+                                                      const std::vector<std::string>& ids,
+                                                      size_t i = 0) {
+    std::map<std::string, std::string> out;
+    for (const std::string& id : ids) out[id] = c.node(i).node_name(c.hub(i).active_pid(id));
+    return out;
+  }
+  // Starts `sender` on member `i` and waits for its first `rounds` rounds.
+  static void run_sender(HubCluster& c, size_t i, Sender& sender, int rounds) {
+    c.node(i).runtime().spawn(
+        [&sender, &hub = c.hub(i)](Context self) -> Task<> { co_await sender.run(self, hub); });
+    ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= rounds; }, 30s));
+  }
+  // Lets `sender` run `rounds` more rounds, then stops it.
+  static void stop_sender(HubCluster& c, Sender& sender, int rounds = 0) {
+    int until = sender.rounds + rounds;
+    ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= until; }, 30s));
+    sender.stop = true;
+    ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
   }
   // Every child took every number the sender sent it, in order.
   static std::string complete(HubCluster& c, const Sender& sender) {
@@ -86,41 +118,23 @@ class HubHotSwapTest : public ::testing::Test {
 
 TEST_F(HubHotSwapTest, AJoinHandsEachMovingChildsStateToItsNewCopyAndLosesNoMessage) {
   HubCluster c(hot_swap_config(), &logs_);
-  // Messages take up to 10 ms, so that a move spans several of the
-  // sender's rounds.
-  plexus::LoopbackFaults faults;
-  faults.max_delay = 10ms;
-  c.net().set_faults(faults);
-  c.add("a");
-  c.add("b");
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids = start_children(c, "h", 200);
-  ASSERT_EQ(c.settle(), "");
-  std::map<std::string, std::string> before;
-  for (const std::string& id : ids) before[id] = c.node(0).node_name(c.hub(0).active_pid(id));
-
+  std::vector<std::string> ids = start(c, {"a", "b"}, "h", 200, 10ms);
+  std::map<std::string, std::string> before = placement(c, ids);
   Sender sender{ids};
-  c.node(0).runtime().spawn(
-      [&](Context self) -> Task<> { co_await sender.run(self, c.hub(0), 1000000); });
-  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= 5; }, 30s));
+  run_sender(c, 0, sender, 5);
   // A third member joins while the numbers flow: the children it now heads
   // move to it, each with its state.
   c.add("c");
   ASSERT_EQ(c.settle(), "");
-  int rounds_after = sender.rounds + 5;
-  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= rounds_after; }, 30s));
-  sender.stop = true;
-  ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
+  stop_sender(c, sender, 5);
   ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
       << complete(c, sender);
 
   size_t moved = 0;
-  for (const std::string& id : ids) {
-    std::string now = c.node(0).node_name(c.hub(0).active_pid(id));
-    if (now != before[id]) {
-      ++moved;
-      EXPECT_EQ(now, c.node(2).name()) << id << " moved, but not to the joiner";
-    }
+  for (const auto& [id, now] : placement(c, ids)) {
+    if (now == before[id]) continue;
+    ++moved;
+    EXPECT_EQ(now, c.node(2).name()) << id << " moved, but not to the joiner";
   }
   EXPECT_GT(moved, 30u) << "a joiner of three heads about a third";
   EXPECT_EQ(c.running().handed_over, moved) << "each move handed the state over";
@@ -135,11 +149,7 @@ TEST_F(HubHotSwapTest, AJoinHandsEachMovingChildsStateToItsNewCopyAndLosesNoMess
 
 TEST_F(HubHotSwapTest, ACallThroughTheHubDuringAMoveIsAnsweredByTheNewCopy) {
   HubCluster c(hot_swap_config(), &logs_);
-  c.add("a");
-  c.add("b");
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids = start_children(c, "k", 60);
-  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start(c, {"a", "b"}, "k", 60);
   std::map<std::string, std::string> answers;
   int asked = 0;
   c.add("c");
@@ -163,17 +173,10 @@ TEST_F(HubHotSwapTest, ACallThroughTheHubDuringAMoveIsAnsweredByTheNewCopy) {
 
 TEST_F(HubHotSwapTest, AHandoverThatDoesNotComeIsCalledOffAndTheChildStaysWithItsMessages) {
   HubCluster c(hot_swap_config(), &logs_);
-  c.add("a");
-  c.add("b");
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids = start_children(c, "stubborn", 40);
-  ASSERT_EQ(c.settle(), "");
-  std::map<std::string, std::string> before;
-  for (const std::string& id : ids) before[id] = c.node(0).node_name(c.hub(0).active_pid(id));
+  std::vector<std::string> ids = start(c, {"a", "b"}, "stubborn", 40);
+  std::map<std::string, std::string> before = placement(c, ids);
   Sender sender{ids};
-  c.node(1).runtime().spawn(
-      [&](Context self) -> Task<> { co_await sender.run(self, c.hub(1), 1000000); });
-  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= 3; }, 30s));
+  run_sender(c, 1, sender, 3);
   c.add("c");
   // No child answers its HandoverRequest: after migr_base_timeout each move
   // is called off, the new copies stop, and the messages held meanwhile go
@@ -188,14 +191,11 @@ TEST_F(HubHotSwapTest, AHandoverThatDoesNotComeIsCalledOffAndTheChildStaysWithIt
       },
       60s));
   c.net().advance(3s);
-  sender.stop = true;
-  ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
+  stop_sender(c, sender);
   ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
       << complete(c, sender);
-  for (const std::string& id : ids) {
-    EXPECT_EQ(c.node(1).node_name(c.hub(1).active_pid(id)), before[id]) << id;
-    EXPECT_EQ(c.running().copies(id), 1u) << id;
-  }
+  EXPECT_EQ(placement(c, ids, 1), before);
+  for (const std::string& id : ids) EXPECT_EQ(c.running().copies(id), 1u) << id;
   EXPECT_EQ(c.running().handed_over, 0u);
   EXPECT_GT(c.metric_sum("plexus_hub_handovers_called_off_total"), 5);
   EXPECT_EQ(c.metric_sum("plexus_hub_handovers_total"), 0);
@@ -206,33 +206,22 @@ TEST_F(HubHotSwapTest, AHandoverThatDoesNotComeIsCalledOffAndTheChildStaysWithIt
 // with its state, messages sent meanwhile arrive, and then it leaves.
 TEST_F(HubHotSwapTest, AGracefulStopHandsEveryChildOverBeforeTheNodeLeaves) {
   HubCluster c(hot_swap_config(), &logs_);
-  plexus::LoopbackFaults faults;
-  faults.max_delay = 5ms;
-  c.net().set_faults(faults);
-  for (const char* name : {"a", "b", "c"}) c.add(name);
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids = start_children(c, "d", 150);
-  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start(c, {"a", "b", "c"}, "d", 150, 5ms);
   size_t on_c = c.hub(2).process_list(hub::Scope::kLocal).size();
   ASSERT_GT(on_c, 20u);
   Sender sender{ids};
-  c.node(0).runtime().spawn(
-      [&](Context self) -> Task<> { co_await sender.run(self, c.hub(0), 1000000); });
-  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= 3; }, 30s));
+  run_sender(c, 0, sender, 3);
   hub::Future<plexus::Status> left = c.hub(2).stop();
   ASSERT_TRUE(c.net().run_until([&] { return left.ready(); }, 60s));
   EXPECT_TRUE(left.await(0ms).ok());
   ASSERT_TRUE(c.net().run_until([&] { return c.hub(0).nodes(true).size() == 2; }, 30s));
-  int rounds_after = sender.rounds + 3;
-  ASSERT_TRUE(c.net().run_until([&] { return sender.rounds >= rounds_after; }, 30s));
-  sender.stop = true;
-  ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
+  stop_sender(c, sender, 3);
   ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
       << complete(c, sender);
   EXPECT_EQ(c.running().handed_over, on_c) << "every child of the leaver was handed over";
-  for (const std::string& id : ids) {
+  for (const auto& [id, now] : placement(c, ids)) {
     EXPECT_EQ(c.running().copies(id), 1u) << id;
-    EXPECT_NE(c.node(0).node_name(c.hub(0).active_pid(id)), c.node(2).name()) << id;
+    EXPECT_NE(now, c.node(2).name()) << id;
   }
 }
 
@@ -240,32 +229,20 @@ TEST_F(HubHotSwapTest, AGracefulStopHandsEveryChildOverBeforeTheNodeLeaves) {
 // name): no child and no handed-over state is lost.
 TEST_F(HubHotSwapTest, ARollingRestartLosesNoChildAndNoState) {
   HubCluster c(hot_swap_config(), &logs_);
-  plexus::LoopbackFaults faults;
-  faults.max_delay = 5ms;
-  c.net().set_faults(faults);
-  for (const char* name : {"a", "b", "c"}) c.add(name);
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids = start_children(c, "r", 90);
-  ASSERT_EQ(c.settle(), "");
+  std::vector<std::string> ids = start(c, {"a", "b", "c"}, "r", 90, 5ms);
   // The sender runs on a node that restarts too: one sender per turn, each
   // a new sender, so each child's numbers start at 1 for each of them.
   std::vector<std::unique_ptr<Sender>> senders;
   for (size_t turn = 0; turn < 3; ++turn) {
-    size_t from = (turn + 1) % 3;
     senders.push_back(std::make_unique<Sender>(Sender{ids}));
-    Sender* sender = senders.back().get();
-    c.node(from).runtime().spawn([sender, &hub = c.hub(from)](Context self) -> Task<> {
-      co_await sender->run(self, hub, 1000000);
-    });
-    ASSERT_TRUE(c.net().run_until([&] { return sender->rounds >= 3; }, 30s));
+    run_sender(c, (turn + 1) % 3, *senders.back(), 3);
     hub::Future<plexus::Status> left = c.hub(turn).stop();
     ASSERT_TRUE(c.net().run_until([&] { return left.ready(); }, 60s)) << "turn " << turn;
     ASSERT_TRUE(left.await(0ms).ok());
     c.crash(turn);
     c.restart(turn);
     ASSERT_EQ(c.settle(), "") << "turn " << turn;
-    sender->stop = true;
-    ASSERT_TRUE(c.net().run_until([&] { return sender->stopped; }, 30s));
+    stop_sender(c, *senders.back());
   }
   // Each child took every number of every sender, in order: what each
   // took last from each is what each sent it last (a copy that lost its
