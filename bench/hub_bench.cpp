@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "node_support.h"
+#include "hub_support.h"
 #include "plexus/hub/hub.h"
 #include "plexus/pid.pb.h"
 
@@ -20,81 +20,11 @@ namespace {
 
 constexpr int kChildren = 100'000;
 
-// The trivial child: it waits, and never gets what it waits for.
-Task<> idle_child(Context self, PidProto) {
-  for (;;) co_await self.receive<PidProto>();
-}
-
-hub::HubConfig bench_config() {
-  hub::HubConfig c;
-  c.hub_id = "bench";
-  c.view_debounce = 50ms;
-  c.hubs_discover_interval = 500ms;
-  return c;
-}
-
-std::vector<hub::ChildSpec> specs(const std::string& prefix, int n) {
-  std::vector<hub::ChildSpec> out;
-  out.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    hub::ChildSpec s;
-    s.id = prefix + std::to_string(i);
-    s.type = "idle";
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-struct Member {
-  std::unique_ptr<Node> node;
-  std::unique_ptr<hub::Hub> hub;
-};
-
-// A node with the idle type and the hub, connected to `peers`.
-std::optional<Member> start_member(const std::string& base, const std::vector<std::string>& peers) {
-  Member m;
-  m.node = start_node(base);
-  if (!m.node || !m.node->register_process<PidProto>("idle", idle_child).ok()) return std::nullopt;
-  for (const std::string& p : peers) {
-    if (!m.node->connect(p).ok()) return std::nullopt;
-  }
-  auto h = hub::Hub::start(*m.node, bench_config());
-  if (!h.ok()) return std::nullopt;
-  m.hub = std::move(*h);
-  return m;
-}
-
-struct Cluster {
-  std::vector<Member> members;
-  ~Cluster() {
-    for (Member& m : members) m.hub.reset();
-    members.clear();
-  }
-  hub::Hub& hub(size_t i) { return *members[i].hub; }
-  // Every hub has a view of `n` members and is not locked.
-  bool settled(size_t n) {
-    return wait_until([&] {
-      for (Member& m : members) {
-        if (m.hub->is_locked() || m.hub->nodes(true).size() != n) return false;
-      }
-      return true;
-    });
-  }
-  bool all_have(size_t children) {
-    return wait_until([&] {
-      for (Member& m : members) {
-        if (m.hub->child_count() != children) return false;
-      }
-      return true;
-    });
-  }
-};
-
 std::unique_ptr<Cluster> three_members() {
   auto c = std::make_unique<Cluster>();
   std::vector<std::string> names;
   for (const char* base : {"hub_a", "hub_b", "hub_c"}) {
-    std::optional<Member> m = start_member(base, names);
+    std::optional<Member> m = start_member(base, names, bench_config());
     if (!m) return nullptr;
     names.push_back(m->node->name());
     c->members.push_back(std::move(*m));
@@ -204,7 +134,7 @@ BENCHMARK(BM_HubStopChildren)->Apply(timed_runs);
 
 // The member that is killed, in a forked child: a node with the hub.
 [[noreturn]] void run_victim(int fd) {
-  std::optional<Member> m = start_member("hub_victim", {});
+  std::optional<Member> m = start_member("hub_victim", {}, bench_config());
   if (!m || !announce(fd, m->node->name())) _exit(1);
   for (;;) pause();
 }
@@ -232,7 +162,7 @@ void BM_HubFailover(benchmark::State& state) {
     auto c = std::make_unique<Cluster>();
     std::vector<std::string> names{victim.name};
     for (const char* base : {"hub_a", "hub_b"}) {
-      std::optional<Member> m = start_member(base, names);
+      std::optional<Member> m = start_member(base, names, bench_config());
       if (!m) return state.SkipWithError("a survivor did not start");
       names.push_back(m->node->name());
       c->members.push_back(std::move(*m));
