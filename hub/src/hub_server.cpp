@@ -264,8 +264,10 @@ void HubServer::apply(const RecordPtr& record) {
   }
   // A hot swap's commit (or anything newer): senders hold no more, and the
   // copy that handed the child over has nothing left to forward.
-  if (auto h = holding_.find(record->id); h != holding_.end() && record->epoch > h->second) {
-    end_hold(record->id);
+  if (!holding_.empty()) {
+    if (auto h = holding_.find(record->id); h != holding_.end() && record->epoch > h->second) {
+      end_hold(record->id);
+    }
   }
   if (supervisor_->has_handed_over(record->id)) supervisor_->halt(record->id);
 }

@@ -64,12 +64,15 @@ bool LocalSupervisor::awaits_state(std::string_view id) const {
 
 void LocalSupervisor::handed_over(std::string_view id, const std::string& node, Pid pid) {
   auto it = children_.find(std::string(id));
-  if (it == children_.end()) return;
+  if (it == children_.end() || it->second.handed_to) return;
   it->second.handed_to_node = node;
   it->second.handed_to = pid;
+  ++handed_over_;
 }
 
 bool LocalSupervisor::has_handed_over(std::string_view id) const {
+  // Every record applied asks: nearly always none has.
+  if (handed_over_ == 0) return false;
   auto it = children_.find(std::string(id));
   return it != children_.end() && it->second.handed_to;
 }
@@ -105,6 +108,7 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
   Child child = std::move(it->second);
   children_.erase(it);
   // A copy that handed its child over ends as if halted: the child lives on.
+  if (child.handed_to) --handed_over_;
   if (child.halting || child.handed_to) return {Outcome::kHalted, child.record, child.pid};
   if (restarts(child.record->spec->restart, exit.reason)) {
     if (!child.intensity.exceeded(self_.runtime().now_ms())) {

@@ -126,6 +126,7 @@ class LocalSupervisor {
   std::unordered_map<std::string, Child> children_;
   std::unordered_map<uint64_t, std::string> by_pid_;  // pid key -> id
   std::unordered_map<std::string, RecordPtr> ended_;
+  size_t handed_over_ = 0;  // children here that handed over (has_handed_over)
 };
 
 }  // namespace plexus::hub::detail

@@ -41,7 +41,9 @@ TEST_F(HubReplicatedProcessTest, AKilledReplicaHostsCopiesStartAgainAndCallsReac
 
 class HubHotSwapProcessTest : public HubProcessTest {
  protected:
-  HubHotSwapProcessTest() { hub_args_ = {"--hub-migration", "hot_swap"}; }
+  HubHotSwapProcessTest() {
+    hub_args_ = {"--hub-migration", "hot_swap", "--hub-migr-timeout-ms", "3000"};
+  }
   // The ids of `ids` whose copy runs on daemon `base`.
   std::vector<std::string> local_to(const std::string& base) {
     std::vector<std::string> out;
@@ -93,6 +95,33 @@ TEST_F(HubHotSwapProcessTest, ADrainAndASigtermHandEveryCounterOverWithItsValue)
     EXPECT_EQ(field(get.lines.at(0), "value"), std::to_string(value)) << id;
   }
   drained.reset();
+}
+
+// kill -9 mid-handover: while c drains, b (the new home of about half of
+// c's children) is stopped, so that its handovers hang, and then killed.
+// The drain still ends, and every child runs once on the survivor.
+TEST_F(HubHotSwapProcessTest, AKillOfTheNewHomeMidDrainLosesNoChild) {
+  std::set<std::string> ids = start_many("m", 600);
+  ASSERT_FALSE(ids.empty());
+  size_t on_c = local_to("c").size();
+  ASSERT_GT(on_c, 100u);
+  pid_t b = d("b").process().pid();
+  ASSERT_EQ(kill(b, SIGSTOP), 0);
+  Ctl drain;
+  std::thread draining([&] { drain = ctl(d("c").name(), {"hub", "demo", "drain"}); });
+  // The moves to a are done while those to b hang: mid-handover.
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (local_to("c").size() == on_c) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "nothing moved to a";
+  }
+  d("b").process().kill_and_wait();
+  daemons_["b"].reset();
+  draining.join();
+  ASSERT_EQ(drain.code, 0) << drain.err;
+  EXPECT_TRUE(local_to("c").empty());
+  auto drained = std::move(daemons_["c"]);
+  ASSERT_TRUE(settled(1));
+  EXPECT_EQ(converged(ids), "");
 }
 
 TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
