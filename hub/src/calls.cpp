@@ -42,9 +42,7 @@ void Calls::start(LocalStart call) {
     p.decider[spec->id] = member;
     p.specs.emplace(spec->id, spec);
   }
-  p.timer = self_.runtime().send_after(self_.self(), call.options.timeout, CallTimeout{call.call});
-  calls_.emplace(call.call, std::move(p));
-  for (auto& [member, r] : requests) send(member, std::move(r));
+  launch(call.call, std::move(p), call.options.timeout, std::move(requests));
 }
 
 void Calls::stop(LocalStop call) {
@@ -64,8 +62,22 @@ void Calls::stop(LocalStop call) {
     ++p.waiting[id];
     p.decider[id] = member;
   }
-  p.timer = self_.runtime().send_after(self_.self(), call.options.timeout, CallTimeout{call.call});
-  calls_.emplace(call.call, std::move(p));
+  launch(call.call, std::move(p), call.options.timeout, std::move(requests));
+}
+
+template <class Request>
+void Calls::launch(uint64_t call, Pending p, std::chrono::milliseconds timeout,
+                   std::map<std::string, Request> requests) {
+  if (state_.partitioned()) {
+    // In partition mode nothing starts or stops (ProcessHub's
+    // {:error, :partitioned}), and no decider is asked.
+    p.start_options.on_failure = OnFailure::kContinue;
+    calls_.emplace(call, std::move(p));
+    fail_unanswered(call, "partitioned", false);
+    return;
+  }
+  p.timer = self_.runtime().send_after(self_.self(), timeout, CallTimeout{call});
+  calls_.emplace(call, std::move(p));
   for (auto& [member, r] : requests) send(member, std::move(r));
 }
 
@@ -144,12 +156,14 @@ void Calls::answered(uint64_t call, const std::string& id) {
 }
 
 void Calls::timeout(uint64_t call) {
-  auto it = calls_.find(call);
-  if (it == calls_.end()) return;
-  Pending& p = it->second;
+  if (calls_.count(call)) fail_unanswered(call, "node_receive_timeout", true);
+}
+
+void Calls::fail_unanswered(uint64_t call, const std::string& reason, bool at_decider) {
+  Pending& p = calls_.at(call);
   for (const auto& [id, count] : p.waiting) {
     for (int i = 0; i < count; ++i) {
-      ChildError e{id, p.decider[id], "node_receive_timeout", Pid{}};
+      ChildError e{id, at_decider ? p.decider[id] : state_.self.node, reason, Pid{}};
       (p.is_start ? p.start_result.errors : p.stop_result.errors).push_back(std::move(e));
     }
   }
@@ -173,9 +187,14 @@ void Calls::finish(uint64_t call) {
     for (const StartedChild& c : p.start_result.started) stop.ids.push_back(c.id);
     uint64_t stop_call = stop.call;
     this->stop(std::move(stop));
-    Pending& rollback = calls_.at(stop_call);
-    rollback.rolling_back = std::move(p.start_result);
-    rollback.rollback_future = std::move(p.start_future);
+    auto rollback = calls_.find(stop_call);
+    if (rollback == calls_.end()) {
+      // The stop was refused at once (partition mode): nothing rolled back.
+      if (p.start_future) p.start_future->set(std::move(p.start_result));
+      return;
+    }
+    rollback->second.rolling_back = std::move(p.start_result);
+    rollback->second.rollback_future = std::move(p.start_future);
     return;
   }
   if (p.rolling_back) {
@@ -192,16 +211,8 @@ void Calls::fail_all(const std::string& reason) {
   for (uint64_t call : ids) {
     auto it = calls_.find(call);
     if (it == calls_.end()) continue;
-    Pending& p = it->second;
-    for (const auto& [id, count] : p.waiting) {
-      for (int i = 0; i < count; ++i) {
-        ChildError e{id, state_.self.node, reason, Pid{}};
-        (p.is_start ? p.start_result.errors : p.stop_result.errors).push_back(std::move(e));
-      }
-    }
-    p.waiting.clear();
-    p.start_options.on_failure = OnFailure::kContinue;  // nothing to roll back with
-    finish(call);
+    it->second.start_options.on_failure = OnFailure::kContinue;  // nothing to roll back with
+    fail_unanswered(call, reason, false);
   }
 }
 

@@ -1,8 +1,10 @@
 // Calls: this node's side of its start and stop calls.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -63,7 +65,15 @@ class Calls {
     std::shared_ptr<FutureState<StartResult>> rollback_future;
   };
 
+  // Sends a call's requests to their deciders, with its timeout; in
+  // partition mode refuses every child at once ("partitioned").
+  template <class Request>
+  void launch(uint64_t call, Pending p, std::chrono::milliseconds timeout,
+              std::map<std::string, Request> requests);
   void answered(uint64_t call, const std::string& id);
+  // Answers every child of `call` not answered yet with `reason`, naming the
+  // decider asked (or this node), and finishes it.
+  void fail_unanswered(uint64_t call, const std::string& reason, bool at_decider);
   void finish(uint64_t call);
   void send(const std::string& member, StartRequest request);
   void send(const std::string& member, StopRequest request);

@@ -136,6 +136,13 @@ void Decider::start(StartRequest request) {
     queued_starts_.push_back(std::move(request));
     return;
   }
+  if (state_.partitioned()) {
+    for (const ChildSpecProto& spec : request.specs()) {
+      port_.failed(request.caller(), request.call(), true,
+                   error(spec.id(), state_.self.node, "partitioned"));
+    }
+    return;
+  }
   strategies::ChildMapping mapping = mapping_of(request);
   std::map<std::string, StartRequest> onward;
   for (const ChildSpecProto& spec : request.specs()) {
@@ -349,6 +356,13 @@ void Decider::stop(StopRequest request) {
     queued_stops_.push_back(std::move(request));
     return;
   }
+  if (state_.partitioned()) {
+    for (const std::string& id : request.ids()) {
+      port_.failed(request.caller(), request.call(), false,
+                   error(id, state_.self.node, "partitioned"));
+    }
+    return;
+  }
   std::map<std::string, StopRequest> onward;
   for (const std::string& id : request.ids()) {
     uint32_t segment = state_.registry.segments().of(id);
@@ -452,7 +466,10 @@ void Decider::done(const std::string& id) {
 }
 
 void Decider::learned(const RecordPtr& record) {
-  if (!ready_ || record->tombstone || !decides(record->segment) || ops_.count(record->id)) return;
+  if (!ready_ || record->tombstone || !decides(record->segment) || ops_.count(record->id) ||
+      state_.partitioned()) {
+    return;
+  }
   if (state_.registry.find(record->id) != record) return;  // not the newest
   for (Pid pid : record->pids) {
     if (!view_.contains(state_.node_of(pid))) {
@@ -460,6 +477,14 @@ void Decider::learned(const RecordPtr& record) {
       return;
     }
   }
+}
+
+bool Decider::fenced(const ChildRecord& record) {
+  for (Pid pid : record.pids) {
+    std::string node(state_.node_of(pid));
+    if (!view_.contains(node) && port_.fenced(node)) return true;
+  }
+  return false;
 }
 
 std::vector<Claim> Decider::claims_of(const RecordPtr& record) const {

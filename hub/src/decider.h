@@ -62,6 +62,12 @@ class DeciderPort {
   // A move ended without a commit: every member sends what it holds to the
   // child where it is.
   virtual void end_move(const std::string& id) = 0;
+
+  // ---- Quorum strategies (docs/hub.md, "Partitions: quorum")
+  // True while a copy on `node`, a member outside the view, may still run:
+  // within fence_margin of its loss (the time starts when the port is first
+  // asked about a node it knows nothing of). Always false with divergence.
+  virtual bool fenced(const std::string& node) = 0;
 };
 
 // A copy of a child claimed by the member that runs it.
@@ -224,6 +230,11 @@ class Decider {
   void reconcile();
   void reconcile_one(const std::string& id, const std::vector<Claim>& running,
                      const RecordPtr& ended);
+  // True if `record` names a copy on a fenced member (port's fenced()).
+  bool fenced(const ChildRecord& record);
+  // A member outside `next` that `op` ran or halted a copy on and that is
+  // fenced, or "".
+  std::string fenced_member(const Op& op, const strategies::View& next);
   // The claims a record makes for its copies on members of the view.
   std::vector<Claim> claims_of(const RecordPtr& record) const;
   void drain();
@@ -251,6 +262,9 @@ class Decider {
   // Requests waiting for the round to end (or for a view of their number).
   std::deque<StartRequest> queued_starts_;
   std::deque<StopRequest> queued_stops_;
+  // Starts that were in flight to a member now fenced (by that member),
+  // queued again by the first view after its fence lifts.
+  std::vector<std::pair<std::string, StartRequest>> fenced_starts_;
   std::unordered_map<std::string, Op> ops_;
   std::vector<std::string> moves_;  // take_moves()
   // Starts placed and not yet running, by member (for a distribution that

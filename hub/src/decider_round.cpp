@@ -14,7 +14,18 @@ namespace plexus::hub::detail {
 void Decider::adopt(const strategies::View& view) {
   // What was in flight is asked again once the round is over: each waiter
   // as a request of its own, so that it is answered as it would have been.
+  // A start that may have run a copy on a member now fenced waits for the
+  // fence to lift.
+  std::vector<std::pair<std::string, StartRequest>> fenced_starts;
+  for (auto& [node, request] : fenced_starts_) {
+    if (!view.contains(node) && port_.fenced(node)) {
+      fenced_starts.emplace_back(std::move(node), std::move(request));
+    } else {
+      queued_starts_.push_back(std::move(request));
+    }
+  }
   for (auto& [id, op] : ops_) {
+    std::string fence = fenced_member(op, view);
     for (const Waiter& w : op.starts) {
       StartRequest r;
       r.set_caller(w.caller);
@@ -27,7 +38,12 @@ void Decider::adopt(const strategies::View& view) {
         p->set_id(id);
         for (const std::string& n : *op.record->placement) p->add_nodes(n);
       }
-      if (r.specs_size() > 0) queued_starts_.push_back(std::move(r));
+      if (r.specs_size() == 0) continue;
+      if (fence.empty()) {
+        queued_starts_.push_back(std::move(r));
+      } else {
+        fenced_starts.emplace_back(fence, std::move(r));
+      }
     }
     for (const Waiter& w : op.stops) {
       StopRequest r;
@@ -39,6 +55,7 @@ void Decider::adopt(const strategies::View& view) {
     }
   }
   ops_.clear();
+  fenced_starts_ = std::move(fenced_starts);
   pending_loads_.clear();
   for (auto& [id, list] : deferred_starts_) {
     for (StartRequest& r : list) queued_starts_.push_back(std::move(r));
@@ -85,6 +102,18 @@ void Decider::adopt(const strategies::View& view) {
   if (records) {
     for (const SegmentRecords& r : records.mapped()) segment_records(r);
   }
+}
+
+std::string Decider::fenced_member(const Op& op, const strategies::View& next) {
+  std::set<std::string> touched(op.starting.begin(), op.starting.end());
+  touched.insert(op.then_start.begin(), op.then_start.end());
+  touched.insert(op.halting.begin(), op.halting.end());
+  for (const auto& [node, pid] : op.copies) touched.insert(node);
+  if (op.swap) touched.insert(op.swap->node);
+  for (const std::string& node : touched) {
+    if (!next.contains(node) && port_.fenced(node)) return node;
+  }
+  return "";
 }
 
 void Decider::handoff(const Handoff& h) {
@@ -203,6 +232,9 @@ void Decider::check_round() {
 }
 
 void Decider::reconcile() {
+  // In partition mode this member's children are stopped and nothing is
+  // started or moved: the next view with quorum reconciles.
+  if (state_.partitioned()) return;
   std::set<std::string> ids;
   for (const RecordPtr& r : state_.registry.live()) {
     if (decides(r->segment)) ids.insert(r->id);
@@ -242,6 +274,13 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     for (const Claim& c : running) op.halting.insert(c.node);
     op.then_tombstone = true;
     begin(std::move(op));
+    return;
+  }
+  if (fenced(*r)) {
+    // A copy may still run on a member lost within fence_margin (cut off,
+    // stopping its children): nothing changes until the fence lifts, and
+    // the view after that reconciles it.
+    debug(state_, [&] { return "holds " + id + ": a copy of it is fenced"; });
     return;
   }
   std::vector<std::string> places = place(*r, nullptr);

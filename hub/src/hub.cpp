@@ -25,7 +25,7 @@ const Metadata& ChildInfo::metadata() const {
 }
 
 Result<std::unique_ptr<Hub>> Hub::start(Node& node, HubConfig config) {
-  if (Status valid = validate(config); !valid.ok()) return valid;
+  if (Status valid = validate(config, node.options().tick_timeout); !valid.ok()) return valid;
   Result<strategies::Segments> segments = strategies::Segments::make(config.segments);
   if (!segments.ok()) return segments.status();
   Runtime& rt = node.runtime();
@@ -321,6 +321,18 @@ std::map<std::string, size_t> Hub::children_by_node() const {
 
 bool Hub::is_locked() const { return state_->locked.load(std::memory_order_relaxed); }
 bool Hub::is_partitioned() const { return state_->partitioned(); }
+
+Status Hub::reset_cluster_size(size_t size) {
+  const strategies::PartitionTolerance& strategy = *state_->config.partition_tolerance;
+  if (!strategy.resizable()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "hub " + state_->config.hub_id + ": its partition strategy " +
+                      std::string(strategy.name()) + " has no cluster size to reset");
+  }
+  if (size == 0) return Status(StatusCode::kInvalidArgument, "a cluster size must be 1 or more");
+  if (!is_alive()) return Status(StatusCode::kShutdown, "the hub is not running");
+  return state_->node.runtime().send(state_->server, detail::LocalResize{size});
+}
 uint64_t Hub::view_number() const { return state_->view().number(); }
 std::string Hub::refusal() const { return state_->refusal(); }
 

@@ -34,6 +34,7 @@ Status validate(const HubConfig& config) {
   if (!config.distribution) return invalid("distribution must be set");
   if (!config.redundancy) return invalid("redundancy must be set");
   if (!config.migration) return invalid("migration must be set");
+  if (!config.partition_tolerance) return invalid("partition_tolerance must be set");
   if (config.handover_buffer == 0) return invalid("handover_buffer must be 1 or more");
   if (Result<strategies::Segments> s = strategies::Segments::make(config.segments); !s.ok()) {
     return s.status();
@@ -45,6 +46,8 @@ Status validate(const HubConfig& config) {
                          std::pair{"view_debounce", config.view_debounce},
                          std::pair{"partition_cut_delay", config.partition_cut_delay},
                          std::pair{"migr_base_timeout", config.migr_base_timeout},
+                         std::pair{"partition_stop_timeout", config.partition_stop_timeout},
+                         std::pair{"fence_margin", config.fence_margin},
                          std::pair{"dsup_shutdown_timeout", config.dsup_shutdown_timeout}}) {
     if (Status s = positive(name, d); !s.ok()) return s;
   }
@@ -65,11 +68,23 @@ Status validate(const HubConfig& config) {
   return Status::OK();
 }
 
+Status validate(const HubConfig& config, std::chrono::milliseconds tick_timeout) {
+  if (Status s = validate(config); !s.ok()) return s;
+  if (!config.partition_tolerance->uses_quorum()) return Status::OK();
+  std::chrono::milliseconds stop = tick_timeout / 4 + config.partition_cut_delay +
+                                   config.view_debounce + config.partition_stop_timeout;
+  if (config.fence_margin > stop) return Status::OK();
+  return invalid("fence_margin (" + std::to_string(config.fence_margin.count()) +
+                 " ms) must be longer than a cut-off member takes to stop its children: " +
+                 "tick_timeout / 4 + partition_cut_delay + view_debounce + " +
+                 "partition_stop_timeout = " + std::to_string(stop.count()) + " ms");
+}
+
 std::string signature(const HubConfig& config) {
   auto of = [](const auto& strategy) { return strategy ? describe(*strategy) : std::string("?"); };
   return "segments=" + std::to_string(config.segments) +
          " distribution=" + of(config.distribution) + " redundancy=" + of(config.redundancy) +
-         " migration=" + of(config.migration);
+         " migration=" + of(config.migration) + " partition=" + of(config.partition_tolerance);
 }
 
 }  // namespace plexus::hub

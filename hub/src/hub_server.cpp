@@ -16,6 +16,7 @@ HubServer::HubServer(std::shared_ptr<HubState> state)
       s_(*state_),
       keeper_(s_.self),
       reach_(s_.self),
+      quorum_(*s_.config.partition_tolerance),
       decider_(s_, *this) {}
 
 void HubServer::set_from(MemberProto* from) const {
@@ -40,6 +41,7 @@ Status HubServer::init() {
   rt.send_after(self().self(), s_.config.hubs_discover_interval, Discover{});
   rt.send_after(self().self(), s_.config.sync_interval, Sync{});
   rt.send_after(self().self(), s_.config.storage_purge_interval, Purge{});
+  quorum_turned(quorum_.start(rt.now_ms()));
   adopt(keeper_.view());
   return Status::OK();
 }
@@ -193,6 +195,12 @@ void HubServer::dispatch(Message& msg) {
   } else if (msg.is<Purge>()) {
     purge();
     self().runtime().send_after(self().self(), s_.config.storage_purge_interval, Purge{});
+  } else if (auto* m = msg.get_if<FenceDue>()) {
+    on_fence_due(*m);
+  } else if (auto* m = msg.get_if<LocalResize>()) {
+    self().runtime().log(LogLevel::kInfo, "hub " + s_.config.hub_id + ": the cluster size is " +
+                                              std::to_string(m->size) + " from now on");
+    quorum_turned(quorum_.resize(m->size, self().runtime().now_ms()));
   } else if (auto* m = msg.get_if<LocalLeave>()) {
     leave(std::move(*m));
   } else if (auto* m = msg.get_if<LocalWhich>()) {

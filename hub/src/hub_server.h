@@ -18,6 +18,7 @@
 #include "local_supervisor.h"
 #include "plexus/hub.pb.h"
 #include "plexus/server.h"
+#include "quorum_keeper.h"
 #include "reachability.h"
 #include "view_keeper.h"
 
@@ -35,10 +36,11 @@ namespace plexus::hub::detail {
 // What it sends in one callback leaves at its end: the committed records as
 // one RecordsDelta per member, and each call's answers as one reply.
 //
-// Its methods are in four files: hub_server.cpp (the messages, the
+// Its methods are in five files: hub_server.cpp (the messages, the
 // records, sync, which_children, leaving), hub_server_views.cpp (members
 // and views), hub_server_children.cpp (the children run here, and the
-// decider's port) and hub_server_moves.cpp (hot swaps).
+// decider's port), hub_server_moves.cpp (hot swaps) and
+// hub_server_partitions.cpp (partition mode and fences).
 class HubServer final : public Server, private DeciderPort {
  public:
   explicit HubServer(std::shared_ptr<HubState> state);
@@ -174,6 +176,26 @@ class HubServer final : public Server, private DeciderPort {
   // Sends the MoveBegin and MoveEnd of this callback: true if there were any.
   bool send_moves();
 
+  // ---- Partition mode and fences (hub_server_partitions.cpp; docs/hub.md,
+  // "Partitions: quorum")
+  struct FenceDue {
+    std::string node;
+    uint64_t generation;
+  };
+  // Takes the members kept now into the quorum keeper.
+  void count_quorum(const std::set<std::string>& kept);
+  void quorum_turned(QuorumKeeper::Turn turn);
+  // This node's children stop (within partition_stop_timeout), and starts,
+  // stops and lookups fail until it has quorum again.
+  void enter_partition_mode();
+  // A new view's round: its reconcile starts what this side should run.
+  void leave_partition_mode();
+  // Before a view is adopted: each member it drops that did not leave on
+  // purpose is fenced for fence_margin; its members are not.
+  void fence_lost(const strategies::View& next);
+  void start_fence(const std::string& node);
+  void on_fence_due(const FenceDue& due);
+
   // ---- which_children
   struct WhichTimeout {
     uint64_t call;
@@ -219,6 +241,7 @@ class HubServer final : public Server, private DeciderPort {
                  const std::string& to_node) override;
   void call_off(const std::string& from, const std::string& id, uint64_t move) override;
   void end_move(const std::string& id) override;
+  bool fenced(const std::string& node) override;
 
   template <class M>
   void send_to(const std::string& member, M&& msg);
@@ -235,6 +258,12 @@ class HubServer final : public Server, private DeciderPort {
   std::set<std::string> cut_;     // members reached that the keeper does not get
   std::set<std::string> to_cut_;  // what Reachability asks to cut, since cut_generation_
   uint64_t cut_generation_ = 0;
+  QuorumKeeper quorum_;
+  // Members lost within fence_margin (by the generation of their timer),
+  // and those whose fence lifted or that left on purpose.
+  std::map<std::string, uint64_t> fences_;
+  std::set<std::string> unfenced_;
+  uint64_t fence_generation_ = 0;
   Decider decider_;
   std::optional<LocalSupervisor> supervisor_;
   std::optional<Calls> calls_;

@@ -52,6 +52,10 @@ void HubServer::on_run(const RunChild& run) {
 
 void HubServer::run_for_decider(const RecordPtr& record, bool migration_target,
                                 ChildRunning* answer) {
+  if (s_.partitioned()) {
+    answer->set_error("partitioned");
+    return;
+  }
   if (Result<Pid> pid = run_here(record, migration_target); pid.ok()) {
     s_.node.to_proto(*pid, answer->mutable_pid());
   } else if (Pid running = supervisor_->running_pid(record->id)) {

@@ -178,10 +178,16 @@ void HubServer::on_cut_due(uint64_t generation) {
 
 bool HubServer::feed_keeper() {
   std::vector<strategies::Member> kept;
+  std::set<std::string> names;
   for (const auto& [node, member] : members_) {
-    if (!cut_.count(node)) kept.push_back(member);
+    if (!cut_.count(node)) {
+      kept.push_back(member);
+      names.insert(node);
+    }
   }
-  return keeper_.set_reachable(std::move(kept));
+  bool changed = keeper_.set_reachable(std::move(kept));
+  count_quorum(names);
+  return changed;
 }
 
 void HubServer::on_reach(const HubReach& msg) {
@@ -252,6 +258,7 @@ void HubServer::adopt(const strategies::View& view) {
     for (const auto& m : view.members()) members += " " + m.node;
     return "adopts view " + std::to_string(view.number()) + ":" + members;
   });
+  fence_lost(view);
   s_.set_view(view);
   s_.counters.views.fetch_add(1, std::memory_order_relaxed);
   moves_adopt_view();

@@ -35,11 +35,16 @@ class LiveNodes {
     slots_[node & (kSlots - 1)].compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
   }
   bool serves(Pid pid) const {
+    if (partitioned_.load(std::memory_order_relaxed)) return false;
     return pid.node == 0 ||
            slots_[pid.node & (kSlots - 1)].load(std::memory_order_acquire) == pid.node;
   }
+  // In partition mode no pid is served: this node's children are stopped,
+  // and what it knows of the others' is what the cut left it.
+  void set_partitioned(bool on) { partitioned_.store(on, std::memory_order_relaxed); }
 
  private:
+  std::atomic<bool> partitioned_{false};
   static constexpr size_t kSlots = size_t{1} << 16;
   std::unique_ptr<std::atomic<uint32_t>[]> slots_;
 };
@@ -103,12 +108,17 @@ struct HubState {
   strategies::View view() const;
   void set_view(strategies::View view);
   std::string refusal() const;
-  // In partition mode (Hub::is_partitioned): never with divergence, the
-  // only partition strategy built so far.
-  bool partitioned() const { return false; }
+  // In partition mode (Hub::is_partitioned): a quorum strategy found this
+  // member cut off. Set by the server only; queries stop serving pids.
+  bool partitioned() const { return partitioned_.load(std::memory_order_relaxed); }
+  void set_partitioned(bool on) {
+    partitioned_.store(on, std::memory_order_relaxed);
+    live.set_partitioned(on);
+  }
   void set_refusal(std::string why);
 
  private:
+  std::atomic<bool> partitioned_{false};
   mutable plexus::detail::SharedMutex mu_;
   strategies::View view_ PLEXUS_GUARDED_BY(mu_);
   std::string refusal_ PLEXUS_GUARDED_BY(mu_);
@@ -144,6 +154,10 @@ struct LocalWhich {
   bool global;
   std::chrono::milliseconds timeout;
   std::shared_ptr<FutureState<std::vector<NodeChildren>>> future;
+};
+
+struct LocalResize {
+  size_t size;
 };
 
 struct LocalLeave {

@@ -1,5 +1,7 @@
 #include "local_supervisor.h"
 
+#include <algorithm>
+
 #include "plexus/hub/handover.h"
 #include "plexus/hub/redundancy_signal.h"
 
@@ -77,14 +79,18 @@ bool LocalSupervisor::has_handed_over(std::string_view id) const {
   return it != children_.end() && it->second.handed_to;
 }
 
-bool LocalSupervisor::halt(std::string_view id) {
+bool LocalSupervisor::halt(std::string_view id, std::chrono::milliseconds at_most) {
   auto it = children_.find(std::string(id));
   if (it == children_.end()) return false;
   Child& c = it->second;
   if (!c.halting) {
     c.halting = true;
     self_.exit(c.pid, ExitReason::shutdown());
-    self_.runtime().send_after(self_.self(), c.record->spec->shutdown, HaltTimeout{c.pid});
+    self_.runtime().send_after(self_.self(), std::min(c.record->spec->shutdown, at_most),
+                               HaltTimeout{c.pid});
+  } else if (at_most < c.record->spec->shutdown) {
+    // Halting already, with longer to go than `at_most` allows.
+    self_.runtime().send_after(self_.self(), at_most, HaltTimeout{c.pid});
   }
   return true;
 }

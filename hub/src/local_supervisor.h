@@ -2,6 +2,7 @@
 // distributed supervisor).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,9 +82,11 @@ class LocalSupervisor {
   // is halted.
   void handed_over(std::string_view id, const std::string& node, Pid pid);
   bool has_handed_over(std::string_view id) const;
-  // Stops the child of `id` (shutdown, then kill after its shutdown time):
-  // false if it does not run here. Its end comes as kHalted.
-  bool halt(std::string_view id);
+  // Stops the child of `id` (shutdown, then kill after its shutdown time,
+  // or after `at_most` if that is sooner): false if it does not run here.
+  // Its end comes as kHalted.
+  bool halt(std::string_view id,
+            std::chrono::milliseconds at_most = std::chrono::milliseconds::max());
   Outcome on_exit(const Exit& exit);
   void on_halt_timeout(Pid pid);
   // A committed record of a child that runs here (same pid): it becomes the

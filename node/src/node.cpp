@@ -146,6 +146,7 @@ Node* Node::of(const Context& self) {
 Runtime& Node::runtime() { return *impl_->runtime; }
 const std::string& Node::name() const { return impl_->identity.name; }
 uint64_t Node::creation() const { return impl_->identity.creation; }
+const NodeOptions& Node::options() const { return impl_->options; }
 Status Node::connect(const std::string& node) { return impl_->membership_.connect_blocking(node); }
 void Node::disconnect(const std::string& node) { impl_->membership_.disconnect(node); }
 std::vector<std::string> Node::nodes() const { return impl_->peers.connected(); }

@@ -8,6 +8,8 @@
 
 #include "plexus/strategies/bounded_load.h"
 #include "plexus/strategies/guided.h"
+#include "plexus/strategies/majority_quorum.h"
+#include "plexus/strategies/static_quorum.h"
 
 namespace plexus_test {
 namespace {
@@ -49,6 +51,9 @@ TEST(HubConfigTest, EachBadSettingIsRefusedByName) {
       {"distribution", [](HubConfig& c) { c.distribution = nullptr; }},
       {"redundancy", [](HubConfig& c) { c.redundancy = nullptr; }},
       {"migration", [](HubConfig& c) { c.migration = nullptr; }},
+      {"partition_tolerance", [](HubConfig& c) { c.partition_tolerance = nullptr; }},
+      {"partition_stop_timeout", [](HubConfig& c) { c.partition_stop_timeout = {}; }},
+      {"fence_margin", [](HubConfig& c) { c.fence_margin = std::chrono::milliseconds(-1); }},
       {"handover_buffer", [](HubConfig& c) { c.handover_buffer = 0; }},
       {"segments", [](HubConfig& c) { c.segments = 1000; }},
       {"hubs_discover_interval", [](HubConfig& c) { c.hubs_discover_interval = {}; }},
@@ -88,23 +93,46 @@ TEST(HubConfigTest, TheSignatureHasTheSegmentsAndEveryStrategyWithItsParameters)
   HubConfig a = valid_config();
   EXPECT_EQ(signature(a),
             "segments=4096 distribution=consistent_hashing() redundancy=singularity() "
-            "migration=cold_swap()");
+            "migration=cold_swap() partition=divergence()");
   HubConfig b = valid_config();
   b.distribution = std::make_shared<plexus::strategies::BoundedLoad>(
       *plexus::strategies::BoundedLoad::make(1.5));
   EXPECT_EQ(signature(b),
             "segments=4096 distribution=bounded_load(balance=1.5) redundancy=singularity() "
-            "migration=cold_swap()");
+            "migration=cold_swap() partition=divergence()");
   HubConfig c = valid_config();
   c.segments = 1024;
   EXPECT_NE(signature(a), signature(c));
   HubConfig hot = valid_config();
   hot.migration = std::make_shared<plexus::strategies::HotSwap>();
   EXPECT_NE(signature(hot).find("migration=hot_swap()"), std::string::npos) << signature(hot);
+  HubConfig majority = valid_config();
+  majority.partition_tolerance = std::make_shared<plexus::strategies::MajorityQuorum>(
+      *plexus::strategies::MajorityQuorum::make(3));
+  EXPECT_NE(signature(majority).find(
+                "partition=majority_quorum(initial_cluster_size=3,track_max_size=true)"),
+            std::string::npos)
+      << signature(majority);
   HubConfig d = valid_config();
   d.hubs_discover_interval = std::chrono::milliseconds(300);  // a local setting
   d.hub_id = "rooms";
   EXPECT_EQ(signature(a), signature(d));
+}
+
+TEST(HubConfigTest, AQuorumStrategysFenceMarginMustOutlastACutOffMembersStop) {
+  HubConfig c = valid_config();
+  // Divergence fences nothing: any margin will do.
+  c.fence_margin = std::chrono::milliseconds(1);
+  EXPECT_TRUE(validate(c, std::chrono::seconds(60)).ok());
+  c.partition_tolerance = std::make_shared<plexus::strategies::StaticQuorum>(
+      *plexus::strategies::StaticQuorum::make(2));
+  plexus::Status s = validate(c, std::chrono::seconds(60));
+  ASSERT_EQ(s.code(), StatusCode::kInvalidArgument);
+  // 15 s + 20 s + 200 ms + 2 s.
+  EXPECT_NE(s.message().find("37200 ms"), std::string::npos) << s;
+  c.fence_margin = HubConfig{}.fence_margin;  // the defaults fit together
+  EXPECT_TRUE(validate(c, std::chrono::seconds(60)).ok());
+  EXPECT_FALSE(validate(c, std::chrono::seconds(120)).ok());
 }
 
 }  // namespace

@@ -138,9 +138,15 @@ class Hub {
   // True while this node's member re-checks ownership after a view change
   // (starts and stops are queued, not lost).
   bool is_locked() const;
-  // True when the partition strategy has stopped this member (never with
-  // divergence, the only one so far).
+  // True while the partition strategy has this member in partition mode
+  // (never with divergence): its children are stopped, starts and stops
+  // fail with "partitioned", and lookups find nothing.
   bool is_partitioned() const;
+  // A planned change of the cluster's size (MajorityQuorum: the size whose
+  // majority is quorum from now on, as ProcessHub's reset_cluster_size).
+  // kInvalidArgument with another partition strategy or for 0, kShutdown
+  // once the hub stopped.
+  Status reset_cluster_size(size_t size);
   // The number of this node's view (for tests and operators).
   uint64_t view_number() const;
   // Why a peer refused this member (a different signature), or "".

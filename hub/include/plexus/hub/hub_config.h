@@ -12,6 +12,7 @@
 #include "plexus/status.h"
 #include "plexus/strategies/consistent_hashing.h"
 #include "plexus/strategies/migration.h"
+#include "plexus/strategies/partition_tolerance.h"
 #include "plexus/strategies/segments.h"
 #include "plexus/strategies/singularity.h"
 
@@ -35,6 +36,11 @@ struct HubConfig {
   // How a child moves between members: cold swap (stop, then start afresh)
   // or hot swap (its state handed over; plexus/hub/handover.h).
   std::shared_ptr<const strategies::Migration> migration = std::make_shared<strategies::ColdSwap>();
+  // What a member cut off from part of the cluster does: divergence (both
+  // sides run on and merge on heal) or a quorum strategy, with which the
+  // side without quorum stops its children (docs/hub.md, "Partitions").
+  std::shared_ptr<const strategies::PartitionTolerance> partition_tolerance =
+      std::make_shared<strategies::Divergence>();
   // How many segments child ids fall into (strategies::Segments).
   uint32_t segments = strategies::Segments::kDefaultCount;
 
@@ -65,6 +71,18 @@ struct HubConfig {
   // hot swap is under way; past that it answers kResourceExhausted (the
   // sender's backpressure: try again), never a silent drop.
   size_t handover_buffer = 10000;
+  // With a quorum strategy: how long a member in partition mode gives each
+  // child to stop (at most its spec's shutdown) before it kills it.
+  std::chrono::milliseconds partition_stop_timeout{2000};
+  // With a quorum strategy: how long the members wait, after losing one
+  // that did not leave on purpose, before they start copies of the children
+  // it ran. It must be longer than the most a cut-off member takes to stop
+  // them: the spread between the two sides noticing the cut (a quarter of
+  // the node's tick_timeout), partition_cut_delay (a non-transitive cut),
+  // view_debounce and partition_stop_timeout; Hub::start checks it. So the
+  // old and new copies of a child never run at once, unless the cut-off
+  // member's process pauses (SIGSTOP, a swap storm) for longer than this.
+  std::chrono::milliseconds fence_margin{40000};
   // How long a migration may take before it counts as failed (with hot
   // swap: the handover, after which the child stays where it was).
   std::chrono::milliseconds migr_base_timeout{15000};
@@ -79,6 +97,10 @@ struct HubConfig {
 
 // OK, or kInvalidArgument whose message names the first bad setting.
 Status validate(const HubConfig& config);
+// validate(config), and with a quorum strategy that fence_margin is longer
+// than a cut-off member takes to stop its children on a node whose peers
+// are down after `tick_timeout` (NodeOptions::tick_timeout).
+Status validate(const HubConfig& config, std::chrono::milliseconds tick_timeout);
 
 // What members of one hub must agree on, as text: the segment count and
 // each strategy's describe(). A node refuses to join a hub whose signature

@@ -48,6 +48,8 @@ class Node {
   // "name@host:port", with the port actually bound.
   const std::string& name() const;
   uint64_t creation() const;
+  // The options it started with (its name and port as given, not as bound).
+  const NodeOptions& options() const;
 
   // ---- Membership
   // Connects to `node` ("name@host:port") and waits for the handshake; OK if
