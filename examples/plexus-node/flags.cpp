@@ -293,6 +293,9 @@ Result<Flags> parse_flags(int argc, const char* const* argv,
   for (const std::string& id : flags.hubs) {
     Result<plexus::hub::HubConfig> config = hub_config(id, flags.hub_settings);
     if (!config.ok()) return config.status();
+    if (Status fits = plexus::hub::validate(*config, flags.tick_timeout); !fits.ok()) {
+      return bad("--hub " + id + ": " + fits.message());
+    }
   }
   return flags;
 }

@@ -170,6 +170,14 @@ Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
                          ",\"node\":" + json_string(node.name()) +
                          ",\"drained\":true,\"seconds\":" + seconds + "}");
     }
+    case HubCommand::RESIZE: {
+      if (Status resized = h->reset_cluster_size(c.count()); !resized.ok()) {
+        co_return failure(resized.message());
+      }
+      co_return one_line("{\"hub\":" + json_string(c.hub()) +
+                         ",\"node\":" + json_string(node.name()) +
+                         ",\"cluster_size\":" + std::to_string(c.count()) + "}");
+    }
     default:
       co_return failure("unknown hub command");
   }

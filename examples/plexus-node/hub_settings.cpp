@@ -4,12 +4,16 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "plexus/strategies/bounded_load.h"
+#include "plexus/strategies/dynamic_quorum.h"
 #include "plexus/strategies/guided.h"
+#include "plexus/strategies/majority_quorum.h"
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/replication.h"
 #include "plexus/strategies/singularity.h"
+#include "plexus/strategies/static_quorum.h"
 
 namespace plexus_node {
 
@@ -67,13 +71,81 @@ Status set_redundancy(HubConfig& c, const std::string& v, const HubSettings& all
   return Status::OK();
 }
 
-// A setting read by another one's setter (`owner`), given without it.
-Setter part_of(std::string owner, std::string value) {
-  return [owner, value](HubConfig&, const std::string&, const HubSettings& all) {
+// A setting read by another one's setter (`owner`), given without it (or
+// with another value than those it is part of).
+Setter part_of(std::string owner, std::vector<std::string> values) {
+  return [owner, values](HubConfig&, const std::string&, const HubSettings& all) {
     auto it = all.find(owner);
-    if (it == all.end() || it->second != value) return bad("needs --hub-" + owner + " " + value);
-    return Status::OK();
+    for (const std::string& v : values) {
+      if (it != all.end() && it->second == v) return Status::OK();
+    }
+    std::string want;
+    for (const std::string& v : values) want += (want.empty() ? "" : " or ") + v;
+    return bad("needs --hub-" + owner + " " + want);
   };
+}
+
+std::optional<bool> boolean(const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return std::nullopt;
+}
+
+Status set_partition(HubConfig& c, const std::string& v, const HubSettings& all) {
+  namespace s = plexus::strategies;
+  auto get = [&](const char* key) -> const std::string* {
+    auto it = all.find(key);
+    return it == all.end() ? nullptr : &it->second;
+  };
+  if (v == "divergence") {
+    c.partition_tolerance = std::make_shared<s::Divergence>();
+    return Status::OK();
+  }
+  if (v == "static_quorum" || v == "dynamic_quorum") {
+    const std::string* size = get("quorum-size");
+    std::optional<long> n = size ? number(*size) : std::nullopt;
+    if (!n || *n < 1) return bad(v + " needs --hub-quorum-size, a number of 1 or more");
+    if (v == "static_quorum") {
+      bool confirm = false;
+      if (const std::string* text = get("startup-confirm")) {
+        std::optional<bool> b = boolean(*text);
+        if (!b) return bad("startup-confirm: '" + *text + "' is not true or false");
+        confirm = *b;
+      }
+      auto made = s::StaticQuorum::make(static_cast<size_t>(*n), confirm);
+      if (!made.ok()) return made.status();
+      c.partition_tolerance = std::make_shared<s::StaticQuorum>(*made);
+      return Status::OK();
+    }
+    std::chrono::milliseconds threshold = std::chrono::seconds(30);
+    if (const std::string* text = get("threshold-ms")) {
+      std::optional<long> ms = number(*text);
+      if (!ms) return bad("threshold-ms: '" + *text + "' is not a number of milliseconds");
+      threshold = std::chrono::milliseconds(*ms);
+    }
+    auto made = s::DynamicQuorum::make(static_cast<int>(std::min<long>(*n, 1000)), threshold);
+    if (!made.ok()) return made.status();
+    c.partition_tolerance = std::make_shared<s::DynamicQuorum>(*made);
+    return Status::OK();
+  }
+  if (v == "majority_quorum") {
+    long initial = 1;
+    bool track = true;
+    if (const std::string* text = get("initial-cluster-size")) {
+      std::optional<long> n = number(*text);
+      if (!n || *n < 1) return bad("initial-cluster-size: '" + *text + "' is not 1 or more");
+      initial = *n;
+    }
+    if (const std::string* text = get("track-max-size")) {
+      std::optional<bool> b = boolean(*text);
+      if (!b) return bad("track-max-size: '" + *text + "' is not true or false");
+      track = *b;
+    }
+    c.partition_tolerance = std::make_shared<s::MajorityQuorum>(
+        *s::MajorityQuorum::make(static_cast<size_t>(initial), track));
+    return Status::OK();
+  }
+  return bad("'" + v + "' is not divergence, static_quorum, dynamic_quorum or majority_quorum");
 }
 
 Setter milliseconds(std::chrono::milliseconds HubConfig::*field) {
@@ -112,7 +184,7 @@ const std::map<std::string, Setter>& setters() {
          }
          return Status::OK();
        }},
-      {"balance", part_of("distribution", "bounded_load")},
+      {"balance", part_of("distribution", {"bounded_load"})},
       {"migration",
        [](HubConfig& c, const std::string& v, const HubSettings&) {
          if (v == "cold_swap") {
@@ -131,10 +203,18 @@ const std::map<std::string, Setter>& setters() {
          c.handover_buffer = static_cast<size_t>(*n);
          return Status::OK();
        }},
+      {"partition", set_partition},
+      {"quorum-size", part_of("partition", {"static_quorum", "dynamic_quorum"})},
+      {"startup-confirm", part_of("partition", {"static_quorum"})},
+      {"threshold-ms", part_of("partition", {"dynamic_quorum"})},
+      {"initial-cluster-size", part_of("partition", {"majority_quorum"})},
+      {"track-max-size", part_of("partition", {"majority_quorum"})},
+      {"fence-margin-ms", milliseconds(&HubConfig::fence_margin)},
+      {"partition-stop-ms", milliseconds(&HubConfig::partition_stop_timeout)},
       {"redundancy", set_redundancy},
-      {"replicas", part_of("redundancy", "replication")},
-      {"replication-model", part_of("redundancy", "replication")},
-      {"redundancy-signal", part_of("redundancy", "replication")},
+      {"replicas", part_of("redundancy", {"replication"})},
+      {"replication-model", part_of("redundancy", {"replication"})},
+      {"redundancy-signal", part_of("redundancy", {"replication"})},
       {"segments",
        [](HubConfig& c, const std::string& v, const HubSettings&) {
          std::optional<long> n = number(v);
@@ -189,6 +269,19 @@ const char* hub_settings_usage() {
          "      migration           cold_swap (default) or hot_swap: a moving child\n"
          "                          hands its state over (and so does a drain)\n"
          "      handover-buffer     messages held per moving child (10000)\n"
+         "      partition           divergence (default), static_quorum, dynamic_quorum\n"
+         "                          or majority_quorum: without quorum a node stops\n"
+         "                          its children\n"
+         "      quorum-size         static_quorum's members, dynamic_quorum's percent\n"
+         "      startup-confirm     static_quorum: true to count at start (false)\n"
+         "      threshold-ms        dynamic_quorum's threshold_time (30000)\n"
+         "      initial-cluster-size  majority_quorum's (1)\n"
+         "      track-max-size      majority_quorum: grow with joins (true)\n"
+         "      fence-margin-ms     with a quorum: how long a lost node's children wait\n"
+         "                          before they start elsewhere (40000); longer than\n"
+         "                          tick/4 + partition-cut-ms + view-debounce-ms +\n"
+         "                          partition-stop-ms\n"
+         "      partition-stop-ms   with a quorum: each child's time to stop (2000)\n"
          "      segments            a power of two (4096)\n"
          "      sync-ms             anti-entropy interval (15000)\n"
          "      discover-ms         hubs_discover_interval (10000)\n"

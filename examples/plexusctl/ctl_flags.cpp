@@ -30,8 +30,9 @@ bool is_count(const std::string& s) {
 // How many positional words each action takes: {min, max}.
 const std::map<std::string, std::pair<size_t, size_t>>& hub_actions() {
   static const auto* table = new std::map<std::string, std::pair<size_t, size_t>>{
-      {"status", {0, 0}}, {"start", {1, 1}}, {"start-many", {2, 2}}, {"stop", {1, 1}},
-      {"lookup", {1, 1}}, {"list", {0, 0}},  {"call", {2, 2}},       {"drain", {0, 0}}};
+      {"status", {0, 0}}, {"start", {1, 1}},  {"start-many", {2, 2}},
+      {"stop", {1, 1}},   {"lookup", {1, 1}}, {"list", {0, 0}},
+      {"call", {2, 2}},   {"drain", {0, 0}},  {"resize", {1, 1}}};
   return *table;
 }
 
@@ -129,6 +130,9 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
     if ((c.action == "start" || c.action == "start-many") && c.type.empty()) {
       return bad("hub " + c.action + ": --type is required");
     }
+    if (c.action == "resize" && (!is_count(c.words[0]) || c.words[0] == "0")) {
+      return bad("hub resize: SIZE '" + c.words[0] + "' is not a number of 1 or more");
+    }
     if (c.action == "start-many" && !is_count(c.words[1])) {
       return bad("hub start-many: COUNT '" + c.words[1] + "' is not a number");
     }
@@ -189,6 +193,8 @@ std::string usage() {
          "  hub HUB call ID get|incr              a message to a counter child, and its reply\n"
          "  hub HUB drain                         NAME leaves hub HUB gracefully (with hot\n"
          "                                        swap its children move off with their state)\n"
+         "  hub HUB resize SIZE                   the cluster's size from now on (majority\n"
+         "                                        quorum: a planned scale-down)\n"
          "  net block PEER...                     NAME drops and refuses PEERs\n"
          "  net unblock [PEER...]                 ... lets them (or all) back\n"
          "\n"

@@ -52,6 +52,11 @@ plexus_node::HubCommand hub_command(const plexusctl::Command& c) {
   }
   if (c.action == "stop") h.set_op(HubCommand::STOP);
   if (c.action == "drain") h.set_op(HubCommand::DRAIN);
+  if (c.action == "resize") {
+    h.set_op(HubCommand::RESIZE);
+    h.set_count(std::stoull(c.words[0]));
+    return h;
+  }
   if (c.action == "lookup") h.set_op(HubCommand::LOOKUP);
   if (c.action == "list") h.set_op(HubCommand::LIST);
   if (c.action == "call") {

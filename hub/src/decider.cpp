@@ -209,6 +209,12 @@ void Decider::start_one(const StartRequest& request, const ChildSpecProto& spec,
     }
     return;
   }
+  if (auto fence = fenced_segments_.find(state_.registry.segments().of(id));
+      fence != fenced_segments_.end()) {
+    // Its last decider is fenced and may have had this start in flight.
+    fenced_starts_.emplace_back(fence->second, single(request, spec));
+    return;
+  }
   Result<std::shared_ptr<const ChildSpec>> decoded = decode(spec);
   if (!decoded.ok() || id.empty()) {
     port_.failed(request.caller(), request.call(), true,
@@ -480,6 +486,7 @@ void Decider::learned(const RecordPtr& record) {
 }
 
 bool Decider::fenced(const ChildRecord& record) {
+  if (fenced_segments_.count(record.segment)) return true;
   for (Pid pid : record.pids) {
     std::string node(state_.node_of(pid));
     if (!view_.contains(node) && port_.fenced(node)) return true;

@@ -230,8 +230,13 @@ class Decider {
   void reconcile();
   void reconcile_one(const std::string& id, const std::vector<Claim>& running,
                      const RecordPtr& ended);
-  // True if `record` names a copy on a fenced member (port's fenced()).
+  // True if `record` names a copy on a fenced member (port's fenced()), or
+  // its segment's last decider is one.
   bool fenced(const ChildRecord& record);
+  // Before `next` is adopted: the segments whose decider in this view is
+  // lost and fenced (it may have starts and moves in flight) join
+  // fenced_segments_; those whose member is back or no longer fenced leave.
+  void fence_segments(const strategies::View& next);
   // A member outside `next` that `op` ran or halted a copy on and that is
   // fenced, or "".
   std::string fenced_member(const Op& op, const strategies::View& next);
@@ -262,9 +267,13 @@ class Decider {
   // Requests waiting for the round to end (or for a view of their number).
   std::deque<StartRequest> queued_starts_;
   std::deque<StopRequest> queued_stops_;
-  // Starts that were in flight to a member now fenced (by that member),
-  // queued again by the first view after its fence lifts.
+  // Starts that were in flight to a member now fenced, or of a segment whose
+  // last decider is (by that member), queued again by the first view after
+  // its fence lifts.
   std::vector<std::pair<std::string, StartRequest>> fenced_starts_;
+  // Segments whose last decider is fenced, by that member: their children
+  // are held and their starts wait.
+  std::unordered_map<uint32_t, std::string> fenced_segments_;
   std::unordered_map<std::string, Op> ops_;
   std::vector<std::string> moves_;  // take_moves()
   // Starts placed and not yet running, by member (for a distribution that

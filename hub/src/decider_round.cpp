@@ -66,6 +66,7 @@ void Decider::adopt(const strategies::View& view) {
   deferred_starts_.clear();
   deferred_stops_.clear();
 
+  fence_segments(view);
   view_ = view;
   // A draining member stays so while it is in the view as the same
   // incarnation.
@@ -101,6 +102,23 @@ void Decider::adopt(const strategies::View& view) {
   }
   if (records) {
     for (const SegmentRecords& r : records.mapped()) segment_records(r);
+  }
+}
+
+void Decider::fence_segments(const strategies::View& next) {
+  std::erase_if(fenced_segments_, [&](const auto& entry) {
+    return next.contains(entry.second) || !port_.fenced(entry.second);
+  });
+  std::vector<bool> lost(view_.size(), false);
+  bool any = false;
+  for (size_t i = 0; i < view_.size(); ++i) {
+    const std::string& node = view_.members()[i].node;
+    lost[i] = !next.contains(node) && port_.fenced(node);
+    any = any || lost[i];
+  }
+  if (!any) return;
+  for (uint32_t s = 0; s < owners_.size(); ++s) {
+    if (lost[owners_[s]]) fenced_segments_[s] = view_.members()[owners_[s]].node;
   }
 }
 

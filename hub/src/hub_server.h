@@ -185,11 +185,17 @@ class HubServer final : public Server, private DeciderPort {
   // Takes the members kept now into the quorum keeper.
   void count_quorum(const std::set<std::string>& kept);
   void quorum_turned(QuorumKeeper::Turn turn);
+  // Before view `next` is adopted: a view that loses members without
+  // quorum enters partition mode; one with quorum may end it.
+  void quorum_view(const strategies::View& next);
+  // Leaves partition mode if this node has quorum in what it reaches and
+  // in a view of `view_size`; with `renew_view` it asks for a new view.
+  void try_leave_partition_mode(size_t view_size, bool renew_view);
   // This node's children stop (within partition_stop_timeout), and starts,
   // stops and lookups fail until it has quorum again.
   void enter_partition_mode();
-  // A new view's round: its reconcile starts what this side should run.
-  void leave_partition_mode();
+  // The next view's round reconciles: it starts what this side should run.
+  void leave_partition_mode(bool renew_view);
   // Before a view is adopted: each member it drops that did not leave on
   // purpose is fenced for fence_margin; its members are not.
   void fence_lost(const strategies::View& next);

@@ -11,8 +11,33 @@ void HubServer::count_quorum(const std::set<std::string>& kept) {
 }
 
 void HubServer::quorum_turned(QuorumKeeper::Turn turn) {
-  if (turn == QuorumKeeper::Turn::kEntered) enter_partition_mode();
-  if (turn == QuorumKeeper::Turn::kLeft) leave_partition_mode();
+  if (turn == QuorumKeeper::Turn::kEntered && !s_.partitioned()) enter_partition_mode();
+  if (turn == QuorumKeeper::Turn::kLeft) try_leave_partition_mode(decider_.view().size(), true);
+}
+
+void HubServer::quorum_view(const strategies::View& next) {
+  if (!s_.config.partition_tolerance->uses_quorum()) return;
+  int64_t now = self().runtime().now_ms();
+  if (!s_.partitioned()) {
+    // A view that loses members without quorum: this side is the minority
+    // even if it reaches more (a cut undone while the others still cut it).
+    if (next.number() > 0 && next.size() < decider_.view().size() &&
+        !quorum_.view_has_quorum(next.size(), now)) {
+      enter_partition_mode();
+    }
+    return;
+  }
+  try_leave_partition_mode(next.size(), false);
+}
+
+void HubServer::try_leave_partition_mode(size_t view_size, bool renew_view) {
+  // Out only with quorum both in what it reaches and in the view its
+  // decider acts in: a member alone in its view decides every segment.
+  if (!s_.partitioned() || quorum_.partitioned() ||
+      !quorum_.view_has_quorum(view_size, self().runtime().now_ms())) {
+    return;
+  }
+  leave_partition_mode(renew_view);
 }
 
 void HubServer::enter_partition_mode() {
@@ -28,13 +53,13 @@ void HubServer::enter_partition_mode() {
   }
 }
 
-void HubServer::leave_partition_mode() {
+void HubServer::leave_partition_mode(bool renew_view) {
   self().runtime().log(LogLevel::kInfo, [&] {
     return "hub " + s_.config.hub_id + ": out of partition mode: this node reaches " +
            std::to_string(quorum_.reached()) + " members";
   });
   s_.set_partitioned(false);
-  if (!leaving_) {
+  if (renew_view && !leaving_) {
     renew();
     membership_changed();
   }

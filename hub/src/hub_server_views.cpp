@@ -259,6 +259,7 @@ void HubServer::adopt(const strategies::View& view) {
     return "adopts view " + std::to_string(view.number()) + ":" + members;
   });
   fence_lost(view);
+  quorum_view(view);
   s_.set_view(view);
   s_.counters.views.fetch_add(1, std::memory_order_relaxed);
   moves_adopt_view();

@@ -46,6 +46,11 @@ QuorumKeeper::Turn QuorumKeeper::set_kept(const std::set<std::string>& kept, int
   return partitioned_ ? Turn::kEntered : Turn::kLeft;
 }
 
+bool QuorumKeeper::view_has_quorum(size_t members, int64_t now_ms) const {
+  strategies::QuorumMemory copy = memory_;
+  return strategy_.has_quorum({MembershipChange::kUp, "", members, now_ms}, copy);
+}
+
 QuorumKeeper::Turn QuorumKeeper::resize(size_t size, int64_t now_ms) {
   return take({MembershipChange::kResize, "", reached(), now_ms, size});
 }

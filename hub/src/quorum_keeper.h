@@ -35,6 +35,10 @@ class QuorumKeeper {
   // A planned change of the cluster's size (Hub::reset_cluster_size).
   Turn resize(size_t size, int64_t now_ms);
 
+  // True if a view of `members` members has quorum, by the strategy and
+  // what it remembers (which this leaves as it is).
+  bool view_has_quorum(size_t members, int64_t now_ms) const;
+
   bool partitioned() const { return partitioned_; }
   // The members kept, this node included.
   size_t reached() const { return kept_.size() + 1; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -36,6 +37,10 @@ struct Running {
   std::vector<std::string> out_of_order;
   // Hot swaps whose state reached the new copy.
   size_t handed_over = 0;
+  // How many processes of one child may run at once (a quorum strategy
+  // with one copy and cold swaps: one), and each time more did.
+  size_t max_copies = SIZE_MAX;
+  std::vector<std::string> overlaps;
 
   size_t copies(const std::string& id) const {
     auto it = by_id.find(id);
@@ -87,6 +92,10 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
   const std::string id = args.label();
   RunningGuard guard{running, id, {node->name(), self.self()}};
   running->by_id[id].push_back(guard.where);
+  if (running->by_id[id].size() > running->max_copies) {
+    running->overlaps.push_back(id + " runs " + std::to_string(running->by_id[id].size()) +
+                                " times at once (the last on " + node->name() + ")");
+  }
   std::map<std::string, int64_t> seen;
   if (hot_swap) {
     std::optional<std::string> state = co_await hub::begin_child(self);

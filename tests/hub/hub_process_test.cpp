@@ -138,6 +138,9 @@ TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
   EXPECT_EQ(field(status.lines[0], "alive"), "true");
   EXPECT_EQ(field(status.lines[0], "partitioned"), "false");
   EXPECT_EQ(field(status.lines[0], "children"), "0");
+  Ctl resize = ctl(a, {"hub", "demo", "resize", "2"});
+  EXPECT_EQ(resize.code, 1) << "divergence has no cluster size";
+  EXPECT_NE(resize.err.find("divergence"), std::string::npos) << resize.err;
 
   Ctl started =
       ctl(a, {"hub", "demo", "start", "room:1", "--type", "counter", "--meta", "tag=rooms"});
@@ -377,6 +380,118 @@ TEST_F(HubProcessTest, ANonTransitivePartitionEndsInCleanGroups) {
   }
   ASSERT_EQ(ctl(a, {"net", "unblock"}).code, 0);
   ASSERT_TRUE(settled(3));
+  EXPECT_EQ(converged(ids), "");
+}
+
+}  // namespace
+
+namespace {
+
+using namespace plexus_test;
+
+// The majority quorum with real daemons: tick 1 s, partition cut 1 s, view
+// debounce 50 ms, 500 ms to stop: the fence must outlast 250 + 1000 + 50 +
+// 500 ms.
+class HubQuorumProcessTest : public HubProcessTest {
+ protected:
+  static constexpr auto kFence = 3000ms;
+  HubQuorumProcessTest() {
+    hub_args_ = {"--hub-partition",
+                 "majority_quorum",
+                 "--hub-initial-cluster-size",
+                 "3",
+                 "--hub-fence-margin-ms",
+                 std::to_string(kFence.count()),
+                 "--hub-partition-stop-ms",
+                 "500"};
+  }
+  bool partitioned(const std::string& base) {
+    Ctl status = ctl(d(base).name(), {"hub", "demo", "status"});
+    return status.code == 0 && !status.lines.empty() &&
+           field(status.lines[0], "partitioned") == "true";
+  }
+  std::vector<std::string> local(const std::string& base) {
+    std::vector<std::string> out;
+    for (const std::string& l : ctl(d(base).name(), {"hub", "demo", "list", "--local"}).lines) {
+      out.push_back(field(l, "id"));
+    }
+    return out;
+  }
+  // Waits until a and b run every one of `ids` once between them, checking
+  // at each look that c runs none of them: how long it took, or -1.
+  std::chrono::milliseconds until_majority_runs(const std::set<std::string>& ids,
+                                                std::string* twice) {
+    auto from = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - from < kWait) {
+      std::map<std::string, int> runs;
+      for (const char* n : {"a", "b"}) {
+        for (const std::string& id : local(n)) ++runs[id];
+      }
+      if (daemons_["c"]) {
+        for (const std::string& id : local("c")) ++runs[id];
+      }
+      for (const auto& [id, n] : runs) {
+        if (n > 1 && twice->empty()) *twice = id + " runs " + std::to_string(n) + " times";
+      }
+      bool all = std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
+        return runs.count(id) && runs[id] == 1;
+      });
+      if (all) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - from);
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return -1ms;
+  }
+};
+
+// c is blocked from a and b: it stops its children and refuses starts, and
+// a and b start them only after the fence; unblocked, one of each is left.
+TEST_F(HubQuorumProcessTest, ABlockedMinorityStopsItsChildrenAndTheMajorityWaitsForTheFence) {
+  std::set<std::string> ids = start_many("q", 300);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_FALSE(partitioned("c"));
+  ASSERT_FALSE(local("c").empty());
+  const std::string c = d("c").name();
+  ASSERT_EQ(ctl(c, {"net", "block", d("a").name(), d("b").name()}).code, 0);
+  std::string twice;
+  std::chrono::milliseconds took = until_majority_runs(ids, &twice);
+  EXPECT_TRUE(twice.empty()) << twice;
+  ASSERT_GE(took.count(), 0) << "a and b did not take over c's children";
+  EXPECT_GE(took, kFence) << "started before the fence lifted";
+  EXPECT_TRUE(partitioned("c"));
+  EXPECT_TRUE(local("c").empty());
+  EXPECT_FALSE(partitioned("a"));
+  Ctl refused = ctl(c, {"hub", "demo", "start", "fresh", "--type", "counter"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE((refused.err + (refused.lines.empty() ? "" : refused.lines[0])).find("partitioned"),
+            std::string::npos)
+      << refused.err;
+  ASSERT_EQ(ctl(c, {"net", "unblock"}).code, 0);
+  ASSERT_TRUE(settled(3));
+  EXPECT_EQ(converged(ids), "");
+  EXPECT_FALSE(partitioned("c"));
+  // A planned size, as plexusctl says it.
+  Ctl resized = ctl(c, {"hub", "demo", "resize", "3"});
+  ASSERT_EQ(resized.code, 0) << resized.err;
+  EXPECT_EQ(field(resized.lines.at(0), "cluster_size"), "3");
+  EXPECT_EQ(field(resized.lines.at(0), "node"), c);
+  EXPECT_EQ(ctl(c, {"hub", "demo", "resize", "0"}).code, 2) << "usage";
+  EXPECT_EQ(ctl(c, {"hub", "demo", "resize", "many"}).code, 2) << "usage";
+}
+
+// kill -9 of c: a and b start its children once the fence has passed.
+TEST_F(HubQuorumProcessTest, AKilledNodesChildrenStartAfterTheFence) {
+  std::set<std::string> ids = start_many("k", 300);
+  ASSERT_FALSE(ids.empty());
+  d("c").process().kill_and_wait();
+  daemons_["c"].reset();
+  std::string twice;
+  std::chrono::milliseconds took = until_majority_runs(ids, &twice);
+  EXPECT_TRUE(twice.empty()) << twice;
+  EXPECT_GE(took, kFence);
+  ASSERT_TRUE(settled(2));
   EXPECT_EQ(converged(ids), "");
 }
 

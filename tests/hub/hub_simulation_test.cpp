@@ -11,6 +11,7 @@
 #include <set>
 
 #include "hub_cluster.h"
+#include "plexus/strategies/majority_quorum.h"
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/replication.h"
 
@@ -22,6 +23,10 @@ uint64_t env_or(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
   return v ? std::strtoull(v, nullptr, 10) : fallback;
 }
+
+// Half the seeds of each kind below run the majority quorum (with fences);
+// the others divergence.
+bool quorum_seed(uint64_t seed) { return seed / 6 % 2 == 1; }
 
 // One seeded run; "" when every guarantee held after the quiet.
 // A third of the seeds run one copy of each child, a third two (one active,
@@ -39,8 +44,17 @@ hub::HubConfig config_of(uint64_t seed) {
     c.redundancy = std::make_shared<Replication>(*Replication::make(3));
   }
   if (seed / 3 % 2 == 1) c.migration = std::make_shared<plexus::strategies::HotSwap>();
+  if (quorum_seed(seed)) {
+    c.partition_tolerance = std::make_shared<plexus::strategies::MajorityQuorum>(
+        *plexus::strategies::MajorityQuorum::make());
+    c.fence_margin = 20s;  // a quarter of the nodes' 60 s tick_timeout, and more
+  }
   return c;
 }
+
+// One copy and cold swaps under a quorum strategy: never two processes of a
+// child at once.
+bool single_copy_seed(uint64_t seed) { return quorum_seed(seed) && seed % 6 == 0; }
 
 // Adds the hot swaps that handed a child over, and those called off, to
 // `moves` (first and second).
@@ -49,6 +63,7 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   HubCluster cluster(config_of(seed), logs,
                      logs ? plexus::LogLevel::kDebug : plexus::LogLevel::kNone);
+  if (single_copy_seed(seed)) cluster.running().max_copies = 1;
   size_t nodes = 3 + pick(3);
   for (size_t i = 0; i < nodes; ++i) cluster.add(std::string(1, static_cast<char>('a' + i)));
   plexus::LoopbackFaults faults;
@@ -125,7 +140,9 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
         }
         if (!down.empty() && pick(2)) {
           cluster.restart(down[pick(down.size())]);
-        } else if (live.size() > 1) {
+        } else if (live.size() > (quorum_seed(seed) ? nodes / 2 + 1 : 1)) {
+          // (Under a quorum a majority stays, or the hub would stay
+          // partitioned: that is what it is for.)
           collect();
           forget_known_only_by(at);
           if (logs) logs->note(plexus::LogLevel::kInfo, "sim: crash " + cluster.node(at).name());
@@ -162,6 +179,12 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
   for (const std::string& id : touched) expected.erase(id);
   std::string why = cluster.settle(60s);
   if (why.empty()) why = cluster.check(&expected);
+  for (size_t i : cluster.live()) {
+    if (why.empty() && cluster.hub(i).is_partitioned()) {
+      why = cluster.node(i).name() + " is partitioned after the heal";
+    }
+  }
+  if (why.empty() && !cluster.running().overlaps.empty()) why = cluster.running().overlaps[0];
   if (!why.empty()) why += " (views: " + cluster.views() + ")";
   moves->first += cluster.metric_sum("plexus_hub_handovers_total");
   moves->second += cluster.metric_sum("plexus_hub_handovers_called_off_total");

@@ -38,6 +38,22 @@ TEST(NodeProcessFlagsTest, BadFlagsExitWithCode2AndSayWhy) {
       {{"--name", name}, "no cookie"},
       {{"--name", name, "--cookie-file", "/nonexistent/cookie"}, "--cookie-file: cannot read"},
       {{"--config", "/nonexistent/node.toml"}, "/nonexistent/node.toml was not readable"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-partition", "quorum"},
+       "--hub-partition: 'quorum' is not divergence, static_quorum"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-partition", "static_quorum"},
+       "static_quorum needs --hub-quorum-size"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-quorum-size", "3"},
+       "--hub-quorum-size: needs --hub-partition static_quorum or dynamic_quorum"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-partition", "dynamic_quorum",
+        "--hub-quorum-size", "120"},
+       "quorum_percent must be 1 to 100"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-partition", "majority_quorum",
+        "--hub-track-max-size", "maybe"},
+       "track-max-size: 'maybe' is not true or false"},
+      // The defaults' 40 s fence does not outlast a 200 s tick's 50 s.
+      {{"--name", name, "--cookie", "c", "--tick-ms", "200000", "--hub", "h", "--hub-partition",
+        "majority_quorum"},
+       "fence_margin (40000 ms) must be longer than"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv{kNodeBinary};
