@@ -481,6 +481,35 @@ TEST_F(HubQuorumProcessTest, ABlockedMinorityStopsItsChildrenAndTheMajorityWaits
   EXPECT_EQ(ctl(c, {"hub", "demo", "resize", "many"}).code, 2) << "usage";
 }
 
+// A scale-down under the majority quorum: c leaves (SIGTERM), which is no
+// loss of quorum and is not fenced; then b, and a alone is partitioned
+// until `hub demo resize 1` says one node is the cluster now.
+TEST_F(HubQuorumProcessTest, AScaleDownToOneNodeNeedsResize) {
+  std::set<std::string> ids = start_many("z", 300);
+  ASSERT_FALSE(ids.empty());
+  auto leaves = [&](const char* base) {
+    ASSERT_EQ(kill(d(base).process().pid(), SIGTERM), 0);
+    std::optional<int> exited = d(base).process().wait(kWait);
+    ASSERT_TRUE(exited.has_value()) << "SIGTERM ends the daemon";
+    daemons_[base].reset();
+  };
+  leaves("c");
+  ASSERT_TRUE(settled(2));
+  ASSERT_EQ(converged(ids), "");
+  EXPECT_FALSE(partitioned("a"));
+  leaves("b");
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (!(partitioned("a") && local("a").empty()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(partitioned("a")) << "one of three is no majority";
+  EXPECT_TRUE(local("a").empty());
+  Ctl resized = ctl(d("a").name(), {"hub", "demo", "resize", "1"});
+  ASSERT_EQ(resized.code, 0) << resized.err;
+  EXPECT_EQ(converged(ids), "");
+  EXPECT_FALSE(partitioned("a"));
+}
+
 // kill -9 of c: a and b start its children once the fence has passed.
 TEST_F(HubQuorumProcessTest, AKilledNodesChildrenStartAfterTheFence) {
   std::set<std::string> ids = start_many("k", 300);

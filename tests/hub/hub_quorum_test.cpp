@@ -60,6 +60,15 @@ class HubQuorumTest : public ::testing::Test {
     return ok && overlap->empty();
   }
 
+  // Why member `i` did not start child `id`, or "" if it did.
+  static std::string refusal(HubCluster& c, size_t i, const std::string& id) {
+    auto f = c.hub(i).start_child(worker_spec(id), {.awaitable = true});
+    if (!f.ok()) return f.status().to_string();
+    if (!c.net().run_until([&] { return f->ready(); }, 5s)) return "no answer";
+    hub::StartResult r = *f->await(0ms);
+    return r.errors.empty() ? "" : r.errors[0].reason;
+  }
+
   // The children member `i` runs now.
   static std::set<std::string> on_member(HubCluster& c, size_t i) {
     std::set<std::string> out;
@@ -100,12 +109,7 @@ TEST_F(HubQuorumTest, ACutOffMinorityStopsItsChildrenAndTheMajorityWaitsForTheFe
   EXPECT_FALSE(c.hub(1).is_partitioned());
   // The cut-off member serves nothing and starts nothing.
   EXPECT_FALSE(c.hub(2).get_pid(some));
-  auto refused = c.hub(2).start_child(worker_spec("fresh"), {.awaitable = true});
-  ASSERT_TRUE(refused.ok());
-  ASSERT_TRUE(c.net().run_until([&] { return refused->ready(); }, 5s));
-  hub::StartResult r = *refused->await(0ms);
-  ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].reason, "partitioned");
+  EXPECT_EQ(refusal(c, 2, "fresh"), "partitioned");
 
   // Until the fence lifts, c's children run nowhere; then on a or b.
   auto restarted = [&] {
@@ -194,11 +198,7 @@ TEST_F(HubQuorumTest, StaticQuorumWithStartupConfirmWaitsForItsMembers) {
   c.add("a");
   c.net().run_until([] { return false; }, 1s);
   EXPECT_TRUE(c.hub(0).is_partitioned());
-  auto refused = c.hub(0).start_child(worker_spec("early"), {.awaitable = true});
-  ASSERT_TRUE(refused.ok());
-  ASSERT_TRUE(c.net().run_until([&] { return refused->ready(); }, 5s));
-  ASSERT_EQ(refused->await(0ms)->errors.size(), 1u);
-  EXPECT_EQ(refused->await(0ms)->errors[0].reason, "partitioned");
+  EXPECT_EQ(refusal(c, 0, "early"), "partitioned");
   c.add("b");
   ASSERT_EQ(c.settle(), "");
   EXPECT_FALSE(c.hub(0).is_partitioned());
