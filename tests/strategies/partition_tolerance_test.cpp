@@ -151,7 +151,10 @@ TEST(PartitionToleranceTest, MajorityQuorumSizes) {
   EXPECT_TRUE(Member(*MajorityQuorum::make(5), 1).partitioned());
   EXPECT_FALSE(Member(*MajorityQuorum::make(3), 2).partitioned());
   // A 5-node split 3 | 2.
-  Member three(*MajorityQuorum::make(), 5), two(*MajorityQuorum::make(), 5);
+  // Member keeps a reference: the strategy must outlive it.
+  auto majority = MajorityQuorum::make();
+  ASSERT_TRUE(majority.ok());
+  Member three(*majority, 5), two(*majority, 5);
   three.down("d");
   EXPECT_FALSE(three.down("e"));
   two.down("a");
