@@ -14,6 +14,7 @@
 #include "plexus/strategies/replication.h"
 #include "plexus/strategies/singularity.h"
 #include "plexus/strategies/static_quorum.h"
+#include "plexus/strategies/synchronization.h"
 
 namespace plexus_node {
 
@@ -148,6 +149,29 @@ Status set_partition(HubConfig& c, const std::string& v, const HubSettings& all)
   return bad("'" + v + "' is not divergence, static_quorum, dynamic_quorum or majority_quorum");
 }
 
+Status set_sync(HubConfig& c, const std::string& v, const HubSettings& all) {
+  using plexus::strategies::Gossip;
+  if (v == "pubsub") {
+    c.synchronization = std::make_shared<plexus::strategies::PubSub>();
+    return Status::OK();
+  }
+  if (v != "gossip") return bad("'" + v + "' is not pubsub or gossip");
+  long fanout = 3, ack = 2000, ttl = 15000;
+  for (auto [key, value] : {std::pair{"gossip-fanout", &fanout}, std::pair{"gossip-ack-ms", &ack},
+                            std::pair{"gossip-ttl-ms", &ttl}}) {
+    auto it = all.find(key);
+    if (it == all.end()) continue;
+    std::optional<long> n = number(it->second);
+    if (!n || *n < 1) return bad(std::string(key) + ": '" + it->second + "' is not 1 or more");
+    *value = *n;
+  }
+  auto made = Gossip::make(static_cast<size_t>(fanout), std::chrono::milliseconds(ack),
+                           std::chrono::milliseconds(ttl));
+  if (!made.ok()) return made.status();
+  c.synchronization = std::make_shared<Gossip>(*made);
+  return Status::OK();
+}
+
 Setter milliseconds(std::chrono::milliseconds HubConfig::*field) {
   return [field](HubConfig& c, const std::string& v, const HubSettings&) {
     std::optional<long> n = number(v);
@@ -222,6 +246,10 @@ const std::map<std::string, Setter>& setters() {
          c.segments = static_cast<uint32_t>(*n);
          return Status::OK();
        }},
+      {"sync", set_sync},
+      {"gossip-fanout", part_of("sync", {"gossip"})},
+      {"gossip-ack-ms", part_of("sync", {"gossip"})},
+      {"gossip-ttl-ms", part_of("sync", {"gossip"})},
       {"sync-ms", milliseconds(&HubConfig::sync_interval)},
       {"discover-ms", milliseconds(&HubConfig::hubs_discover_interval)},
       {"view-debounce-ms", milliseconds(&HubConfig::view_debounce)},
@@ -283,6 +311,11 @@ const char* hub_settings_usage() {
          "                          partition-stop-ms\n"
          "      partition-stop-ms   with a quorum: each child's time to stop (2000)\n"
          "      segments            a power of two (4096)\n"
+         "      sync                pubsub (default: each change from its decider to\n"
+         "                          every member) or gossip (a tree, for large clusters)\n"
+         "      gossip-fanout       gossip: members each holder sends a change to (3)\n"
+         "      gossip-ack-ms       gossip: resend a part after this without an ack (2000)\n"
+         "      gossip-ttl-ms       gossip: how long a change is remembered (15000)\n"
          "      sync-ms             anti-entropy interval (15000)\n"
          "      discover-ms         hubs_discover_interval (10000)\n"
          "      view-debounce-ms    quiet time before a new view (200)\n"

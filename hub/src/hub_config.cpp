@@ -35,6 +35,7 @@ Status validate(const HubConfig& config) {
   if (!config.redundancy) return invalid("redundancy must be set");
   if (!config.migration) return invalid("migration must be set");
   if (!config.partition_tolerance) return invalid("partition_tolerance must be set");
+  if (!config.synchronization) return invalid("synchronization must be set");
   if (config.handover_buffer == 0) return invalid("handover_buffer must be 1 or more");
   if (Result<strategies::Segments> s = strategies::Segments::make(config.segments); !s.ok()) {
     return s.status();
@@ -84,7 +85,8 @@ std::string signature(const HubConfig& config) {
   auto of = [](const auto& strategy) { return strategy ? describe(*strategy) : std::string("?"); };
   return "segments=" + std::to_string(config.segments) +
          " distribution=" + of(config.distribution) + " redundancy=" + of(config.redundancy) +
-         " migration=" + of(config.migration) + " partition=" + of(config.partition_tolerance);
+         " migration=" + of(config.migration) + " partition=" + of(config.partition_tolerance) +
+         " sync=" + of(config.synchronization);
 }
 
 }  // namespace plexus::hub

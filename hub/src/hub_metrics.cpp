@@ -54,6 +54,15 @@ void write_metrics(const HubState& state, MetricsWriter& out) {
       {"plexus_hub_sync_rounds_total", "anti-entropy summaries sent to a member", c.sync_rounds},
       {"plexus_hub_records_applied_total", "registry records taken in (new versions)",
        c.records_applied},
+      {"plexus_hub_record_messages_sent_total",
+       "messages of committed records sent to members (pubsub or gossip)", c.record_messages_sent},
+      {"plexus_hub_record_bytes_sent_total",
+       "protobuf bytes of those messages (without the node's framing)", c.record_bytes_sent},
+      {"plexus_hub_gossip_duplicates_total",
+       "gossiped changes that reached this node again (dropped unapplied)", c.gossip_duplicates},
+      {"plexus_hub_gossip_resends_total",
+       "gossip sends made again: no acknowledgement in time, or the receiver lost",
+       c.gossip_resends},
   };
   for (const Counter& counter : counters) {
     out.counter(counter.name, counter.help, counter.value, hub);

@@ -17,7 +17,8 @@ HubServer::HubServer(std::shared_ptr<HubState> state)
       keeper_(s_.self),
       reach_(s_.self),
       quorum_(*s_.config.partition_tolerance),
-      decider_(s_, *this) {}
+      decider_(s_, *this),
+      gossip_(*s_.config.synchronization) {}
 
 void HubServer::set_from(MemberProto* from) const {
   from->set_node(s_.self.node);
@@ -93,6 +94,10 @@ void HubServer::dispatch(Message& msg) {
     calls_->stop_reply(*m);
   } else if (auto* m = msg.get_if<RecordsDelta>()) {
     on_delta(*m);
+  } else if (auto* m = msg.get_if<GossipAck>()) {
+    gossip_.acked(*m);
+  } else if (msg.is<GossipDue>()) {
+    on_gossip_due();
   } else if (auto* m = msg.get_if<RunChild>()) {
     on_run(*m);
   } else if (auto* m = msg.get_if<ChildRunning>()) {
@@ -218,23 +223,7 @@ void HubServer::dispatch(Message& msg) {
 }
 
 void HubServer::flush() {
-  if (!delta_.empty()) {
-    RecordsDelta delta;
-    delta.set_view(decider_.view().number());
-    for (const RecordPtr& r : delta_) encode(*r, s_.node, delta.add_records());
-    delta_.clear();
-    std::vector<std::string> peers;
-    for (const strategies::Member& m : decider_.view().members()) {
-      if (m.node != s_.self.node) peers.push_back(m.node);
-    }
-    for (size_t i = 0; i < peers.size(); ++i) {
-      if (i + 1 < peers.size()) {
-        send_to(peers[i], RecordsDelta(delta));
-      } else {
-        send_to(peers[i], std::move(delta));
-      }
-    }
-  }
+  if (!delta_.empty()) send_delta();
   for (auto& [to, reply] : start_replies_) send_to(to.first, std::move(reply));
   start_replies_.clear();
   for (auto& [to, reply] : stop_replies_) send_to(to.first, std::move(reply));
@@ -316,69 +305,6 @@ bool HubServer::learn(const RecordPtr& record) {
       s_.registry.find(record->id) == nullptr || record->newer_than(*s_.registry.find(record->id));
   if (news) apply(record);
   return news;
-}
-
-RecordPtr HubServer::decode_or_log(const ChildRecordProto& proto) {
-  Result<RecordPtr> r = decode(proto, s_.node, s_.registry.segments());
-  if (r.ok()) return *r;
-  self().runtime().log(LogLevel::kWarning,
-                       "hub " + s_.config.hub_id + ": dropped a record: " + r.status().message());
-  return nullptr;
-}
-
-void HubServer::on_delta(const RecordsDelta& delta) {
-  for (const ChildRecordProto& p : delta.records()) {
-    if (RecordPtr r = decode_or_log(p)) {
-      apply(r);
-      decider_.learned(r);
-    }
-  }
-}
-
-void HubServer::on_records(const SegmentRecords& records) {
-  if (records.round() != 0) {
-    decider_.segment_records(records);
-  } else {
-    for (const ChildRecordProto& p : records.records()) {
-      if (RecordPtr r = decode_or_log(p)) {
-        apply(r);
-        decider_.learned(r);
-      }
-    }
-  }
-  if (records.wanted_size() == 0) return;
-  // The sender wants this node's records of those segments back.
-  SegmentRecords back;
-  set_from(back.mutable_from());
-  back.set_view(decider_.view().number());
-  back.set_round(records.round());
-  std::vector<uint32_t> wanted;
-  for (uint32_t s : records.wanted()) {
-    if (s < s_.registry.segments().count()) wanted.push_back(s);
-  }
-  add_segments(s_, wanted, &back);
-  send_to(records.from().node(), std::move(back));
-}
-
-void HubServer::on_summary(const DigestSummary& summary) {
-  if (!members_.count(summary.from().node())) return;
-  if (!summary.answer()) {
-    if (std::optional<DigestSummary> d = detail(s_, summary)) {
-      send_to(summary.from().node(), std::move(*d));
-    }
-  } else if (std::optional<SegmentRecords> r = differing(s_, summary, quiet_)) {
-    send_to(summary.from().node(), std::move(*r));
-  }
-}
-
-void HubServer::sync() {
-  quiet_.round(s_);
-  const auto& members = decider_.view().members();
-  if (members.size() < 2 || !decider_.ready()) return;
-  sync_next_ = (sync_next_ + 1) % members.size();
-  if (members[sync_next_].node == s_.self.node) sync_next_ = (sync_next_ + 1) % members.size();
-  s_.counters.sync_rounds.fetch_add(1, std::memory_order_relaxed);
-  send_to(members[sync_next_].node, summarize(s_));
 }
 
 void HubServer::purge() {

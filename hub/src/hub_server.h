@@ -13,6 +13,7 @@
 #include "anti_entropy.h"
 #include "calls.h"
 #include "decider.h"
+#include "gossip_relay.h"
 #include "handover_messages.h"
 #include "hub_state.h"
 #include "local_supervisor.h"
@@ -34,10 +35,12 @@ namespace plexus::hub::detail {
 // registry from other threads.
 //
 // What it sends in one callback leaves at its end: the committed records as
-// one RecordsDelta per member, and each call's answers as one reply.
+// one change (RecordsDelta; to every member with pubsub, to the first of
+// each part with gossip), and each call's answers as one reply.
 //
-// Its methods are in five files: hub_server.cpp (the messages, the
-// records, sync, which_children, leaving), hub_server_views.cpp (members
+// Its methods are in six files: hub_server.cpp (the messages, applying
+// records, which_children, leaving), hub_server_sync.cpp (changes on
+// their way, and anti-entropy), hub_server_views.cpp (members
 // and views), hub_server_children.cpp (the children run here, and the
 // decider's port), hub_server_moves.cpp (hot swaps) and
 // hub_server_partitions.cpp (partition mode and fences).
@@ -64,6 +67,8 @@ class HubServer final : public Server, private DeciderPort {
     uint64_t generation;
   };
   struct Purge {};
+  // The gossip relay has sends whose acknowledgement is due.
+  struct GossipDue {};
 
   void dispatch(Message& msg);
   void flush();
@@ -116,11 +121,24 @@ class HubServer final : public Server, private DeciderPort {
   // why not.
   void run_for_decider(const RecordPtr& record, bool migration_target, ChildRunning* answer);
 
-  // ---- Records
+  // ---- Records (hub_server_sync.cpp but apply)
   void apply(const RecordPtr& record);
   // A peer's record, or null (logged) if it is malformed.
   RecordPtr decode_or_log(const ChildRecordProto& proto);
-  void on_delta(const RecordsDelta& delta);
+  // Applies each well-formed record and tells the decider.
+  void take_records(const google::protobuf::RepeatedPtrField<ChildRecordProto>& records);
+  // delta_ as one change, on its way to every other member of the view.
+  void send_delta();
+  // Sends what the gossip relay returned (counted in the metrics).
+  void pass_on(std::vector<GossipRelay::Send> sends);
+  void resend(std::vector<GossipRelay::Send> sends);
+  // A change from a peer: acknowledged (gossip), passed on if new, applied.
+  void on_delta(RecordsDelta& delta);
+  void on_gossip_due();
+  // What was sent to `node`, lost, goes to the next members of its parts.
+  void gossip_lost(const std::string& node);
+  void arm_gossip_due();
+  bool is_member(const std::string& node) const;
   void on_records(const SegmentRecords& records);
   void on_summary(const DigestSummary& summary);
   void sync();
@@ -271,6 +289,9 @@ class HubServer final : public Server, private DeciderPort {
   std::set<std::string> unfenced_;
   uint64_t fence_generation_ = 0;
   Decider decider_;
+  GossipRelay gossip_;
+  uint64_t gossip_serial_ = 0;     // the last change this node's decider sent
+  bool gossip_due_armed_ = false;  // a GossipDue is on its way
   std::optional<LocalSupervisor> supervisor_;
   std::optional<Calls> calls_;
 

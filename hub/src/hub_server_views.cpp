@@ -132,6 +132,7 @@ void HubServer::member_gone(const std::string& node) {
   feed_keeper();
   regroup_later();
   membership_changed();
+  gossip_lost(node);
 }
 
 void HubServer::regroup_later() {

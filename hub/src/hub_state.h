@@ -64,6 +64,10 @@ struct HubCounters {
   std::atomic<uint64_t> views{0};                 // views adopted
   std::atomic<uint64_t> sync_rounds{0};           // anti-entropy summaries sent
   std::atomic<uint64_t> records_applied{0};       // registry records taken in
+  std::atomic<uint64_t> record_messages_sent{0};  // changes sent (RecordsDelta)
+  std::atomic<uint64_t> record_bytes_sent{0};     // ... their protobuf bytes
+  std::atomic<uint64_t> gossip_duplicates{0};     // gossiped changes taken twice
+  std::atomic<uint64_t> gossip_resends{0};        // sends made again (no ack, or lost)
   std::atomic<uint64_t> local_children{0};        // gauge: copies running here now
 };
 

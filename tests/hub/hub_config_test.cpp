@@ -52,6 +52,7 @@ TEST(HubConfigTest, EachBadSettingIsRefusedByName) {
       {"redundancy", [](HubConfig& c) { c.redundancy = nullptr; }},
       {"migration", [](HubConfig& c) { c.migration = nullptr; }},
       {"partition_tolerance", [](HubConfig& c) { c.partition_tolerance = nullptr; }},
+      {"synchronization", [](HubConfig& c) { c.synchronization = nullptr; }},
       {"partition_stop_timeout", [](HubConfig& c) { c.partition_stop_timeout = {}; }},
       {"fence_margin", [](HubConfig& c) { c.fence_margin = std::chrono::milliseconds(-1); }},
       {"handover_buffer", [](HubConfig& c) { c.handover_buffer = 0; }},
@@ -93,13 +94,13 @@ TEST(HubConfigTest, TheSignatureHasTheSegmentsAndEveryStrategyWithItsParameters)
   HubConfig a = valid_config();
   EXPECT_EQ(signature(a),
             "segments=4096 distribution=consistent_hashing() redundancy=singularity() "
-            "migration=cold_swap() partition=divergence()");
+            "migration=cold_swap() partition=divergence() sync=pubsub()");
   HubConfig b = valid_config();
   b.distribution = std::make_shared<plexus::strategies::BoundedLoad>(
       *plexus::strategies::BoundedLoad::make(1.5));
   EXPECT_EQ(signature(b),
             "segments=4096 distribution=bounded_load(balance=1.5) redundancy=singularity() "
-            "migration=cold_swap() partition=divergence()");
+            "migration=cold_swap() partition=divergence() sync=pubsub()");
   HubConfig c = valid_config();
   c.segments = 1024;
   EXPECT_NE(signature(a), signature(c));
@@ -113,6 +114,12 @@ TEST(HubConfigTest, TheSignatureHasTheSegmentsAndEveryStrategyWithItsParameters)
                 "partition=majority_quorum(initial_cluster_size=3,track_max_size=true)"),
             std::string::npos)
       << signature(majority);
+  HubConfig gossip = valid_config();
+  gossip.synchronization =
+      std::make_shared<plexus::strategies::Gossip>(*plexus::strategies::Gossip::make(4));
+  EXPECT_NE(signature(gossip).find("sync=gossip(fanout=4,ack_timeout_ms=2000,ttl_ms=15000)"),
+            std::string::npos)
+      << signature(gossip);
   HubConfig d = valid_config();
   d.hubs_discover_interval = std::chrono::milliseconds(300);  // a local setting
   d.hub_id = "rooms";

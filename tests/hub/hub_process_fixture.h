@@ -36,6 +36,7 @@ class HubProcessTest : public ::testing::Test {
       if (d) o.seeds.push_back(d->name());
     }
     o.http = true;  // the dashboard's test reads it; the others do not mind
+    o.tick_timeout = tick_timeout_;
     o.extra_args = {"--hub",
                     "demo",
                     "--hub-sync-ms",
@@ -130,7 +131,8 @@ class HubProcessTest : public ::testing::Test {
   }
 
   std::map<std::string, std::unique_ptr<Daemon>> daemons_;
-  std::vector<std::string> hub_args_;  // more hub settings, before SetUp
+  std::vector<std::string> hub_args_;             // more hub settings, before SetUp
+  std::chrono::milliseconds tick_timeout_{1000};  // the daemons' --tick-ms
   int copies_ = 1;
 };
 

@@ -14,6 +14,7 @@
 #include "plexus/strategies/majority_quorum.h"
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/replication.h"
+#include "plexus/strategies/synchronization.h"
 
 namespace {
 
@@ -44,6 +45,12 @@ hub::HubConfig config_of(uint64_t seed) {
     c.redundancy = std::make_shared<Replication>(*Replication::make(3));
   }
   if (seed / 3 % 2 == 1) c.migration = std::make_shared<plexus::strategies::HotSwap>();
+  // Every other run of twelve seeds syncs by gossip (fanout 2: trees of
+  // two levels even among five members).
+  if (seed / 12 % 2 == 1) {
+    c.synchronization = std::make_shared<plexus::strategies::Gossip>(
+        *plexus::strategies::Gossip::make(2, 500ms, 10s));
+  }
   if (quorum_seed(seed)) {
     c.partition_tolerance = std::make_shared<plexus::strategies::MajorityQuorum>(
         *plexus::strategies::MajorityQuorum::make());

@@ -13,6 +13,7 @@
 #include "plexus/strategies/consistent_hashing.h"
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/partition_tolerance.h"
+#include "plexus/strategies/synchronization.h"
 #include "plexus/strategies/segments.h"
 #include "plexus/strategies/singularity.h"
 
@@ -41,6 +42,11 @@ struct HubConfig {
   // side without quorum stops its children (docs/hub.md, "Partitions").
   std::shared_ptr<const strategies::PartitionTolerance> partition_tolerance =
       std::make_shared<strategies::Divergence>();
+  // How a committed record reaches the other members: pubsub (its decider
+  // sends it to each) or gossip (a tree of at most `fanout` sends per
+  // member, for large clusters; docs/hub.md, "Sync").
+  std::shared_ptr<const strategies::Synchronization> synchronization =
+      std::make_shared<strategies::PubSub>();
   // How many segments child ids fall into (strategies::Segments).
   uint32_t segments = strategies::Segments::kDefaultCount;
 

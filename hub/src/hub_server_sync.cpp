@@ -1,0 +1,179 @@
+// HubServer's records: the changes its decider commits and those it takes
+// in (pubsub or gossip, hub/src/gossip_relay.h), and anti-entropy.
+#include <google/protobuf/io/coded_stream.h>
+
+#include <algorithm>
+
+#include "anti_entropy.h"
+#include "hub_server.h"
+#include "record_codec.h"
+#include "segment_transfer.h"
+
+namespace plexus::hub::detail {
+
+RecordPtr HubServer::decode_or_log(const ChildRecordProto& proto) {
+  Result<RecordPtr> r = decode(proto, s_.node, s_.registry.segments());
+  if (r.ok()) return *r;
+  self().runtime().log(LogLevel::kWarning,
+                       "hub " + s_.config.hub_id + ": dropped a record: " + r.status().message());
+  return nullptr;
+}
+
+void HubServer::take_records(const google::protobuf::RepeatedPtrField<ChildRecordProto>& records) {
+  for (const ChildRecordProto& p : records) {
+    if (RecordPtr r = decode_or_log(p)) {
+      apply(r);
+      decider_.learned(r);
+    }
+  }
+}
+
+// ---- Changes (RecordsDelta) and their way to every member
+
+void HubServer::send_delta() {
+  auto change = std::make_shared<RecordsDelta>();
+  change->set_view(decider_.view().number());
+  for (const RecordPtr& r : delta_) encode(*r, s_.node, change->add_records());
+  delta_.clear();
+  if (s_.config.synchronization->acknowledged()) {
+    set_from(change->mutable_origin());
+    change->set_serial(++gossip_serial_);
+  }
+  std::vector<std::string> peers;
+  for (const strategies::Member& m : decider_.view().members()) {
+    if (m.node != s_.self.node) peers.push_back(m.node);
+  }
+  pass_on(gossip_.originate(std::move(change), std::move(peers), self().runtime().now_ms()));
+}
+
+void HubServer::pass_on(std::vector<GossipRelay::Send> sends) {
+  using google::protobuf::io::CodedOutputStream;
+  auto field_size = [](const std::string& s) {  // a string field numbered below 16
+    return 1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(s.size())) + s.size();
+  };
+  const bool acknowledged = s_.config.synchronization->acknowledged();
+  const RecordsDelta* sized = nullptr;
+  size_t base = 0;
+  for (GossipRelay::Send& send : sends) {
+    if (send.change.get() != sized) {
+      sized = send.change.get();
+      base = sized->ByteSizeLong();
+    }
+    size_t bytes = base;
+    // The last send of a change that nothing waits on takes its records
+    // (pubsub's last member); the others copy them.
+    RecordsDelta msg = send.change.use_count() == 1
+                           ? std::move(const_cast<RecordsDelta&>(*send.change))
+                           : RecordsDelta(*send.change);
+    for (std::string& node : send.pass_to) {
+      bytes += field_size(node);
+      msg.add_pass_to(std::move(node));
+    }
+    if (acknowledged) {
+      msg.set_from(s_.self.node);
+      bytes += field_size(s_.self.node);
+    }
+    s_.counters.record_messages_sent.fetch_add(1, std::memory_order_relaxed);
+    s_.counters.record_bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+    send_to(send.to, std::move(msg));
+  }
+  arm_gossip_due();
+}
+
+void HubServer::on_delta(RecordsDelta& delta) {
+  if (!delta.from().empty()) {
+    GossipAck ack;
+    *ack.mutable_origin() = delta.origin();
+    ack.set_serial(delta.serial());
+    ack.set_from(s_.self.node);
+    send_to(delta.from(), std::move(ack));
+  }
+  if (delta.pass_to().empty() && !s_.config.synchronization->acknowledged()) {
+    take_records(delta.records());  // pubsub: its decider sent it to every member
+    return;
+  }
+  std::vector<std::string> pass_to(delta.pass_to().begin(), delta.pass_to().end());
+  delta.clear_pass_to();
+  delta.clear_from();
+  auto change = std::make_shared<RecordsDelta>(std::move(delta));
+  std::vector<GossipRelay::Send> sends;
+  if (!gossip_.receive(change, std::move(pass_to), self().runtime().now_ms(), &sends)) {
+    s_.counters.gossip_duplicates.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // On first, applied after: the rest of the tree waits for no apply here.
+  pass_on(std::move(sends));
+  take_records(change->records());
+}
+
+void HubServer::resend(std::vector<GossipRelay::Send> sends) {
+  s_.counters.gossip_resends.fetch_add(sends.size(), std::memory_order_relaxed);
+  pass_on(std::move(sends));
+}
+
+bool HubServer::is_member(const std::string& node) const { return members_.count(node) > 0; }
+
+void HubServer::on_gossip_due() {
+  gossip_due_armed_ = false;
+  resend(gossip_.due(self().runtime().now_ms(),
+                     [this](const std::string& node) { return is_member(node); }));
+}
+
+void HubServer::gossip_lost(const std::string& node) {
+  resend(gossip_.gone(node, self().runtime().now_ms(),
+                      [this](const std::string& n) { return is_member(n); }));
+}
+
+void HubServer::arm_gossip_due() {
+  if (gossip_due_armed_) return;
+  std::optional<int64_t> next = gossip_.next_due();
+  if (!next) return;
+  gossip_due_armed_ = true;
+  int64_t wait = std::max<int64_t>(0, *next - self().runtime().now_ms());
+  self().runtime().send_after(self().self(), std::chrono::milliseconds(wait), GossipDue{});
+}
+
+// ---- Anti-entropy
+
+void HubServer::on_records(const SegmentRecords& records) {
+  if (records.round() != 0) {
+    decider_.segment_records(records);
+  } else {
+    take_records(records.records());
+  }
+  if (records.wanted_size() == 0) return;
+  // The sender wants this node's records of those segments back.
+  SegmentRecords back;
+  set_from(back.mutable_from());
+  back.set_view(decider_.view().number());
+  back.set_round(records.round());
+  std::vector<uint32_t> wanted;
+  for (uint32_t s : records.wanted()) {
+    if (s < s_.registry.segments().count()) wanted.push_back(s);
+  }
+  add_segments(s_, wanted, &back);
+  send_to(records.from().node(), std::move(back));
+}
+
+void HubServer::on_summary(const DigestSummary& summary) {
+  if (!members_.count(summary.from().node())) return;
+  if (!summary.answer()) {
+    if (std::optional<DigestSummary> d = detail(s_, summary)) {
+      send_to(summary.from().node(), std::move(*d));
+    }
+  } else if (std::optional<SegmentRecords> r = differing(s_, summary, quiet_)) {
+    send_to(summary.from().node(), std::move(*r));
+  }
+}
+
+void HubServer::sync() {
+  quiet_.round(s_);
+  const auto& members = decider_.view().members();
+  if (members.size() < 2 || !decider_.ready()) return;
+  sync_next_ = (sync_next_ + 1) % members.size();
+  if (members[sync_next_].node == s_.self.node) sync_next_ = (sync_next_ + 1) % members.size();
+  s_.counters.sync_rounds.fetch_add(1, std::memory_order_relaxed);
+  send_to(members[sync_next_].node, summarize(s_));
+}
+
+}  // namespace plexus::hub::detail
