@@ -22,13 +22,13 @@ namespace plexus::hub::detail {
 // its decider to the first member of each part the strategy cuts the other
 // members into; each passes it on to the rest of its part the same way:
 //
-//   decider D                       member A (first of a part)        member B
+//   decider D                    member A (first of a part)     member B
 //   originate: split(others)
-//   RecordsDelta{pass_to: A's part} ->
-//                                   receive: new, so applied;
-//                   <- GossipAck    split(pass_to)
-//                                   RecordsDelta{pass_to: B's} -------->
-//                                                    <----------------- GossipAck
+//   RecordsDelta{pass_to: A's} -->
+//              <------ GossipAck  receive: new? then
+//                                 split(pass_to):
+//                                 RecordsDelta{pass_to: B's} --->
+//                                 and apply      <-------------- GossipAck
 //   no ack within ack_timeout, or A lost:
 //   due() / gone(): the part again, to its next member (A put last if
 //   still a member). A copy a member has seen within ttl is acked, not
