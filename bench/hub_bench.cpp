@@ -14,6 +14,7 @@
 #include "hub_support.h"
 #include "plexus/hub/hub.h"
 #include "plexus/pid.pb.h"
+#include "plexus/strategies/replication.h"
 
 namespace plexus::bench {
 namespace {
@@ -132,45 +133,71 @@ void BM_HubStopChildren(benchmark::State& state) {
 }
 BENCHMARK(BM_HubStopChildren)->Apply(timed_runs);
 
+// Two copies of each child, the first active (BM_HubFailoverReplicated).
+hub::HubConfig replicated_config() {
+  using strategies::Replication;
+  hub::HubConfig c = bench_config();
+  c.redundancy = std::make_shared<Replication>(
+      *Replication::make(2, Replication::Model::kActivePassive, Replication::Signal::kNone));
+  return c;
+}
+
 // The member that is killed, in a forked child: a node with the hub.
+template <hub::HubConfig (*config)()>
 [[noreturn]] void run_victim(int fd) {
-  std::optional<Member> m = start_member("hub_victim", {}, bench_config());
+  std::optional<Member> m = start_member("hub_victim", {}, config());
   if (!m || !announce(fd, m->node->name())) _exit(1);
   for (;;) pause();
 }
 
-// Every child runs on a survivor, once, and both survivors' registries name
-// it there.
-bool survivors_hold_all(Cluster& c) {
+// Every child runs `copies` times on the survivors, and both survivors'
+// registries name it there.
+bool survivors_hold_all(Cluster& c, size_t copies = 1) {
   size_t local = 0;
   for (Member& m : c.members) local += m.hub->process_list(hub::Scope::kLocal).size();
-  if (local != static_cast<size_t>(kChildren)) return false;
+  if (local != copies * kChildren) return false;
   for (Member& m : c.members) {
     size_t served = 0;
     for (const hub::StartedChild& child : m.hub->process_list(hub::Scope::kGlobal)) {
-      served += child.nodes.size() == 1;
+      served += child.nodes.size() == copies;
     }
     if (served != static_cast<size_t>(kChildren)) return false;
   }
   return true;
 }
 
+// The victim (forked) and two survivors in this process with `config`'s
+// hub and every child started and everywhere; null (the victim reaped)
+// on failure.
+std::unique_ptr<Cluster> failover_cluster(ForkedNode& victim, const hub::HubConfig& config,
+                                          size_t copies) {
+  auto c = std::make_unique<Cluster>();
+  std::vector<std::string> names{victim.name};
+  for (const char* base : {"hub_a", "hub_b"}) {
+    std::optional<Member> m = start_member(base, names, config);
+    if (!m) break;
+    names.push_back(m->node->name());
+    c->members.push_back(std::move(*m));
+  }
+  if (c->members.size() == 2 && c->settled(3) && start_all(*c, kChildren) >= 0 &&
+      c->all_have(kChildren) && wait_until([&] {
+        for (const hub::StartedChild& child : c->hub(0).process_list(hub::Scope::kGlobal)) {
+          if (child.nodes.size() != copies) return false;
+        }
+        return true;
+      })) {
+    return c;
+  }
+  victim.kill_and_reap();
+  return nullptr;
+}
+
 void BM_HubFailover(benchmark::State& state) {
   for (auto _ : state) {
-    ForkedNode victim = fork_node(run_victim);
+    ForkedNode victim = fork_node(run_victim<bench_config>);
     if (victim.name.empty()) return state.SkipWithError("the victim did not start");
-    auto c = std::make_unique<Cluster>();
-    std::vector<std::string> names{victim.name};
-    for (const char* base : {"hub_a", "hub_b"}) {
-      std::optional<Member> m = start_member(base, names, bench_config());
-      if (!m) return state.SkipWithError("a survivor did not start");
-      names.push_back(m->node->name());
-      c->members.push_back(std::move(*m));
-    }
-    if (!c->settled(3) || start_all(*c, kChildren) < 0 || !c->all_have(kChildren)) {
-      victim.kill_and_reap();
-      return state.SkipWithError("setup failed");
-    }
+    auto c = failover_cluster(victim, bench_config(), 1);
+    if (!c) return state.SkipWithError("setup failed");
     size_t on_victim = kChildren - c->hub(0).process_list(hub::Scope::kLocal).size() -
                        c->hub(1).process_list(hub::Scope::kLocal).size();
     auto killed = Clock::now();
@@ -190,6 +217,53 @@ void BM_HubFailover(benchmark::State& state) {
 }
 // Forks: first, while this process has one thread (a fresh process runs it).
 BENCHMARK(BM_HubFailover)->Apply(timed_runs);
+
+// Replication 2 (active/passive) on three nodes, one killed with kill -9:
+// a reader on a survivor asks for random children's active pids
+// (Hub::active_pid) from the kill until every child has its two copies
+// again, on the survivors. Unanswered: lookups that found no pid (the
+// target: none). Time: until every child runs twice again.
+void BM_HubFailoverReplicated(benchmark::State& state) {
+  for (auto _ : state) {
+    ForkedNode victim = fork_node(run_victim<replicated_config>);
+    if (victim.name.empty()) return state.SkipWithError("the victim did not start");
+    auto c = failover_cluster(victim, replicated_config(), 2);
+    if (!c) return state.SkipWithError("setup failed");
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> lookups{0}, unanswered{0};
+    std::thread reader([&] {
+      std::mt19937_64 rng(7);
+      uint64_t n = 0, missed = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        for (int k = 0; k < 256; ++k, ++n) {
+          missed += !c->hub(0).active_pid("child" + std::to_string(rng() % kChildren)).valid();
+        }
+      }
+      lookups = n;
+      unanswered = missed;
+    });
+    auto killed = Clock::now();
+    victim.kill_and_reap();
+    auto deadline = Clock::now() + 120s;
+    bool back = true;
+    while (!survivors_hold_all(*c, 2)) {
+      if (Clock::now() > deadline) {
+        back = false;
+        break;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    double seconds = seconds_since(killed);
+    stop = true;
+    reader.join();
+    if (!back) return state.SkipWithError("the survivors did not run every child twice");
+    state.SetIterationTime(seconds);
+    state.counters["two_copies_again_ms"] = seconds * 1000;
+    state.counters["lookups"] = static_cast<double>(lookups.load());
+    state.counters["unanswered"] = static_cast<double>(unanswered.load());
+  }
+}
+BENCHMARK(BM_HubFailoverReplicated)->Apply(timed_runs);
 
 }  // namespace
 }  // namespace plexus::bench
