@@ -1,0 +1,96 @@
+// Fault schedules with real daemons that take longer than one fault: a
+// link that flaps for a minute while children are started across it, and
+// three nodes that join at once. Checked once quiet: every acknowledged
+// child is there, runs exactly once, and every registry is the same.
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "hub_process_fixture.h"
+
+namespace {
+
+using namespace plexus_test;
+
+// The ids in the registry of the daemon named `name`.
+std::set<std::string> registry_of(const std::string& name) {
+  std::set<std::string> ids;
+  for (const std::string& l : ctl(name, {"hub", "demo", "list"}).lines) ids.insert(field(l, "id"));
+  return ids;
+}
+
+class HubFaultScheduleTest : public HubProcessTest {
+ protected:
+  // Starts PREFIX0..PREFIX{n-1} through `via`: true if every one was
+  // acknowledged.
+  bool start_batch(const std::string& via, const std::string& prefix, int n) {
+    Ctl many = ctl(d(via).name(), {"--timeout-ms", "5000", "hub", "demo", "start-many", prefix,
+                                   std::to_string(n), "--type", "counter"});
+    return many.code == 0 && many.lines.size() == 1 &&
+           field(many.lines[0], "started") == std::to_string(n);
+  }
+};
+
+// The a-c link goes down and up every 1 to 3 s (a seeded schedule) for a
+// minute, while batches of 20 children are started through c, one after
+// the other.
+TEST_F(HubFaultScheduleTest, ALinkThatFlapsForAMinuteLeavesEveryChildOnce) {
+  std::set<std::string> expected = start_many("base", 200);
+  ASSERT_FALSE(expected.empty());
+  const std::string a = d("a").name(), c = d("c").name();
+  std::atomic<bool> flapping{true};
+  int batches = 0, acknowledged = 0;
+  std::set<std::string> started;  // the batches acknowledged in full
+  std::thread starter([&] {
+    while (flapping.load()) {
+      std::string prefix = "f" + std::to_string(batches++) + "_";
+      if (start_batch("c", prefix, 20)) {
+        ++acknowledged;
+        for (int i = 0; i < 20; ++i) started.insert(prefix + std::to_string(i));
+      }
+    }
+  });
+  std::mt19937 rng(1);
+  int flaps = 0;
+  auto end = std::chrono::steady_clock::now() + 60s;
+  for (bool down = true; std::chrono::steady_clock::now() < end; down = !down) {
+    Ctl net = down ? ctl(a, {"net", "block", c}) : ctl(a, {"net", "unblock"});
+    EXPECT_EQ(net.code, 0) << net.err;
+    flaps += down;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 2000));
+  }
+  flapping = false;
+  starter.join();
+  ASSERT_EQ(ctl(a, {"net", "unblock"}).code, 0);
+  expected.insert(started.begin(), started.end());
+  EXPECT_GE(flaps, 10);  // a minute of 1-3 s halves: 10 downs at the least
+  EXPECT_GT(acknowledged, 0) << batches << " batches, none acknowledged in full";
+  ASSERT_TRUE(settled(3));
+  // What the registries hold once quiet: every acknowledged child, each
+  // once (a batch that was not acknowledged may have started some).
+  std::set<std::string> held;
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  std::string why;
+  do {
+    held = registry_of(a);
+    why = converged(held, 1s);
+  } while (!why.empty() && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(why, "");
+  for (const std::string& id : expected) EXPECT_TRUE(held.count(id)) << id << " was lost";
+}
+
+// d, e and f start one right after the other, before any view has them:
+// the six settle on one view and the children spread over them, once each.
+TEST_F(HubFaultScheduleTest, ThreeNodesJoiningAtOnceSettleWithEveryChildOnce) {
+  std::set<std::string> ids = start_many("j", 600);
+  ASSERT_FALSE(ids.empty());
+  for (const char* base : {"d", "e", "f"}) start(base);
+  ASSERT_TRUE(settled(6));
+  EXPECT_EQ(converged(ids), "");
+  for (const char* base : {"d", "e", "f"}) {
+    EXPECT_GT(ctl(d(base).name(), {"hub", "demo", "list", "--local"}).lines.size(), 0u)
+        << base << " took no child";
+  }
+}
+
+}  // namespace
