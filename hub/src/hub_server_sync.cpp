@@ -81,7 +81,9 @@ void HubServer::pass_on(std::vector<GossipRelay::Send> sends) {
 }
 
 void HubServer::on_delta(RecordsDelta& delta) {
-  if (!delta.from().empty()) {
+  // Acknowledged and passed on to members this node reaches only: it can
+  // send to no other (and dials no node a peer's message names).
+  if (!delta.from().empty() && is_member(delta.from())) {
     GossipAck ack;
     *ack.mutable_origin() = delta.origin();
     ack.set_serial(delta.serial());
@@ -92,7 +94,10 @@ void HubServer::on_delta(RecordsDelta& delta) {
     take_records(delta.records());  // pubsub: its decider sent it to every member
     return;
   }
-  std::vector<std::string> pass_to(delta.pass_to().begin(), delta.pass_to().end());
+  std::vector<std::string> pass_to;
+  for (const std::string& node : delta.pass_to()) {
+    if (is_member(node)) pass_to.push_back(node);
+  }
   delta.clear_pass_to();
   delta.clear_from();
   auto change = std::make_shared<RecordsDelta>(std::move(delta));

@@ -208,4 +208,21 @@ TEST_F(HubBadInputTest, RandomBytesAsEveryHubMessageLeaveTheHubWhole) {
   expect_whole();
 }
 
+// A change that names nodes which are no members, to pass it on to and to
+// acknowledge it to: its records are taken, and nothing is sent to those
+// nodes (no member dials them).
+TEST_F(HubBadInputTest, AChangeNamingNodesThatAreNoMembersSendsThemNothing) {
+  ph::RecordsDelta change;
+  change.mutable_origin()->set_node("ghost@loop:9");
+  change.set_serial(1);
+  change.add_pass_to("ghost@loop:1");
+  change.add_pass_to("ghost@loop:2");
+  change.set_from("ghost@loop:3");
+  send(change);
+  cluster_.net().advance(3s);
+  EXPECT_EQ(logs_.count(plexus::LogLevel::kDebug, {"ghost@loop:"}), 0u) << logs_.dump();
+  for (const std::string& n : cluster_.node(0).nodes()) EXPECT_EQ(n.find("ghost"), n.npos) << n;
+  expect_whole();
+}
+
 }  // namespace
