@@ -253,7 +253,7 @@ void Decider::run_copies(Op& op, const std::vector<std::string>& nodes) {
   op.starting.insert(nodes.begin(), nodes.end());
   RecordPtr record = op.record;
   for (const std::string& node : nodes) {
-    port_.run_on(node, record, op.swap && node == op.places.front());
+    port_.run_on(node, record, op.swap && node == op.places.front(), op.saved_state);
   }
 }
 

@@ -23,8 +23,10 @@ class DeciderPort {
  public:
   virtual ~DeciderPort() = default;
   // Runs `record`'s child on `node`; the answer comes as child_running(). A
-  // `migration_target` (hot swap) waits for the state of the copy that moves.
-  virtual void run_on(const std::string& node, const RecordPtr& record, bool migration_target) = 0;
+  // `migration_target` (hot swap) waits for the state of the copy that moves;
+  // a durable child restored starts from its `saved_state` (if not null).
+  virtual void run_on(const std::string& node, const RecordPtr& record, bool migration_target,
+                      const std::shared_ptr<const std::string>& saved_state) = 0;
   // Stops the child `id` on `node`; the answer comes as child_halted().
   virtual void halt_on(const std::string& node, const std::string& id) = 0;
   // Applies a record here and broadcasts it to the members (a version this
@@ -84,6 +86,15 @@ struct Claim {
   bool awaits_state = false;
 };
 
+// The state a durable child saved, as a member's store gave it back when the
+// hub started (SavedStateProto): the version of the record it was kept with.
+struct SavedState {
+  std::string id;
+  uint64_t epoch = 0;
+  uint32_t stamp = 0;
+  std::shared_ptr<const std::string> state;
+};
+
 // The hub's ownership protocol (docs/hub.md, "Ownership"). In each view,
 // the first member of a segment's rendezvous order decides its children:
 //
@@ -121,8 +132,10 @@ class Decider {
   void adopt(const strategies::View& view);
   void handoff(const Handoff& handoff);
   // This member's own handoff, without a wire form: the children its
-  // supervisor runs (and gave up) in the segments it decides.
-  void own_handoff(const std::vector<Claim>& running, const std::vector<RecordPtr>& ended);
+  // supervisor runs (and gave up) in the segments it decides, and the saved
+  // states its store gave back.
+  void own_handoff(const std::vector<Claim>& running, const std::vector<RecordPtr>& ended,
+                   const std::vector<SavedState>& saved);
   void segment_records(const SegmentRecords& records);
 
   void start(StartRequest request);
@@ -168,6 +181,8 @@ class Decider {
     std::vector<std::string> places;
     std::map<std::string, Pid> copies;
     std::string moved_from;  // a cold or hot swap: where it ran
+    // A durable child that runs nowhere, restored: what its copies start from.
+    std::shared_ptr<const std::string> saved_state;
     // A hot swap: the copy on `node` hands the child over to the copy that
     // starts on places[0] (version `move`, record's epoch once started).
     struct Swap {
@@ -194,6 +209,8 @@ class Decider {
     std::set<std::string> awaiting_records;
     std::unordered_map<std::string, std::vector<Claim>> running;
     std::unordered_map<std::string, RecordPtr> ended;
+    // Saved states of durable children, the newest version's of each.
+    std::unordered_map<std::string, SavedState> saved;
   };
 
   uint64_t next_epoch() { return view_.number() << 32 | ++counter_; }
@@ -226,6 +243,7 @@ class Decider {
   void give_up(const RecordPtr& record, std::vector<Waiter> stops);
   void claim_running(Claim claim);
   void claim_ended(const RecordPtr& record);
+  void claim_saved(SavedState saved);
   void check_round();
   void reconcile();
   void reconcile_one(const std::string& id, const std::vector<Claim>& running,

@@ -150,6 +150,9 @@ void Decider::handoff(const Handoff& h) {
     }
   }
   for (const ChildRecordProto& p : h.ended()) claim_ended(decode_record(p));
+  for (const SavedStateProto& s : h.saved()) {
+    claim_saved({s.id(), s.epoch(), s.stamp(), std::make_shared<const std::string>(s.state())});
+  }
   if (from != state_.self.node) {
     // The segments whose digests differ are swapped both ways: a joiner
     // gets this decider's records, and this decider the member's.
@@ -184,11 +187,13 @@ void Decider::handoff(const Handoff& h) {
   check_round();
 }
 
-void Decider::own_handoff(const std::vector<Claim>& running, const std::vector<RecordPtr>& ended) {
+void Decider::own_handoff(const std::vector<Claim>& running, const std::vector<RecordPtr>& ended,
+                          const std::vector<SavedState>& saved) {
   const std::string& self = state_.self.node;
   if (ready_ || round_.awaiting_handoff.erase(self) == 0) return;
   for (const Claim& c : running) claim_running(c);
   for (const RecordPtr& r : ended) claim_ended(r);
+  for (const SavedState& s : saved) claim_saved(s);
   check_round();
 }
 
@@ -213,6 +218,15 @@ void Decider::claim_ended(const RecordPtr& r) {
   if (!r || !decides(r->segment)) return;
   RecordPtr& e = round_.ended[r->id];
   if (!e || r->newer_than(*e)) e = r;
+}
+
+void Decider::claim_saved(SavedState saved) {
+  if (saved.id.empty() || !decides(state_.registry.segments().of(saved.id))) return;
+  auto [it, fresh] = round_.saved.try_emplace(saved.id, saved);
+  if (!fresh && (saved.epoch != it->second.epoch ? saved.epoch > it->second.epoch
+                                                 : saved.stamp > it->second.stamp)) {
+    it->second = std::move(saved);
+  }
 }
 
 void Decider::segment_records(const SegmentRecords& records) {
@@ -373,7 +387,11 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
     begin(std::move(op));
     return;
   }
-  if (keep) op.moved_from = keep->node;
+  if (keep) {
+    op.moved_from = keep->node;
+  } else if (auto saved = round_.saved.find(id); saved != round_.saved.end()) {
+    op.saved_state = saved->second.state;  // back after a restart of the cluster
+  }
   op.then_start = std::move(missing);
   begin(std::move(op));
 }

@@ -36,6 +36,15 @@ Result<std::unique_ptr<Hub>> Hub::start(Node& node, HubConfig config) {
   }
   std::vector<ChildSpec> statics = config.child_specs;
   auto state = std::make_shared<HubState>(node, std::move(config), *segments);
+  if (!state->config.store_path.empty()) {
+    std::vector<std::string> notes;
+    Result<std::unique_ptr<detail::ChildStore>> store =
+        detail::ChildStore::open({state->config.store_path, state->config.store_sync}, node,
+                                 *segments, &state->restored, &notes);
+    for (const std::string& note : notes) rt.log(LogLevel::kWarning, note);
+    if (!store.ok()) return store.status();
+    state->store = std::move(*store);
+  }
   state->server = rt.spawn_server<detail::HubServer>(state);
   if (!state->server) return Status(StatusCode::kResourceExhausted, "process table full");
   std::unique_ptr<Hub> hub(new Hub(std::move(state)));

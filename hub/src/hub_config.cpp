@@ -86,7 +86,8 @@ std::string signature(const HubConfig& config) {
   return "segments=" + std::to_string(config.segments) +
          " distribution=" + of(config.distribution) + " redundancy=" + of(config.redundancy) +
          " migration=" + of(config.migration) + " partition=" + of(config.partition_tolerance) +
-         " sync=" + of(config.synchronization);
+         " sync=" + of(config.synchronization) +
+         (config.store_path.empty() ? "" : " store=durable");
 }
 
 }  // namespace plexus::hub

@@ -12,6 +12,12 @@ void write_metrics(const HubState& state, MetricsWriter& out) {
             static_cast<double>(state.registry.live_count()), hub);
   out.gauge("plexus_hub_local_children", "copies of children running on this node",
             c.local_children, hub);
+  out.gauge("plexus_hub_store_children",
+            "children (and tombstones) in this node's store of durable children", c.stored_children,
+            hub);
+  out.gauge("plexus_hub_restored_children",
+            "live children this node's store gave back when the hub started", c.restored_children,
+            hub);
   out.gauge("plexus_hub_tombstones", "tombstones kept until storage_purge_interval",
             static_cast<double>(state.registry.tombstone_count()), hub);
   out.gauge("plexus_hub_members", "members in this node's view of the hub",
@@ -63,6 +69,9 @@ void write_metrics(const HubState& state, MetricsWriter& out) {
       {"plexus_hub_gossip_resends_total",
        "gossip sends made again: no acknowledgement in time, or the receiver lost",
        c.gossip_resends},
+      {"plexus_hub_store_write_errors_total",
+       "writes of this node's store of durable children that failed (logged)",
+       c.store_write_errors},
   };
   for (const Counter& counter : counters) {
     out.counter(counter.name, counter.help, counter.value, hub);

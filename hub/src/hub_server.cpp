@@ -43,6 +43,7 @@ Status HubServer::init() {
   rt.send_after(self().self(), s_.config.sync_interval, Sync{});
   rt.send_after(self().self(), s_.config.storage_purge_interval, Purge{});
   quorum_turned(quorum_.start(rt.now_ms()));
+  restore();
   adopt(keeper_.view());
   return Status::OK();
 }
@@ -223,6 +224,7 @@ void HubServer::dispatch(Message& msg) {
 }
 
 void HubServer::flush() {
+  write_store();
   if (!delta_.empty()) send_delta();
   for (auto& [to, reply] : start_replies_) send_to(to.first, std::move(reply));
   start_replies_.clear();
@@ -246,6 +248,7 @@ void HubServer::apply(const RecordPtr& record) {
   RecordPtr old = hooked || counted ? s_.registry.find(record->id) : nullptr;
   if (s_.registry.apply(record) == Applied::kStale) return;
   s_.counters.records_applied.fetch_add(1, std::memory_order_relaxed);
+  keep(record);
   if (hooked) record_hooks(old, record);
   if (counted) count_loads(old, record);
   debug(s_, [&] {
@@ -312,6 +315,7 @@ void HubServer::purge() {
   int64_t ttl = s_.config.tombstone_ttl.count();
   while (!tombstones_.empty() && tombstones_.front().first <= now - ttl) {
     const RecordPtr& t = tombstones_.front().second;
+    forget_tombstone(t);
     s_.registry.erase_tombstone(t->id, t->epoch);
     tombstones_.pop_front();
   }

@@ -38,18 +38,21 @@ namespace plexus::hub::detail {
 // one change (RecordsDelta; to every member with pubsub, to the first of
 // each part with gossip), and each call's answers as one reply.
 //
-// Its methods are in six files: hub_server.cpp (the messages, applying
+// Its methods are in seven files: hub_server.cpp (the messages, applying
 // records, which_children, leaving), hub_server_sync.cpp (changes on
 // their way, and anti-entropy), hub_server_views.cpp (members
 // and views), hub_server_children.cpp (the children run here, and the
-// decider's port), hub_server_moves.cpp (hot swaps) and
-// hub_server_partitions.cpp (partition mode and fences).
+// decider's port), hub_server_moves.cpp (hot swaps),
+// hub_server_partitions.cpp (partition mode and fences) and
+// hub_server_store.cpp (a durable hub's store).
 class HubServer final : public Server, private DeciderPort {
  public:
   explicit HubServer(std::shared_ptr<HubState> state);
 
   Status init() override;
   void handle_info(Message& msg) override;
+  // Calls from this node's children: SaveState (plexus/hub/saved_state.h).
+  void handle_call(Message& request, const From& from) override;
   void terminate(const ExitReason& reason) override;
 
  private:
@@ -114,12 +117,15 @@ class HubServer final : public Server, private DeciderPort {
   void record_hooks(const RecordPtr& old, const RecordPtr& now);
   // Keeps HubState::loads for a distribution that reads them.
   void count_loads(const RecordPtr& old, const RecordPtr& now);
-  // Starts `record`'s child here, with the children-start hooks around it.
-  Result<Pid> run_here(const RecordPtr& record, bool migration_target = false);
+  // Starts `record`'s child here, with the children-start hooks around it
+  // (from `saved_state`, if not null: a durable child restored).
+  Result<Pid> run_here(const RecordPtr& record, bool migration_target = false,
+                       const std::string* saved_state = nullptr);
   // Runs `record`'s child here for a decider and fills its answer: the pid
   // (one that ran already, marked existing if it is no waiting target), or
   // why not.
-  void run_for_decider(const RecordPtr& record, bool migration_target, ChildRunning* answer);
+  void run_for_decider(const RecordPtr& record, bool migration_target,
+                       const std::string* saved_state, ChildRunning* answer);
 
   // ---- Records (hub_server_sync.cpp but apply)
   void apply(const RecordPtr& record);
@@ -220,6 +226,25 @@ class HubServer final : public Server, private DeciderPort {
   void start_fence(const std::string& node);
   void on_fence_due(const FenceDue& due);
 
+  // ---- A durable hub's store (hub_server_store.cpp; docs/hub.md, "Durable
+  // children"). Changes gather in the store's batch and are written before
+  // anything of the turn is sent (flush, and on_run's answer).
+  // At init: the registry takes what the store held, without pids (so the
+  // first view's reconcile starts each child), and restored_states_ the
+  // saved states.
+  void restore();
+  // The store follows the registry: a record naming a copy here is kept, a
+  // tombstone of a child kept here too, and one kept here whose record names
+  // copies elsewhere only is erased.
+  void keep(const RecordPtr& record);
+  // A copy starts here: its record is kept (with the state it starts from).
+  void keep_started(const RecordPtr& record, const std::string* saved_state);
+  // The purge dropped a tombstone: so does the store.
+  void forget_tombstone(const RecordPtr& tombstone);
+  void write_store();
+  // The saved states given back for children that member `member` decides.
+  std::vector<SavedState> saved_for(const std::string& member) const;
+
   // ---- which_children
   struct WhichTimeout {
     uint64_t call;
@@ -248,7 +273,8 @@ class HubServer final : public Server, private DeciderPort {
   void finish_leave();
 
   // DeciderPort
-  void run_on(const std::string& node, const RecordPtr& record, bool migration_target) override;
+  void run_on(const std::string& node, const RecordPtr& record, bool migration_target,
+              const std::shared_ptr<const std::string>& saved_state) override;
   void halt_on(const std::string& node, const std::string& id) override;
   void publish(const RecordPtr& record) override;
   bool learn(const RecordPtr& record) override;
@@ -308,6 +334,9 @@ class HubServer final : public Server, private DeciderPort {
 
   // Deciders waiting for a halt here, by child id.
   std::unordered_map<std::string, std::vector<std::string>> halt_waiters_;
+  // Saved states the store gave back, by child id, until a record of the
+  // child names a copy (the decider of each gets them in every handoff).
+  std::unordered_map<std::string, SavedState> restored_states_;
   // Tombstones applied here, oldest first, for the purge.
   std::deque<std::pair<int64_t, RecordPtr>> tombstones_;
 

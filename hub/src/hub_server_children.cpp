@@ -12,11 +12,13 @@ namespace plexus::hub::detail {
 
 // ---- This node as a member running children
 
-Result<Pid> HubServer::run_here(const RecordPtr& record, bool migration_target) {
+Result<Pid> HubServer::run_here(const RecordPtr& record, bool migration_target,
+                                const std::string* saved_state) {
   bool hooked = s_.hooks.wanted(HookEvent::kPreChildrenStart) ||
                 s_.hooks.wanted(HookEvent::kPostChildrenStart);
   if (hooked) hook(HookEvent::kPreChildrenStart, ChildrenStart{{record->id}, {}});
-  Result<Pid> pid = supervisor_->run(record, migration_target);
+  Result<Pid> pid = supervisor_->run(record, migration_target, saved_state);
+  if (pid.ok()) keep_started(record, saved_state);
   if (pid.ok() && migration_target) {
     // A target whose handover never comes (its move lost with a view) goes.
     self().runtime().send_after(self().self(), 2 * s_.config.migr_base_timeout,
@@ -45,18 +47,20 @@ void HubServer::on_run(const RunChild& run) {
   } else if (Result<RecordPtr> r = decode(run.record(), s_.node, s_.registry.segments()); !r.ok()) {
     answer.set_error(r.status().message());
   } else {
-    run_for_decider(*r, run.migration_target(), &answer);
+    run_for_decider(*r, run.migration_target(),
+                    run.has_saved_state() ? &run.saved_state() : nullptr, &answer);
   }
+  write_store();  // what the decider commits from this answer is kept here
   send_to(run.from(), std::move(answer));
 }
 
 void HubServer::run_for_decider(const RecordPtr& record, bool migration_target,
-                                ChildRunning* answer) {
+                                const std::string* saved_state, ChildRunning* answer) {
   if (s_.partitioned()) {
     answer->set_error("partitioned");
     return;
   }
-  if (Result<Pid> pid = run_here(record, migration_target); pid.ok()) {
+  if (Result<Pid> pid = run_here(record, migration_target, saved_state); pid.ok()) {
     s_.node.to_proto(*pid, answer->mutable_pid());
   } else if (Pid running = supervisor_->running_pid(record->id)) {
     s_.node.to_proto(running, answer->mutable_pid());
@@ -138,7 +142,8 @@ void HubServer::event(const RecordPtr& record, Pid restarted_as) {
 
 // ---- DeciderPort
 
-void HubServer::run_on(const std::string& node, const RecordPtr& record, bool migration_target) {
+void HubServer::run_on(const std::string& node, const RecordPtr& record, bool migration_target,
+                       const std::shared_ptr<const std::string>& saved_state) {
   debug(s_, [&] {
     return "runs " + record->id + " on " + node + (migration_target ? " (migration target)" : "");
   });
@@ -147,6 +152,7 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record, bool mi
     run.set_from(s_.self.node);
     run.set_view(decider_.view().number());
     run.set_migration_target(migration_target);
+    if (saved_state) run.set_saved_state(*saved_state);
     encode(*record, s_.node, run.mutable_record());
     send_to(node, std::move(run));
     return;
@@ -161,7 +167,7 @@ void HubServer::run_on(const std::string& node, const RecordPtr& record, bool mi
   if (leaving_ || draining_) {
     answer.set_error("leaving");
   } else {
-    run_for_decider(record, migration_target, &answer);
+    run_for_decider(record, migration_target, saved_state.get(), &answer);
   }
   local_running_.push_back(std::move(answer));
 }

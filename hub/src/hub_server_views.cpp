@@ -285,7 +285,7 @@ void HubServer::adopt(const strategies::View& view) {
     own.push_back(
         {c.node.empty() ? s_.self.node : c.node, std::move(c.record), c.pid, c.awaits_state});
   }
-  decider_.own_handoff(own, supervisor_->ended());
+  decider_.own_handoff(own, supervisor_->ended(), saved_for(s_.self.node));
   if (!joined.empty()) hook(HookEvent::kPostNodeJoin, NodeJoin{joined});
   if (!left.empty()) hook(HookEvent::kPostNodeLeave, NodeLeave{left});
   regroup_later();  // the view orders the cut
@@ -305,6 +305,13 @@ Handoff HubServer::handoff_for(const std::string& member) {
   }
   for (const RecordPtr& r : supervisor_->ended()) {
     if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());
+  }
+  for (const SavedState& saved : saved_for(member)) {
+    SavedStateProto* p = h.add_saved();
+    p->set_id(saved.id);
+    p->set_epoch(saved.epoch);
+    p->set_stamp(saved.stamp);
+    p->set_state(*saved.state);
   }
   add_digests(s_, decider_, member, &h);
   return h;

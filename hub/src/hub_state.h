@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "child_store.h"
 #include "hook_table.h"
 #include "plexus/detail/mutex.h"
 #include "plexus/hub/future.h"
@@ -69,6 +70,9 @@ struct HubCounters {
   std::atomic<uint64_t> gossip_duplicates{0};     // gossiped changes taken twice
   std::atomic<uint64_t> gossip_resends{0};        // sends made again (no ack, or lost)
   std::atomic<uint64_t> local_children{0};        // gauge: copies running here now
+  std::atomic<uint64_t> stored_children{0};       // gauge: children in this node's store
+  std::atomic<uint64_t> restored_children{0};     // children the store gave back at start
+  std::atomic<uint64_t> store_write_errors{0};    // store writes that failed
 };
 
 // Written by the server process only (view, refusal, flags); read from any
@@ -84,6 +88,12 @@ struct HubState {
   Registry registry;
   LiveNodes live;
   HookTable hooks;
+  // This node's store of durable children (HubConfig::store_path), or
+  // null. Set before the server starts; then only the server's thread uses
+  // it. What it held when it was opened waits in `restored` until the
+  // server takes it in.
+  std::unique_ptr<ChildStore> store;
+  ChildStore::Contents restored;
   // How many live children each member runs (by the registry's first pids),
   // kept by the server only when the distribution reads loads; read by the
   // decider, on the server's thread.

@@ -13,16 +13,22 @@ uint64_t key_of(Pid pid) { return uint64_t{pid.index} << 32 | pid.serial; }
 
 }  // namespace
 
-Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec, bool migration_target) {
+Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec, bool migration_target,
+                                   const std::string* saved_state) {
   Result<Pid> pid = state_.node.spawn_local(spec.type, spec.init_args, self_.self());
-  // Its first message: no one else knows the pid yet.
-  if (pid.ok() && state_.config.migration->hands_over()) {
+  if (!pid.ok()) return pid;
+  // Its first messages: no one else knows the pid yet.
+  if (saved_state) {
+    (void)self_.send(*pid, ChildStart{state_.config.hub_id, spec.id, true, true});
+    (void)self_.send(*pid, Handover{state_.config.hub_id, spec.id, *saved_state});
+  } else if (state_.config.migration->hands_over() || state_.store) {
     (void)self_.send(*pid, ChildStart{state_.config.hub_id, spec.id, migration_target});
   }
   return pid;
 }
 
-Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target) {
+Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target,
+                                 const std::string* saved_state) {
   if (auto it = children_.find(record->id); it != children_.end()) {
     if (it->second.awaits_state) {
       if (migration_target) {
@@ -35,7 +41,7 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target)
     }
     return Status(StatusCode::kAlreadyExists, "already_started");
   }
-  Result<Pid> pid = spawn(*record->spec, migration_target);
+  Result<Pid> pid = spawn(*record->spec, migration_target && !saved_state, saved_state);
   if (!pid.ok()) return pid;
   ended_.erase(record->id);
   by_pid_[key_of(*pid)] = record->id;
@@ -44,7 +50,8 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target)
       Child{record, *pid, false,
             RestartIntensity(state_.config.dsup_max_restarts,
                              std::chrono::milliseconds(state_.config.dsup_max_seconds).count()),
-            std::nullopt, migration_target, migration_target ? record->epoch : 0});
+            std::nullopt, migration_target && !saved_state,
+            migration_target && !saved_state ? record->epoch : 0});
   return pid;
 }
 
@@ -118,7 +125,7 @@ LocalSupervisor::Outcome LocalSupervisor::on_exit(const Exit& exit) {
   if (child.halting || child.handed_to) return {Outcome::kHalted, child.record, child.pid};
   if (restarts(child.record->spec->restart, exit.reason)) {
     if (!child.intensity.exceeded(self_.runtime().now_ms())) {
-      Result<Pid> pid = spawn(*child.record->spec, child.awaits_state);
+      Result<Pid> pid = spawn(*child.record->spec, child.awaits_state, nullptr);
       if (pid.ok()) {
         child.pid = *pid;
         child.mode.reset();

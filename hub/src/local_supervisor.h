@@ -63,13 +63,16 @@ class LocalSupervisor {
   };
 
   // Starts the child of `record` here, linked to the server: running()
-  // reports it with `record` and its new pid. With a hot-swap hub the child
-  // is sent a ChildStart first; a `migration_target` waits for the state of
-  // the move that `record`'s version is (give_state), and is reported as
-  // waiting until it comes. kAlreadyExists (its pid in running_pid()) if the
-  // id runs here: a waiting target asked to run again waits for that move's
-  // state instead (as a target) or starts afresh (otherwise).
-  Result<Pid> run(const RecordPtr& record, bool migration_target = false);
+  // reports it with `record` and its new pid. With a hot-swap or durable hub
+  // the child is sent a ChildStart first; a `migration_target` waits for the
+  // state of the move that `record`'s version is (give_state), and is
+  // reported as waiting until it comes. With a `saved_state` (a durable
+  // child restored) it is sent that as its Handover at once, and waits for
+  // nothing. kAlreadyExists (its pid in running_pid()) if the id runs here:
+  // a waiting target asked to run again waits for that move's state instead
+  // (as a target) or starts afresh (otherwise).
+  Result<Pid> run(const RecordPtr& record, bool migration_target = false,
+                  const std::string* saved_state = nullptr);
   // Gives the migration target of `id` its Handover: the state of `move`,
   // or none (move 0: it starts afresh). A target that restarted before its
   // state came waits for it again. False if no target of `id` waits here
@@ -120,9 +123,9 @@ class LocalSupervisor {
     Pid handed_to;
   };
   void tell_mode(Child& child, size_t index);
-  // Spawns the child's process (and, with a hot-swap hub, sends it its
-  // ChildStart): its pid, or why not.
-  Result<Pid> spawn(const ChildSpec& spec, bool migration_target);
+  // Spawns the child's process (and, with a hot-swap or durable hub, sends
+  // it its ChildStart, and a saved state's Handover): its pid, or why not.
+  Result<Pid> spawn(const ChildSpec& spec, bool migration_target, const std::string* saved_state);
 
   HubState& state_;
   Context self_;

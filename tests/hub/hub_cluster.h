@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include "plexus/hub/handover.h"
 #include "plexus/hub/hub.h"
 #include "plexus/hub/redundancy_signal.h"
+#include "plexus/hub/saved_state.h"
 #include "plexus/node/loopback.h"
 #include "plexus/strategies/rendezvous.h"
 
@@ -37,6 +39,11 @@ struct Running {
   std::vector<std::string> out_of_order;
   // Hot swaps whose state reached the new copy.
   size_t handed_over = 0;
+  // Copies of a durable hub's children that came back with a saved state,
+  // the state each child last saved, and each save_state that failed.
+  size_t restored = 0;
+  std::map<std::string, std::string> saved;
+  std::vector<std::string> save_errors;
   // How many processes of one child may run at once (a quorum strategy
   // with one copy and cold swaps: one), and each time more did.
   size_t max_copies = SIZE_MAX;
@@ -85,9 +92,11 @@ inline std::map<std::string, int64_t> decode_seen(const std::string& text) {
 // checks that the numbered messages (Counter) of each sender come in order
 // with none missing. With a hot-swap hub (`hot_swap`) it takes part in its
 // moves (plexus/hub/handover.h), its numbers being its state, unless its id
-// starts with "stubborn": that one never answers a HandoverRequest.
+// starts with "stubborn": that one never answers a HandoverRequest. In a
+// durable hub (`durable_hub`, its id) it saves that state after each number
+// (plexus/hub/saved_state.h) and takes it back when it is restored.
 inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running,
-                     bool hot_swap = false) {
+                     bool hot_swap = false, std::string durable_hub = "") {
   Node* node = Node::of(self);
   const std::string id = args.label();
   RunningGuard guard{running, id, {node->name(), self.self()}};
@@ -97,19 +106,26 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
                                 " times at once (the last on " + node->name() + ")");
   }
   std::map<std::string, int64_t> seen;
-  if (hot_swap) {
+  if (hot_swap || !durable_hub.empty()) {
     std::optional<std::string> state = co_await hub::begin_child(self);
     if (state) {
       seen = decode_seen(*state);
-      ++running->handed_over;
+      if (hot_swap) {
+        ++running->handed_over;
+      } else {
+        ++running->restored;
+        running->seen[id] = seen;
+      }
     }
   }
   for (;;) {
     std::string text;
     std::optional<hub::HandoverRequest> handover;
+    bool counted = false;
     co_await self.receive(
         [&](plexus_test::Text& t) { text = t.text(); },
         [&](plexus_test::Counter& c) {
+          counted = true;
           std::string sender = c.reply_to().node() + "/" + std::to_string(c.reply_to().index()) +
                                "." + std::to_string(c.reply_to().serial());
           int64_t& last = seen[sender];
@@ -129,6 +145,14 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
           name.set_text(node->name());
           (void)self.reply(c.from, name);
         });
+    if (counted && !durable_hub.empty()) {
+      plexus::Status saved = co_await hub::save_state(self, durable_hub, id, encode_seen(seen));
+      if (saved.ok()) {
+        running->saved[id] = encode_seen(seen);
+      } else {
+        running->save_errors.push_back(id + ": " + saved.to_string());
+      }
+    }
     if (handover && !id.starts_with("stubborn")) {
       if (co_await hub::hand_over(self, std::move(*handover), encode_seen(seen))) co_return;
     }
@@ -167,6 +191,38 @@ inline std::vector<hub::ChildSpec> worker_specs(const std::string& prefix, int c
   return out;
 }
 
+// A process on one node that sends numbered messages (Counter) to each of
+// `ids` through the hub, one round after another, until told to stop; a
+// send the hub holds back (kResourceExhausted) is sent again next round, so
+// each child's numbers go out in order with none skipped.
+struct Sender {
+  std::vector<std::string> ids;
+  std::map<std::string, int64_t> sent;  // the last number each child was sent
+  std::map<plexus::StatusCode, int> refused;
+  bool stop = false;
+  bool stopped = false;
+  int rounds = 0;
+
+  Task<> run(Context self, hub::Hub& hub) {
+    Counter c;
+    Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
+    while (!stop) {
+      for (const std::string& id : ids) {
+        c.set_seq(sent[id] + 1);
+        plexus::Status s = hub.send(self, id, c);
+        if (s.ok()) {
+          ++sent[id];
+        } else {
+          ++refused[s.code()];
+        }
+      }
+      ++rounds;
+      co_await self.receive(plexus::after(2ms, [] {}));
+    }
+    stopped = true;
+  }
+};
+
 class HubCluster {
  public:
   explicit HubCluster(hub::HubConfig config, LogCapture* logs = nullptr,
@@ -191,7 +247,8 @@ class HubCluster {
     return members_.size() - 1;
   }
 
-  // Starts member `i` again after a crash: the same name, a new creation.
+  // Starts member `i` again after a crash: the same name, a new creation,
+  // the same config.
   void restart(size_t i) { start_member(i, members_.at(i).name, nullptr); }
 
  private:
@@ -208,16 +265,19 @@ class HubCluster {
       if (j != i && !members_[j].name.empty()) o.seeds.push_back(members_[j].name);
     }
     Member& m = members_.at(i);
+    if (config) m.config = *config;
+    const hub::HubConfig& cfg = m.config ? *m.config : config_;
     m.node = start_node(o);
     m.name = m.node->name();
     Running* running = &running_;
-    bool hot_swap = (config ? *config : config_).migration->hands_over();
+    bool hot_swap = cfg.migration->hands_over();
+    std::string durable = cfg.store_path.empty() ? "" : cfg.hub_id;
     plexus::Status registered = m.node->register_process<plexus_test::SpawnArgs>(
-        "worker", [running, hot_swap](Context self, plexus_test::SpawnArgs args) {
-          return worker(self, std::move(args), running, hot_swap);
+        "worker", [running, hot_swap, durable](Context self, plexus_test::SpawnArgs args) {
+          return worker(self, std::move(args), running, hot_swap, durable);
         });
     if (!registered.ok()) throw std::runtime_error(registered.to_string());
-    auto started = hub::Hub::start(*m.node, config ? *config : config_);
+    auto started = hub::Hub::start(*m.node, cfg);
     if (!started.ok()) throw std::runtime_error(started.status().to_string());
     m.hub = std::move(*started);
   }
@@ -400,6 +460,7 @@ class HubCluster {
  private:
   struct Member {
     std::string name;
+    std::optional<hub::HubConfig> config;  // its own, if add() was given one
     std::unique_ptr<Node> node;
     std::unique_ptr<hub::Hub> hub;
   };
@@ -432,5 +493,19 @@ class HubCluster {
   LoopbackNetwork net_;  // after what logs into it, before the nodes
   std::vector<Member> members_;
 };
+
+// Every child took every number the sender sent it, in order.
+inline std::string complete(HubCluster& c, const Sender& sender) {
+  if (!c.running().out_of_order.empty()) return "out of order: " + c.running().out_of_order[0];
+  for (const auto& [id, last] : sender.sent) {
+    auto it = c.running().seen.find(id);
+    int64_t got =
+        it == c.running().seen.end() || it->second.empty() ? 0 : it->second.begin()->second;
+    if (got != last) {
+      return id + " took " + std::to_string(got) + " of " + std::to_string(last) + " messages";
+    }
+  }
+  return "";
+}
 
 }  // namespace plexus_test

@@ -22,38 +22,6 @@ hub::HubConfig hot_swap_config() {
   return c;
 }
 
-// A process on one node that sends numbered messages (Counter) to each of
-// `ids` through the hub, one round after another, until told to stop; a
-// send the hub holds back (kResourceExhausted) is sent again next round, so
-// each child's numbers go out in order with none skipped.
-struct Sender {
-  std::vector<std::string> ids;
-  std::map<std::string, int64_t> sent;  // the last number each child was sent
-  std::map<plexus::StatusCode, int> refused;
-  bool stop = false;
-  bool stopped = false;
-  int rounds = 0;
-
-  Task<> run(Context self, hub::Hub& hub) {
-    Counter c;
-    Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
-    while (!stop) {
-      for (const std::string& id : ids) {
-        c.set_seq(sent[id] + 1);
-        plexus::Status s = hub.send(self, id, c);
-        if (s.ok()) {
-          ++sent[id];
-        } else {
-          ++refused[s.code()];
-        }
-      }
-      ++rounds;
-      co_await self.receive(plexus::after(2ms, [] {}));
-    }
-    stopped = true;
-  }
-};
-
 class HubHotSwapTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -99,20 +67,6 @@ class HubHotSwapTest : public ::testing::Test {
     sender.stop = true;
     ASSERT_TRUE(c.net().run_until([&] { return sender.stopped; }, 30s));
   }
-  // Every child took every number the sender sent it, in order.
-  static std::string complete(HubCluster& c, const Sender& sender) {
-    if (!c.running().out_of_order.empty()) return "out of order: " + c.running().out_of_order[0];
-    for (const auto& [id, last] : sender.sent) {
-      auto it = c.running().seen.find(id);
-      int64_t got =
-          it == c.running().seen.end() || it->second.empty() ? 0 : it->second.begin()->second;
-      if (got != last) {
-        return id + " took " + std::to_string(got) + " of " + std::to_string(last) + " messages";
-      }
-    }
-    return "";
-  }
-
   LogCapture logs_;
 };
 

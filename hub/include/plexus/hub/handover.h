@@ -27,13 +27,16 @@
 
 namespace plexus::hub {
 
-// The first message each copy of a hot-swap hub's child gets (a restarted
-// copy too). `migration_target`: it starts to take over a moving child,
-// and a Handover comes next.
+// The first message each copy of a hot-swap or durable hub's child gets (a
+// restarted copy too). `migration_target`: it starts to take over a moving
+// child, and a Handover comes next. `restored` (with migration_target): it
+// comes back after a restart of the whole cluster, and the Handover brings
+// the state its last copy saved (plexus/hub/saved_state.h), not a move's.
 struct ChildStart {
   std::string hub_id;
   std::string child_id;
   bool migration_target = false;
+  bool restored = false;
 };
 
 // Asks the copy that moves for its state: answer with hand_over().
@@ -52,9 +55,10 @@ struct Handover {
   std::optional<std::string> state;
 };
 
-// In every copy of a hot-swap hub's child, before anything else: takes its
-// ChildStart and, for a migration target, waits for its Handover. The
-// handed-over state, or nullopt for a copy that starts afresh.
+// In every copy of a hot-swap or durable hub's child, before anything else:
+// takes its ChildStart and, for a migration target, waits for its Handover.
+// The handed-over (or saved) state, or nullopt for a copy that starts
+// afresh.
 Task<std::optional<std::string>> begin_child(Context self);
 
 // In the copy that moves, on a HandoverRequest: gives the hub `state` and

@@ -13,9 +13,9 @@
 #include "plexus/strategies/consistent_hashing.h"
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/partition_tolerance.h"
-#include "plexus/strategies/synchronization.h"
 #include "plexus/strategies/segments.h"
 #include "plexus/strategies/singularity.h"
+#include "plexus/strategies/synchronization.h"
 
 namespace plexus::hub {
 
@@ -99,6 +99,20 @@ struct HubConfig {
   std::chrono::seconds dsup_max_seconds{4};
   // How long the distributed supervisor waits for its children at shutdown.
   std::chrono::milliseconds dsup_shutdown_timeout{60000};
+
+  // Durable children (docs/hub.md, "Durable children"): the directory of
+  // this node's store, a RocksDB database of the children it runs (their
+  // records, and the state each last saved: plexus/hub/saved_state.h), so
+  // that a restart of the whole cluster brings every child back once, with
+  // that state. Empty: nothing is kept. Each node has its own; the members
+  // of a hub must all keep one or none (it is part of the signature). A
+  // missing store is made; a corrupt one is moved aside, logged, and a new
+  // one made; one that cannot be made at all fails Hub::start.
+  std::string store_path;
+  // Every write of the store reaches the disk before the hub goes on, so it
+  // survives a power loss too, not only a kill of the process: an fsync per
+  // server turn that changes the store.
+  bool store_sync = false;
 };
 
 // OK, or kInvalidArgument whose message names the first bad setting.
