@@ -1,5 +1,6 @@
 #include "hub_settings.h"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -181,6 +182,34 @@ Setter milliseconds(std::chrono::milliseconds HubConfig::*field) {
   };
 }
 
+// A hub id as one path component: every byte but letters, digits, '-' and
+// '_' as %XX, so that no id ("..", "a/b") names another directory.
+std::string path_component(const std::string& id) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : id) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+Status set_store(HubConfig& c, const std::string& v, const HubSettings& all) {
+  if (v.empty()) return bad("'' is not a directory");
+  c.store_path = (v.back() == '/' ? v : v + "/") + path_component(c.hub_id);
+  if (auto it = all.find("store-sync"); it != all.end()) {
+    std::optional<bool> sync = boolean(it->second);
+    if (!sync) return bad("store-sync: '" + it->second + "' is not true or false");
+    c.store_sync = *sync;
+  }
+  return Status::OK();
+}
+
 const std::map<std::string, Setter>& setters() {
   static const auto* table = new std::map<std::string, Setter>{
       {"distribution",
@@ -245,6 +274,11 @@ const std::map<std::string, Setter>& setters() {
          if (!n || *n < 1 || *n > (1L << 20)) return bad("'" + v + "' is not a segment count");
          c.segments = static_cast<uint32_t>(*n);
          return Status::OK();
+       }},
+      {"store", set_store},
+      {"store-sync",
+       [](HubConfig&, const std::string&, const HubSettings& all) {
+         return all.count("store") ? Status::OK() : bad("needs --hub-store");
        }},
       {"sync", set_sync},
       {"gossip-fanout", part_of("sync", {"gossip"})},
@@ -317,6 +351,10 @@ const char* hub_settings_usage() {
          "      gossip-ack-ms       gossip: resend a part after this without an ack (2000)\n"
          "      gossip-ttl-ms       gossip: how long a change is remembered (15000)\n"
          "      sync-ms             anti-entropy interval (15000)\n"
+         "      store               a directory: each hub keeps the children this node\n"
+         "                          runs in DIR/<hub id>, a RocksDB store, and a restart\n"
+         "                          of every node brings them back (none by default)\n"
+         "      store-sync          store: true to fsync every write (false)\n"
          "      discover-ms         hubs_discover_interval (10000)\n"
          "      view-debounce-ms    quiet time before a new view (200)\n"
          "      partition-cut-ms    how long a non-transitive partition stands before\n"

@@ -6,6 +6,7 @@
 
 #include "node_control.pb.h"
 #include "plexus/hub/handover.h"
+#include "plexus/hub/saved_state.h"
 #include "reason.h"
 
 namespace plexus_node {
@@ -122,9 +123,14 @@ Task<> monitorer(Context self, WatchArgs args) {
 
 // The hub's demo worker: one integer, read with "get", raised with "incr".
 // In a hot-swap hub its integer is its state: a moving counter hands it to
-// its new copy (plexus/hub/handover.h); in any other, neither message comes.
+// its new copy (plexus/hub/handover.h). In a durable hub it saves it before
+// it answers an incr (plexus/hub/saved_state.h), so that a restart of every
+// node brings it back with every acknowledged incr. In any other, no
+// ChildStart comes.
 Task<> counter(Context self, CounterArgs args) {
   int64_t value = args.start();
+  std::optional<plexus::hub::ChildStart> me;
+  bool saves = true;  // until its hub says it keeps no store
   for (;;) {
     std::optional<CounterCall> got;
     std::optional<plexus::hub::ChildStart> start;
@@ -136,6 +142,7 @@ Task<> counter(Context self, CounterArgs args) {
       plexus::hub::Handover h = co_await self.receive<plexus::hub::Handover>();
       if (h.state) value = std::stoll(*h.state);
     }
+    if (start) me = std::move(start);
     if (handover) {
       if (co_await plexus::hub::hand_over(self, std::move(*handover), std::to_string(value))) {
         co_return;
@@ -146,6 +153,15 @@ Task<> counter(Context self, CounterArgs args) {
     CounterValue answer;
     if (call.op() == "incr") {
       answer.set_value(++value);
+      if (me && saves) {
+        plexus::Status saved =
+            co_await plexus::hub::save_state(self, me->hub_id, me->child_id, std::to_string(value));
+        if (saved.code() == plexus::StatusCode::kInvalidArgument) {
+          saves = false;
+        } else if (!saved.ok()) {
+          answer.set_error("raised, not saved: " + saved.to_string());
+        }
+      }
     } else if (call.op() == "get") {
       answer.set_value(value);
     } else {

@@ -195,6 +195,14 @@ void ChildStore::put_state(std::string_view id, std::string_view state) {
   batch_->Put(key(kStatePrefix, id), rocksdb::Slice(state.data(), state.size()));
 }
 
+std::optional<std::string> ChildStore::state_of(std::string_view id) const {
+  std::string state;
+  if (!holds(id) || !db_->Get(rocksdb::ReadOptions(), key(kStatePrefix, id), &state).ok()) {
+    return std::nullopt;
+  }
+  return state;
+}
+
 void ChildStore::erase(std::string_view id) {
   batch_->Delete(key(kRecordPrefix, id));
   batch_->Delete(key(kStatePrefix, id));

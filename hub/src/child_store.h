@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -77,6 +78,8 @@ class ChildStore {
   // Keeps `state` as the saved state of `id`: ignored unless a record of
   // `id` is kept.
   void put_state(std::string_view id, std::string_view state);
+  // The state kept for `id` (as last written), or nullopt.
+  std::optional<std::string> state_of(std::string_view id) const;
   // Forgets `id`: its record and its state.
   void erase(std::string_view id);
   // Applies what was put and erased since the last write: OK, or RocksDB's

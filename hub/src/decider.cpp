@@ -423,6 +423,13 @@ void Decider::child_halted(const std::string& from, const ChildHalted& halted) {
   if (halted.view() != view_.number()) return;
   auto it = ops_.find(halted.id());
   if (it == ops_.end() || it->second.halting.erase(from) == 0) return;
+  Op& op = it->second;
+  if (halted.has_saved_state() && !op.then_start.empty() &&
+      (!op.saved_state || from == op.moved_from)) {
+    // A durable child's cold swap: the new copies start from what the one
+    // that moves saved last.
+    op.saved_state = std::make_shared<const std::string>(halted.saved_state());
+  }
   advance(halted.id());
 }
 

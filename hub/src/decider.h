@@ -181,7 +181,9 @@ class Decider {
     std::vector<std::string> places;
     std::map<std::string, Pid> copies;
     std::string moved_from;  // a cold or hot swap: where it ran
-    // A durable child that runs nowhere, restored: what its copies start from.
+    // A durable child's saved state, which the copies it starts start from:
+    // one restored that runs nowhere (from a handoff), or one a cold swap
+    // moves (from the halted copy's ChildHalted).
     std::shared_ptr<const std::string> saved_state;
     // A hot swap: the copy on `node` hands the child over to the copy that
     // starts on places[0] (version `move`, record's epoch once started).

@@ -109,6 +109,9 @@ class HubServer final : public Server, private DeciderPort {
   // ---- This node as a member running children
   void on_run(const RunChild& run);
   void on_halt(const HaltChild& halt);
+  // The answer to a decider that child `id` no longer runs here (with the
+  // state it saved last, for a durable child's cold swap).
+  ChildHalted halted(const std::string& id, uint64_t view);
   void on_exit(const Exit& exit);
   void event(const RecordPtr& record, Pid restarted_as);
 

@@ -76,11 +76,19 @@ void HubServer::on_halt(const HaltChild& halt) {
     halt_waiters_[halt.id()].push_back(halt.from());
     return;
   }
+  send_to(halt.from(), halted(halt.id(), halt.view()));
+}
+
+ChildHalted HubServer::halted(const std::string& id, uint64_t view) {
   ChildHalted done;
   done.set_from(s_.self.node);
-  done.set_view(halt.view());
-  done.set_id(halt.id());
-  send_to(halt.from(), std::move(done));
+  done.set_view(view);
+  done.set_id(id);
+  if (s_.store) {
+    write_store();  // what the child saved last is in the store
+    if (std::optional<std::string> state = s_.store->state_of(id)) done.set_saved_state(*state);
+  }
+  return done;
 }
 
 void HubServer::on_exit(const Exit& exit) {
@@ -99,10 +107,7 @@ void HubServer::on_exit(const Exit& exit) {
       auto waiters = halt_waiters_.extract(out.record->id);
       if (waiters) {
         for (const std::string& decider : waiters.mapped()) {
-          ChildHalted done;
-          done.set_from(s_.self.node);
-          done.set_view(decider_.view().number());
-          done.set_id(out.record->id);
+          ChildHalted done = halted(out.record->id, decider_.view().number());
           if (decider == s_.self.node) {
             decider_.child_halted(s_.self.node, done);
           } else {
@@ -183,11 +188,7 @@ void HubServer::halt_on(const std::string& node, const std::string& id) {
   } else if (supervisor_->halt(id)) {
     halt_waiters_[id].push_back(s_.self.node);
   } else {
-    ChildHalted done;
-    done.set_from(s_.self.node);
-    done.set_view(halt.view());
-    done.set_id(id);
-    local_halted_.push_back(std::move(done));
+    local_halted_.push_back(halted(id, halt.view()));
   }
 }
 

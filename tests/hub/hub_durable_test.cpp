@@ -133,6 +133,27 @@ TEST_F(HubDurableTest, AFullRestartBringsEveryChildBackOnceWithItsLastSavedState
   EXPECT_EQ(c.metric_sum("plexus_hub_restored_children"), 250);
 }
 
+TEST_F(HubDurableTest, AColdSwapMovesADurableChildWithTheStateItSaved) {
+  HubCluster c(c_config_, &logs_);
+  add(c, "a");
+  add(c, "b");
+  ASSERT_EQ(c.settle(), "");
+  auto f = c.hub(0).start_children(worker_specs("m", 90), {.awaitable = true});
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 90; ++i) ids.push_back("m" + std::to_string(i));
+  count(c, 1, ids, 3);
+  auto before = states(c);
+  c.running().restored = 0;
+  add(c, "c");
+  ASSERT_EQ(c.settle(), "");
+  size_t moved = c.hub(0).children_by_node()[c.node(2).name()];
+  EXPECT_GT(moved, 10u);
+  EXPECT_EQ(c.running().restored, moved) << "each moved copy started from the state it saved";
+  for (const std::string& id : ids) EXPECT_EQ(states(c)[id], before[id]) << id;
+}
+
 TEST_F(HubDurableTest, AStaggeredRestartStartsEachChildOnceAsItsNodeComesBack) {
   HubCluster c(c_config_, &logs_);
   add(c, "a");

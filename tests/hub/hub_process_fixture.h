@@ -50,6 +50,8 @@ class HubProcessTest : public ::testing::Test {
                     "--log-level",
                     "warning"};
     o.extra_args.insert(o.extra_args.end(), hub_args_.begin(), hub_args_.end());
+    if (!store_root_.empty())
+      o.extra_args.insert(o.extra_args.end(), {"--hub-store", store_root_ + "/" + base});
     auto d = Daemon::start(o);
     std::string key = base;
     daemons_[key] = std::move(d);
@@ -131,7 +133,8 @@ class HubProcessTest : public ::testing::Test {
   }
 
   std::map<std::string, std::unique_ptr<Daemon>> daemons_;
-  std::vector<std::string> hub_args_;             // more hub settings, before SetUp
+  std::vector<std::string> hub_args_;  // more hub settings, before SetUp
+  std::string store_root_;             // if set, each daemon's --hub-store: store_root_/<base>
   std::chrono::milliseconds tick_timeout_{1000};  // the daemons' --tick-ms
   int copies_ = 1;
 };

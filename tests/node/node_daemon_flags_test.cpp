@@ -60,6 +60,11 @@ TEST(NodeProcessFlagsTest, BadFlagsExitWithCode2AndSayWhy) {
       {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-sync", "gossip",
         "--hub-gossip-ack-ms", "5000", "--hub-gossip-ttl-ms", "1000"},
        "ttl (1000 ms) must be at least ack_timeout (5000 ms)"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-store-sync", "true"},
+       "--hub-store-sync: needs --hub-store"},
+      {{"--name", name, "--cookie", "c", "--hub", "h", "--hub-store", "/tmp/plexus-flags-store",
+        "--hub-store-sync", "maybe"},
+       "store-sync: 'maybe' is not true or false"},
       // The defaults' 40 s fence does not outlast a 200 s tick's 50 s.
       {{"--name", name, "--cookie", "c", "--tick-ms", "200000", "--hub", "h", "--hub-partition",
         "majority_quorum"},

@@ -29,9 +29,10 @@ namespace plexus::hub {
 
 // The first message each copy of a hot-swap or durable hub's child gets (a
 // restarted copy too). `migration_target`: it starts to take over a moving
-// child, and a Handover comes next. `restored` (with migration_target): it
-// comes back after a restart of the whole cluster, and the Handover brings
-// the state its last copy saved (plexus/hub/saved_state.h), not a move's.
+// child, and a Handover comes next. `restored` (with migration_target): the
+// Handover brings the state the child's last copy saved
+// (plexus/hub/saved_state.h), not a hot swap's: a durable child back after
+// a restart of the whole cluster, or moved by a cold swap.
 struct ChildStart {
   std::string hub_id;
   std::string child_id;

@@ -12,8 +12,9 @@
 // it, is a migration target of no move: begin_child() returns the state its
 // previous copy last saved (a child that saved none starts afresh, and gets
 // nullopt). Every copy of a durable hub's child gets a ChildStart first, so
-// that it can tell. A copy restarted by its supervisor, or moved by a cold
-// swap, starts afresh as ever (docs/hub.md, "Durable children").
+// that it can tell. A copy moved by a cold swap starts from that state too
+// (its old copy's store sends it along); one restarted by its supervisor
+// starts afresh, as ever (docs/hub.md, "Durable children").
 #pragma once
 
 #include <chrono>
