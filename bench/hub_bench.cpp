@@ -150,22 +150,6 @@ template <hub::HubConfig (*config)()>
   for (;;) pause();
 }
 
-// Every child runs `copies` times on the survivors, and both survivors'
-// registries name it there.
-bool survivors_hold_all(Cluster& c, size_t copies = 1) {
-  size_t local = 0;
-  for (Member& m : c.members) local += m.hub->process_list(hub::Scope::kLocal).size();
-  if (local != copies * kChildren) return false;
-  for (Member& m : c.members) {
-    size_t served = 0;
-    for (const hub::StartedChild& child : m.hub->process_list(hub::Scope::kGlobal)) {
-      served += child.nodes.size() == copies;
-    }
-    if (served != static_cast<size_t>(kChildren)) return false;
-  }
-  return true;
-}
-
 // The victim (forked) and two survivors in this process with `config`'s
 // hub and every child started and everywhere; null (the victim reaped)
 // on failure.
@@ -205,7 +189,7 @@ void BM_HubFailover(benchmark::State& state) {
     // Checked every 5 ms: each check reads both survivors' registries, and
     // polling harder would take the CPU the failover needs.
     auto deadline = Clock::now() + 120s;
-    while (!survivors_hold_all(*c)) {
+    while (!c->holds_all(kChildren)) {
       if (Clock::now() > deadline) return state.SkipWithError("the survivors did not take over");
       std::this_thread::sleep_for(5ms);
     }
@@ -246,7 +230,7 @@ void BM_HubFailoverReplicated(benchmark::State& state) {
     victim.kill_and_reap();
     auto deadline = Clock::now() + 120s;
     bool back = true;
-    while (!survivors_hold_all(*c, 2)) {
+    while (!c->holds_all(kChildren, 2)) {
       if (Clock::now() > deadline) {
         back = false;
         break;

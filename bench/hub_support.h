@@ -85,6 +85,21 @@ struct Cluster {
       return true;
     });
   }
+  // Every one of `children` runs `copies` times on these members, and each
+  // member's registry names it there.
+  bool holds_all(size_t children, size_t copies = 1) {
+    size_t local = 0;
+    for (Member& m : members) local += m.hub->process_list(hub::Scope::kLocal).size();
+    if (local != copies * children) return false;
+    for (Member& m : members) {
+      size_t served = 0;
+      for (const hub::StartedChild& child : m.hub->process_list(hub::Scope::kGlobal)) {
+        served += child.nodes.size() == copies;
+      }
+      if (served != children) return false;
+    }
+    return true;
+  }
   bool all_have(size_t children) {
     return wait_until([&] {
       for (Member& m : members) {

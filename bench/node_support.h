@@ -29,9 +29,11 @@ inline unsigned node_schedulers() {
   return 1;
 }
 
+// `base` on a free port of 127.0.0.1, or `base` itself if it is a whole
+// name ("name@host:port": a node started again where it was).
 inline NodeOptions node_options(const std::string& base) {
   NodeOptions options;
-  options.name = base + "@127.0.0.1:0";
+  options.name = base.find('@') == std::string::npos ? base + "@127.0.0.1:0" : base;
   options.cookie = kCookie;
   options.runtime.schedulers = node_schedulers();
   options.runtime.log_level = LogLevel::kError;
