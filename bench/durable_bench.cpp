@@ -70,7 +70,8 @@ std::unique_ptr<Cluster> durable_members(const std::string& root,
 }
 
 // The second life: the same nodes again, until every child is back; the
-// seconds that took (from the first node's start) on `fd`.
+// seconds that took (from the first node's start), the first node's view
+// number and the children moved, on `fd`.
 [[noreturn]] void second_life(const std::string& root, const std::vector<std::string>& names,
                               int fd) {
   auto began = Clock::now();
@@ -83,7 +84,16 @@ std::unique_ptr<Cluster> durable_members(const std::string& root,
     if (Clock::now() > deadline) _exit(1);
     std::this_thread::sleep_for(5ms);
   }
-  if (!announce(fd, std::to_string(seconds_since(began)))) _exit(1);
+  double seconds = seconds_since(began);
+  double moved = 0;
+  for (Member& m : c->members) {
+    MetricsWriter w;
+    m.node->runtime().metrics().collect(w);
+    moved += w.value("plexus_hub_migrations_total", {{"hub", "bench"}}).value_or(0);
+  }
+  std::ostringstream line;
+  line << seconds << " " << c->hub(0).view_number() << " " << moved;
+  if (!announce(fd, line.str())) _exit(1);
   for (;;) pause();
 }
 
@@ -102,9 +112,13 @@ void BM_HubFullRestart(benchmark::State& state) {
     second.kill_and_reap();
     std::filesystem::remove_all(root);
     if (second.name.empty()) return state.SkipWithError("the children did not all come back");
-    double seconds = std::stod(second.name);
+    std::istringstream back(second.name);
+    double seconds = 0, view = 0, moved = 0;
+    back >> seconds >> view >> moved;
     state.SetIterationTime(seconds);
     state.counters["back_ms"] = seconds * 1000;
+    state.counters["view"] = view;
+    state.counters["moved"] = moved;
     state.counters["durable_start_ms"] = start_seconds * 1000;
   }
 }
