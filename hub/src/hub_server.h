@@ -138,7 +138,9 @@ class HubServer final : public Server, private DeciderPort {
   void take_records(const google::protobuf::RepeatedPtrField<ChildRecordProto>& records);
   // delta_ as one change, on its way to every other member of the view.
   void send_delta();
-  // Sends what the gossip relay returned (counted in the metrics).
+  // Sends what the gossip relay returned (counted in the metrics); with
+  // gossip, a part whose head this node does not reach goes on at once
+  // (gossip_lost).
   void pass_on(std::vector<GossipRelay::Send> sends);
   void resend(std::vector<GossipRelay::Send> sends);
   // A change from a peer: acknowledged (gossip), passed on if new, applied.
@@ -148,6 +150,8 @@ class HubServer final : public Server, private DeciderPort {
   void gossip_lost(const std::string& node);
   void arm_gossip_due();
   bool is_member(const std::string& node) const;
+  // is_member, as the gossip relay asks it.
+  GossipRelay::IsMember reached() const;
   void on_records(const SegmentRecords& records);
   void on_summary(const DigestSummary& summary);
   void sync();

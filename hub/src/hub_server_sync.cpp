@@ -54,7 +54,15 @@ void HubServer::pass_on(std::vector<GossipRelay::Send> sends) {
   const bool acknowledged = s_.config.synchronization->acknowledged();
   const RecordsDelta* sized = nullptr;
   size_t base = 0;
+  std::vector<std::string> unreached;
   for (GossipRelay::Send& send : sends) {
+    if (acknowledged && !is_member(send.to)) {
+      // A member of the view this node does not reach (lost, not yet out
+      // of the view): its part goes to the next member now, not after
+      // ack_timeout.
+      unreached.push_back(send.to);
+      continue;
+    }
     if (send.change.get() != sized) {
       sized = send.change.get();
       base = sized->ByteSizeLong();
@@ -78,6 +86,9 @@ void HubServer::pass_on(std::vector<GossipRelay::Send> sends) {
     send_to(send.to, std::move(msg));
   }
   arm_gossip_due();
+  std::sort(unreached.begin(), unreached.end());
+  unreached.erase(std::unique(unreached.begin(), unreached.end()), unreached.end());
+  for (const std::string& node : unreached) gossip_lost(node);
 }
 
 void HubServer::on_delta(RecordsDelta& delta) {
@@ -118,15 +129,17 @@ void HubServer::resend(std::vector<GossipRelay::Send> sends) {
 
 bool HubServer::is_member(const std::string& node) const { return members_.count(node) > 0; }
 
+GossipRelay::IsMember HubServer::reached() const {
+  return [this](const std::string& node) { return is_member(node); };
+}
+
 void HubServer::on_gossip_due() {
   gossip_due_armed_ = false;
-  resend(gossip_.due(self().runtime().now_ms(),
-                     [this](const std::string& node) { return is_member(node); }));
+  resend(gossip_.due(self().runtime().now_ms(), reached()));
 }
 
 void HubServer::gossip_lost(const std::string& node) {
-  resend(gossip_.gone(node, self().runtime().now_ms(),
-                      [this](const std::string& n) { return is_member(n); }));
+  resend(gossip_.gone(node, self().runtime().now_ms(), reached()));
 }
 
 void HubServer::arm_gossip_due() {
