@@ -55,7 +55,8 @@ std::unique_ptr<Cluster> durable_members(const std::string& root,
   auto c = durable_members(root, {"hub_a", "hub_b", "hub_c"});
   if (!c || !c->settled(3)) _exit(1);
   auto began = Clock::now();
-  auto f = c->hub(0).start_children(specs("child", kChildren), {.awaitable = true, .timeout = 120s});
+  auto f =
+      c->hub(0).start_children(specs("child", kChildren), {.awaitable = true, .timeout = 120s});
   if (!f.ok()) _exit(1);
   Result<hub::StartResult> r = f->await(120s);
   if (!r.ok() || !r->ok() || r->started.size() != static_cast<size_t>(kChildren)) _exit(1);

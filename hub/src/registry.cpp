@@ -293,12 +293,23 @@ std::vector<RecordPtr> Registry::on_node(uint32_t node) const {
   return out;
 }
 
-std::vector<RecordPtr> Registry::in_segment(uint32_t segment) const {
-  std::vector<RecordPtr> out;
-  Shard& s = shard_of(segment);
-  plexus::detail::ReaderLock lock(s.mu);
-  for (const RecordPtr& r : s.records) {
-    if (r->segment == segment) out.push_back(r);
+std::vector<std::vector<RecordPtr>> Registry::in_segments(
+    const std::vector<uint32_t>& segments) const {
+  std::vector<std::vector<RecordPtr>> out(segments.size());
+  // Where each asked segment's records go, and the shards to scan.
+  std::unordered_map<uint32_t, size_t> slot;
+  std::vector<bool> scan(shard_count_, false);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (segments[i] >= segments_.count() || !slot.emplace(segments[i], i).second) continue;
+    scan[segments[i] % shard_count_] = true;
+  }
+  for (uint32_t k = 0; k < shard_count_; ++k) {
+    if (!scan[k]) continue;
+    Shard& s = shards_[k];
+    plexus::detail::ReaderLock lock(s.mu);
+    for (const RecordPtr& r : s.records) {
+      if (auto it = slot.find(r->segment); it != slot.end()) out[it->second].push_back(r);
+    }
   }
   return out;
 }

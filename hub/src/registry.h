@@ -73,8 +73,10 @@ class Registry {
   // How many live records have their first pid on each node (Pid::node; 0
   // is this node). Walks every record: for a dashboard, not a hot path.
   std::unordered_map<uint32_t, size_t> count_by_first_node() const;
-  // The records of `segment`, tombstones too (for anti-entropy).
-  std::vector<RecordPtr> in_segment(uint32_t segment) const;
+  // The records of each of `segments`, tombstones too, in the order asked
+  // (for handoff rounds and anti-entropy); each shard is scanned once, as a
+  // round after a split swaps nearly every segment.
+  std::vector<std::vector<RecordPtr>> in_segments(const std::vector<uint32_t>& segments) const;
   // Every live record.
   std::vector<RecordPtr> live() const;
 

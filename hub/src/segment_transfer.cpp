@@ -7,11 +7,10 @@ namespace plexus::hub::detail {
 
 void add_segments(const HubState& state, const std::vector<uint32_t>& segments,
                   SegmentRecords* out) {
-  for (uint32_t segment : segments) {
-    out->add_segments(segment);
-    for (const RecordPtr& r : state.registry.in_segment(segment)) {
-      encode(*r, state.node, out->add_records());
-    }
+  std::vector<std::vector<RecordPtr>> records = state.registry.in_segments(segments);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    out->add_segments(segments[i]);
+    for (const RecordPtr& r : records[i]) encode(*r, state.node, out->add_records());
   }
 }
 

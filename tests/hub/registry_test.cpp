@@ -120,8 +120,18 @@ TEST(RegistryTest, FindsByPidNodeTagAndSegment) {
   EXPECT_EQ(ids(reg.on_node(0)), (std::vector<std::string>{"room1", "room2"}));
   EXPECT_EQ(ids(reg.on_node(3)), (std::vector<std::string>{"room2", "user1"}));
   EXPECT_EQ(ids(reg.live()), (std::vector<std::string>{"bare", "room1", "room2", "user1"}));
-  std::vector<std::string> in_seg = ids(reg.in_segment(kSegments.of("user1")));
-  EXPECT_NE(std::find(in_seg.begin(), in_seg.end(), "user1"), in_seg.end());
+  // Segments asked together come back in the order asked, each whole.
+  uint32_t user1 = kSegments.of("user1"), room1 = kSegments.of("room1");
+  std::vector<std::vector<RecordPtr>> in_segs =
+      reg.in_segments({user1, room1, kSegments.count() + 3});
+  ASSERT_EQ(in_segs.size(), 3u);
+  for (const std::string& id : {"bare", "room1", "room2", "user1"}) {
+    uint32_t s = kSegments.of(id);
+    std::vector<std::string> got = ids(in_segs[s == user1 ? 0 : 1]);
+    bool asked = s == user1 || s == room1;
+    EXPECT_EQ(std::find(got.begin(), got.end(), id) != got.end(), asked) << id;
+  }
+  EXPECT_TRUE(in_segs[2].empty()) << "no such segment";
 
   // A new version moves the indices with it.
   reg.apply(record("room2", 2, {pid(5, 6)}, "lobby"));
