@@ -11,11 +11,24 @@ Result<Pid> Calls::pid_of(const ChildErrorProto& e) {
 }
 
 void Calls::send(const std::string& member, StartRequest request) {
+  if (member != state_.self.node && !reached_(member)) {
+    parked_.push_back(std::move(request));  // lost, and still in the view
+    return;
+  }
   (void)state_.node.send(member, state_.server_name, std::move(request));
 }
 
 void Calls::send(const std::string& member, StopRequest request) {
   (void)state_.node.send(member, state_.server_name, std::move(request));
+}
+
+void Calls::add_spec(const ChildSpec& spec, const StartOptions& options, StartRequest* out) {
+  encode(spec, out->add_specs());
+  if (auto m = options.child_mapping.find(spec.id); m != options.child_mapping.end()) {
+    PlacementProto* placement = out->add_mapping();
+    placement->set_id(spec.id);
+    for (const std::string& n : m->second) placement->add_nodes(n);
+  }
 }
 
 void Calls::start(LocalStart call) {
@@ -32,12 +45,7 @@ void Calls::start(LocalStart call) {
       r.set_call(call.call);
       r.set_view(decider_.view().number());
     }
-    encode(*spec, r.add_specs());
-    if (auto m = call.options.child_mapping.find(spec->id); m != call.options.child_mapping.end()) {
-      PlacementProto* placement = r.add_mapping();
-      placement->set_id(spec->id);
-      for (const std::string& n : m->second) placement->add_nodes(n);
-    }
+    add_spec(*spec, call.options, &r);
     ++p.waiting[spec->id];
     p.decider[spec->id] = member;
     p.specs.emplace(spec->id, spec);
@@ -85,7 +93,7 @@ void Calls::started(uint64_t call, const std::vector<RecordPtr>& records) {
   for (const RecordPtr& r : records) {
     apply_(r);
     auto it = calls_.find(call);
-    if (it == calls_.end()) continue;
+    if (it == calls_.end() || !awaits(call, r->id)) continue;
     it->second.start_result.started.push_back({r->id, state_.node_pids(*r)});
     answered(call, r->id);
   }
@@ -112,6 +120,7 @@ void Calls::start_reply(const StartReply& reply) {
       if (r.ok()) apply_(*r);
     }
     if (it == calls_.end()) return;
+    if (!awaits(reply.call(), e.id())) continue;
     Result<Pid> pid = pid_of(e);
     it->second.start_result.errors.push_back(
         {e.id(), e.node(), e.reason(), pid.ok() ? *pid : Pid{}});
@@ -145,6 +154,57 @@ void Calls::stop_reply(const StopReply& reply) {
     it->second.stop_result.errors.push_back({e.id(), e.node(), e.reason(), Pid{}});
     answered(reply.call(), e.id());
     it = calls_.find(reply.call());
+  }
+}
+
+bool Calls::awaits(uint64_t call, const std::string& id) const {
+  auto it = calls_.find(call);
+  return it != calls_.end() && it->second.waiting.count(id) > 0;
+}
+
+void Calls::decider_lost(const std::string& node) {
+  for (auto& [call, p] : calls_) {
+    if (!p.is_start) continue;
+    StartRequest retry;
+    for (const auto& [id, count] : p.waiting) {
+      auto asked = p.decider.find(id);
+      auto spec = p.specs.find(id);
+      if (asked == p.decider.end() || asked->second != node || spec == p.specs.end()) continue;
+      for (int i = 0; i < count; ++i) add_spec(*spec->second, p.start_options, &retry);
+    }
+    if (retry.specs_size() == 0) continue;
+    retry.set_caller(state_.self.node);
+    retry.set_call(call);
+    retry.set_retry(true);
+    parked_.push_back(std::move(retry));
+  }
+}
+
+void Calls::view_changed() {
+  std::vector<StartRequest> parked;
+  parked.swap(parked_);
+  for (StartRequest& request : parked) {
+    auto call = calls_.find(request.call());
+    if (call == calls_.end()) continue;  // timed out meanwhile
+    Pending& p = call->second;
+    std::map<std::string, StartRequest> requests;
+    for (const ChildSpecProto& spec : request.specs()) {
+      if (!p.waiting.count(spec.id())) continue;
+      const std::string& member = decider_.owner(state_.registry.segments().of(spec.id()));
+      StartRequest& r = requests[member];
+      if (r.specs_size() == 0) {
+        r.set_caller(state_.self.node);
+        r.set_call(request.call());
+        r.set_view(decider_.view().number());
+        r.set_retry(request.retry());
+      }
+      *r.add_specs() = spec;
+      for (const PlacementProto& m : request.mapping()) {
+        if (m.id() == spec.id()) *r.add_mapping() = m;
+      }
+      p.decider[spec.id()] = member;
+    }
+    for (auto& [member, r] : requests) send(member, std::move(r));
   }
 }
 

@@ -29,10 +29,16 @@ struct CallTimeout {
 class Calls {
  public:
   using Apply = std::function<void(const RecordPtr&)>;
+  using Reached = std::function<bool(const std::string& node)>;
 
-  // Calls go to the deciders of `decider`'s view.
-  Calls(HubState& state, Context self, const Decider& decider, Apply apply)
-      : state_(state), self_(self), decider_(decider), apply_(std::move(apply)) {}
+  // Calls go to the deciders of `decider`'s view; a start for a decider
+  // that `reached` says this node does not reach waits for the next view.
+  Calls(HubState& state, Context self, const Decider& decider, Apply apply, Reached reached)
+      : state_(state),
+        self_(self),
+        decider_(decider),
+        apply_(std::move(apply)),
+        reached_(std::move(reached)) {}
 
   void start(LocalStart call);
   void stop(LocalStop call);
@@ -42,6 +48,16 @@ class Calls {
   void started(uint64_t call, const std::vector<RecordPtr>& records);
   void stop_reply(const StopReply& reply);
   void timeout(uint64_t call);
+  // Member `node` is lost: the children of this node's start calls that it
+  // was asked to decide and has not answered wait for the next view, marked
+  // retry (their decider there answers as the first try would have:
+  // started, if the lost decider had started it). Stops still wait for
+  // their timeout: a stop the lost decider made may have left no record to
+  // tell a retry from a stop of an unknown child.
+  void decider_lost(const std::string& node);
+  // A view was adopted: the starts that wait for one go to their deciders
+  // in it.
+  void view_changed();
   // Ends every call with `reason` for what is unanswered (the hub stops).
   void fail_all(const std::string& reason);
 
@@ -70,6 +86,9 @@ class Calls {
   template <class Request>
   void launch(uint64_t call, Pending p, std::chrono::milliseconds timeout,
               std::map<std::string, Request> requests);
+  // True if `call` waits for an answer about `id` (an answer that comes
+  // twice, after a retry, is taken once).
+  bool awaits(uint64_t call, const std::string& id) const;
   void answered(uint64_t call, const std::string& id);
   // Answers every child of `call` not answered yet with `reason`, naming the
   // decider asked (or this node), and finishes it.
@@ -78,12 +97,17 @@ class Calls {
   void send(const std::string& member, StartRequest request);
   void send(const std::string& member, StopRequest request);
   Result<Pid> pid_of(const ChildErrorProto& e);
+  // Adds `spec` (and its placement, if the call's mapping names one) to `out`.
+  static void add_spec(const ChildSpec& spec, const StartOptions& options, StartRequest* out);
 
   HubState& state_;
   Context self_;
   const Decider& decider_;
   Apply apply_;
+  Reached reached_;
   std::unordered_map<uint64_t, Pending> calls_;
+  // Starts for deciders this node does not reach, until the next view.
+  std::vector<StartRequest> parked_;
 };
 
 }  // namespace plexus::hub::detail

@@ -32,10 +32,13 @@ Status HubServer::init() {
   }
   self().trap_exit(true);
   supervisor_.emplace(s_, self());
-  calls_.emplace(s_, self(), decider_, [this](const RecordPtr& r) {
-    apply(r);
-    decider_.learned(r);
-  });
+  calls_.emplace(
+      s_, self(), decider_,
+      [this](const RecordPtr& r) {
+        apply(r);
+        decider_.learned(r);
+      },
+      reached());
   s_.node.subscribe(self().self());
   for (const std::string& node : s_.node.nodes()) hello(node, true);
   Runtime& rt = self().runtime();

@@ -133,6 +133,7 @@ void HubServer::member_gone(const std::string& node) {
   regroup_later();
   membership_changed();
   gossip_lost(node);
+  calls_->decider_lost(node);
 }
 
 void HubServer::regroup_later() {
@@ -268,6 +269,7 @@ void HubServer::adopt(const strategies::View& view) {
   for (const strategies::Member& m : view.members()) in_view.insert(m.node);
   reach_.set_first(std::move(in_view));
   decider_.adopt(view);
+  calls_->view_changed();
   // A round that a lost message keeps from ending is run again in a new
   // view after migr_base_timeout.
   self().runtime().send_after(self().self(), s_.config.migr_base_timeout,
