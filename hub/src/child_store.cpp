@@ -43,6 +43,10 @@ rocksdb::Options db_options() {
   // A hub's store is small and written in batches from one thread.
   options.max_background_jobs = 1;
   options.keep_log_file_num = 2;
+  // No periodic statistics thread: nothing reads them (the hub's own
+  // metrics say what the store holds), and it is a thread less per hub.
+  options.stats_dump_period_sec = 0;
+  options.stats_persist_period_sec = 0;
   return options;
 }
 
