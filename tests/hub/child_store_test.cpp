@@ -43,6 +43,26 @@ class ChildStoreTest : public ::testing::Test {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  // A store of its own that holds `r` alone, closed again.
+  void seed(const ChildRecord& r) {
+    ChildStore::Contents contents;
+    std::vector<std::string> notes;
+    auto store = open(&contents, &notes);
+    ASSERT_NE(store, nullptr);
+    store->put(r, *node_);
+    ASSERT_TRUE(store->write().ok());
+  }
+
+  // Writes `key` = `value` into the database at path_ with RocksDB alone.
+  void put_raw(const std::string& key, const std::string& value) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path_, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+  }
+
   static ChildRecord record(const std::string& id, uint64_t epoch, bool tombstone = false) {
     ChildRecord r;
     r.id = id;
@@ -118,13 +138,7 @@ TEST_F(ChildStoreTest, WhatIsWrittenComesBackWithoutPidsAndAMissingStoreIsMade) 
 }
 
 TEST_F(ChildStoreTest, ACorruptStoreIsSetAsideAndANewOneMade) {
-  {
-    ChildStore::Contents contents;
-    std::vector<std::string> notes;
-    auto store = open(&contents, &notes);
-    store->put(record("a", 10), *node_);
-    ASSERT_TRUE(store->write().ok());
-  }
+  seed(record("a", 10));
   // RocksDB's pointer to its manifest, overwritten with garbage.
   {
     std::ofstream current(path_ + "/CURRENT", std::ios::trunc);
@@ -155,14 +169,7 @@ TEST_F(ChildStoreTest, ACorruptStoreIsSetAsideAndANewOneMade) {
 }
 
 TEST_F(ChildStoreTest, AnotherDatabaseIsNotTakenForAStore) {
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, path_, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "someone", "else's").ok());
-  }
+  put_raw("someone", "else's");
   ChildStore::Contents contents;
   std::vector<std::string> notes;
   auto store = open(&contents, &notes);
@@ -173,19 +180,8 @@ TEST_F(ChildStoreTest, AnotherDatabaseIsNotTakenForAStore) {
 }
 
 TEST_F(ChildStoreTest, AnEntryThatCannotBeReadIsSkippedAndNamed) {
-  {
-    ChildStore::Contents contents;
-    std::vector<std::string> notes;
-    auto store = open(&contents, &notes);
-    store->put(record("good", 10), *node_);
-    ASSERT_TRUE(store->write().ok());
-  }
-  {
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path_, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "r/bad", "\xff\xff not a record").ok());
-  }
+  seed(record("good", 10));
+  put_raw("r/bad", "\xff\xff not a record");
   ChildStore::Contents contents;
   std::vector<std::string> notes;
   auto store = open(&contents, &notes);

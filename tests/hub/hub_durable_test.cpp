@@ -70,6 +70,17 @@ class HubDurableTest : public ::testing::Test {
     senders_.push_back(std::move(sender));
   }
 
+  // Starts PREFIX0..PREFIX{n-1} through member 0 and lets the cluster
+  // settle: their ids, or none if the start failed.
+  std::vector<std::string> start_all(HubCluster& c, const std::string& prefix, int n) {
+    auto f = c.hub(0).start_children(worker_specs(prefix, n), {.awaitable = true});
+    if (!f.ok() || !c.net().run_until([&] { return f->ready(); }, 30s)) return {};
+    if (!f->await(0ms)->ok() || c.settle() != "") return {};
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(prefix + std::to_string(i));
+    return ids;
+  }
+
   // What each child's state says it took, by child, from the live copies.
   static std::map<std::string, std::map<std::string, int64_t>> states(HubCluster& c) {
     return c.running().seen;
@@ -86,15 +97,12 @@ TEST_F(HubDurableTest, AFullRestartBringsEveryChildBackOnceWithItsLastSavedState
   add(c, "a");
   add(c, "b");
   ASSERT_EQ(c.settle(), "");
-  auto f = c.hub(0).start_children(worker_specs("d", 300), {.awaitable = true});
-  ASSERT_TRUE(f.ok()) << f.status();
-  ASSERT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
+  std::vector<std::string> ids = start_all(c, "d", 300);
+  ASSERT_FALSE(ids.empty());
   // A third member joins: a third of the children move to it (cold swap),
   // and the stores follow them.
   add(c, "c");
   ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids;
-  for (int i = 0; i < 300; ++i) ids.push_back("d" + std::to_string(i));
   count(c, 0, ids, 3);
   // Fifty are stopped: they must not come back.
   std::vector<std::string> stopped(ids.begin(), ids.begin() + 50);
@@ -138,11 +146,8 @@ TEST_F(HubDurableTest, AColdSwapMovesADurableChildWithTheStateItSaved) {
   add(c, "a");
   add(c, "b");
   ASSERT_EQ(c.settle(), "");
-  auto f = c.hub(0).start_children(worker_specs("m", 90), {.awaitable = true});
-  ASSERT_TRUE(f.ok()) << f.status();
-  ASSERT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
-  std::vector<std::string> ids;
-  for (int i = 0; i < 90; ++i) ids.push_back("m" + std::to_string(i));
+  std::vector<std::string> ids = start_all(c, "m", 90);
+  ASSERT_FALSE(ids.empty());
   count(c, 1, ids, 3);
   auto before = states(c);
   c.running().restored = 0;
@@ -156,16 +161,10 @@ TEST_F(HubDurableTest, AColdSwapMovesADurableChildWithTheStateItSaved) {
 
 TEST_F(HubDurableTest, AStaggeredRestartStartsEachChildOnceAsItsNodeComesBack) {
   HubCluster c(c_config_, &logs_);
-  add(c, "a");
-  add(c, "b");
-  add(c, "c");
+  for (const char* name : {"a", "b", "c"}) add(c, name);
   ASSERT_EQ(c.settle(), "");
-  auto f = c.hub(0).start_children(worker_specs("s", 120), {.awaitable = true});
-  ASSERT_TRUE(f.ok()) << f.status();
-  ASSERT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids;
-  for (int i = 0; i < 120; ++i) ids.push_back("s" + std::to_string(i));
+  std::vector<std::string> ids = start_all(c, "s", 120);
+  ASSERT_FALSE(ids.empty());
   count(c, 2, ids, 2);
   std::map<std::string, size_t> count_on;
   for (auto& [node, n] : c.hub(0).children_by_node()) count_on[node] = n;
@@ -188,16 +187,10 @@ TEST_F(HubDurableTest, AStaggeredRestartStartsEachChildOnceAsItsNodeComesBack) {
 TEST_F(HubDurableTest, ACorruptStoreIsSetAsideAndItsChildrenComeBackFromTheirReplicas) {
   c_config_ = config(2);
   HubCluster c(c_config_, &logs_);
-  add(c, "a");
-  add(c, "b");
-  add(c, "c");
+  for (const char* name : {"a", "b", "c"}) add(c, name);
   ASSERT_EQ(c.settle(), "");
-  auto f = c.hub(0).start_children(worker_specs("r", 90), {.awaitable = true});
-  ASSERT_TRUE(f.ok()) << f.status();
-  ASSERT_TRUE(c.net().run_until([&] { return f->ready(); }, 30s));
-  ASSERT_EQ(c.settle(), "");
-  std::vector<std::string> ids;
-  for (int i = 0; i < 90; ++i) ids.push_back("r" + std::to_string(i));
+  std::vector<std::string> ids = start_all(c, "r", 90);
+  ASSERT_FALSE(ids.empty());
   count(c, 0, ids, 2);
   // The sender's messages go to each child's active copy, which saves.
   std::map<std::string, std::string> active_on;
