@@ -38,13 +38,8 @@ hub::HubConfig durable_config(const std::string& root, const std::string& member
 std::unique_ptr<Cluster> durable_members(const std::string& root,
                                          const std::vector<std::string>& bases) {
   auto c = std::make_unique<Cluster>();
-  std::vector<std::string> names;
   for (size_t i = 0; i < bases.size(); ++i) {
-    std::optional<Member> m =
-        start_member(bases[i], names, durable_config(root, "m" + std::to_string(i)));
-    if (!m) return nullptr;
-    names.push_back(m->node->name());
-    c->members.push_back(std::move(*m));
+    if (!c->join(bases[i], durable_config(root, "m" + std::to_string(i)))) return nullptr;
   }
   return c;
 }

@@ -43,12 +43,8 @@ double copies_running(Cluster& c) {
 
 std::unique_ptr<Cluster> five_members() {
   auto c = std::make_unique<Cluster>();
-  std::vector<std::string> names;
   for (size_t i = 0; i < kMembers; ++i) {
-    std::optional<Member> m = start_member("heal_" + std::to_string(i), names, bench_config());
-    if (!m) return nullptr;
-    names.push_back(m->node->name());
-    c->members.push_back(std::move(*m));
+    if (!c->join("heal_" + std::to_string(i), bench_config())) return nullptr;
   }
   if (!c->settled(kMembers)) return nullptr;
   auto f =

@@ -110,9 +110,9 @@ void BM_HubHotSwap(benchmark::State& state) {
     g_stats = &stats;
     auto c = std::make_unique<Cluster>();
     for (const char* base : {"swap_a", "swap_b"}) {
-      std::optional<Member> m = start_member(base, c->names(), swap_config(), register_stateful);
-      if (!m) return state.SkipWithError("a member did not start");
-      c->members.push_back(std::move(*m));
+      if (!c->join(base, swap_config(), register_stateful)) {
+        return state.SkipWithError("a member did not start");
+      }
     }
     if (!c->settled(2)) return state.SkipWithError("the cluster did not settle");
     auto f = c->hub(0).start_children(specs("s", kSwapChildren, "stateful"),
@@ -127,9 +127,9 @@ void BM_HubHotSwap(benchmark::State& state) {
 
     auto joined = Clock::now();
     uint64_t sent_before = sender.total.load();
-    std::optional<Member> m = start_member("swap_c", c->names(), swap_config(), register_stateful);
-    if (!m) return state.SkipWithError("the joiner did not start");
-    c->members.push_back(std::move(*m));
+    if (!c->join("swap_c", swap_config(), register_stateful)) {
+      return state.SkipWithError("the joiner did not start");
+    }
     // Done when the joiner runs every child it heads and each came with its
     // state: its local count equals the handovers, and stays so.
     long seen = -1;

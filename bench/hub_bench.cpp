@@ -23,12 +23,8 @@ constexpr int kChildren = 100'000;
 
 std::unique_ptr<Cluster> three_members() {
   auto c = std::make_unique<Cluster>();
-  std::vector<std::string> names;
   for (const char* base : {"hub_a", "hub_b", "hub_c"}) {
-    std::optional<Member> m = start_member(base, names, bench_config());
-    if (!m) return nullptr;
-    names.push_back(m->node->name());
-    c->members.push_back(std::move(*m));
+    if (!c->join(base, bench_config())) return nullptr;
   }
   if (!c->settled(3)) return nullptr;
   return c;

@@ -71,6 +71,16 @@ struct Cluster {
     members.clear();
   }
   hub::Hub& hub(size_t i) { return *members[i].hub; }
+  // Starts member `base` (start_member) connected to every member here:
+  // false if it did not start.
+  template <class Types = void (*)(Node&)>
+  bool join(
+      const std::string& base, const hub::HubConfig& config, Types types = [](Node&) {}) {
+    std::optional<Member> m = start_member(base, names(), config, types);
+    if (!m) return false;
+    members.push_back(std::move(*m));
+    return true;
+  }
   std::vector<std::string> names() const {
     std::vector<std::string> out;
     for (const Member& m : members) out.push_back(m.node->name());

@@ -101,12 +101,10 @@ void BM_HubSyncChange(benchmark::State& state) {
   const bool gossip = state.range(0) == 1;
   const size_t n = static_cast<size_t>(state.range(1));
   Cluster c;
-  std::vector<std::string> names;
   for (size_t i = 0; i < n; ++i) {
-    std::optional<Member> m = start_member("sync" + std::to_string(i), names, sync_config(gossip));
-    if (!m) return state.SkipWithError("a member did not start");
-    names.push_back(m->node->name());
-    c.members.push_back(std::move(*m));
+    if (!c.join("sync" + std::to_string(i), sync_config(gossip))) {
+      return state.SkipWithError("a member did not start");
+    }
   }
   if (!c.settled(n)) return state.SkipWithError("the view did not settle");
   Cost cost;

@@ -12,7 +12,10 @@ Result<Pid> Calls::pid_of(const ChildErrorProto& e) {
 
 void Calls::send(const std::string& member, StartRequest request) {
   if (member != state_.self.node && !reached_(member)) {
-    parked_.push_back(std::move(request));  // lost, and still in the view
+    // Lost, and still in the view: the next view's decider gets them.
+    Parked parked{request.call(), {}, request.retry()};
+    for (const ChildSpecProto& spec : request.specs()) parked.ids.push_back(spec.id());
+    parked_.push_back(std::move(parked));
     return;
   }
   (void)state_.node.send(member, state_.server_name, std::move(request));
@@ -22,13 +25,27 @@ void Calls::send(const std::string& member, StopRequest request) {
   (void)state_.node.send(member, state_.server_name, std::move(request));
 }
 
-void Calls::add_spec(const ChildSpec& spec, const StartOptions& options, StartRequest* out) {
-  encode(spec, out->add_specs());
-  if (auto m = options.child_mapping.find(spec.id); m != options.child_mapping.end()) {
-    PlacementProto* placement = out->add_mapping();
-    placement->set_id(spec.id);
-    for (const std::string& n : m->second) placement->add_nodes(n);
+std::map<std::string, StartRequest> Calls::split(uint64_t call, Pending& p,
+                                                 const std::vector<std::string>& ids, bool retry) {
+  std::map<std::string, StartRequest> requests;
+  for (const std::string& id : ids) {
+    const std::string& member = decider_.owner(state_.registry.segments().of(id));
+    StartRequest& r = requests[member];
+    if (r.specs_size() == 0) {
+      r.set_caller(state_.self.node);
+      r.set_call(call);
+      r.set_view(decider_.view().number());
+      r.set_retry(retry);
+    }
+    encode(*p.specs.at(id), r.add_specs());
+    if (auto m = p.start_options.child_mapping.find(id); m != p.start_options.child_mapping.end()) {
+      PlacementProto* placement = r.add_mapping();
+      placement->set_id(id);
+      for (const std::string& n : m->second) placement->add_nodes(n);
+    }
+    p.decider[id] = member;
   }
+  return requests;
 }
 
 void Calls::start(LocalStart call) {
@@ -36,20 +53,13 @@ void Calls::start(LocalStart call) {
   p.is_start = true;
   p.start_options = call.options;
   p.start_future = std::move(call.future);
-  std::map<std::string, StartRequest> requests;
+  std::vector<std::string> ids;
   for (const auto& spec : call.specs) {
-    const std::string& member = decider_.owner(state_.registry.segments().of(spec->id));
-    StartRequest& r = requests[member];
-    if (r.specs_size() == 0) {
-      r.set_caller(state_.self.node);
-      r.set_call(call.call);
-      r.set_view(decider_.view().number());
-    }
-    add_spec(*spec, call.options, &r);
+    ids.push_back(spec->id);
     ++p.waiting[spec->id];
-    p.decider[spec->id] = member;
     p.specs.emplace(spec->id, spec);
   }
+  std::map<std::string, StartRequest> requests = split(call.call, p, ids, false);
   launch(call.call, std::move(p), call.options.timeout, std::move(requests));
 }
 
@@ -165,46 +175,27 @@ bool Calls::awaits(uint64_t call, const std::string& id) const {
 void Calls::decider_lost(const std::string& node) {
   for (auto& [call, p] : calls_) {
     if (!p.is_start) continue;
-    StartRequest retry;
+    Parked retry{call, {}, true};
     for (const auto& [id, count] : p.waiting) {
       auto asked = p.decider.find(id);
-      auto spec = p.specs.find(id);
-      if (asked == p.decider.end() || asked->second != node || spec == p.specs.end()) continue;
-      for (int i = 0; i < count; ++i) add_spec(*spec->second, p.start_options, &retry);
+      if (asked == p.decider.end() || asked->second != node) continue;
+      retry.ids.insert(retry.ids.end(), static_cast<size_t>(count), id);
     }
-    if (retry.specs_size() == 0) continue;
-    retry.set_caller(state_.self.node);
-    retry.set_call(call);
-    retry.set_retry(true);
-    parked_.push_back(std::move(retry));
+    if (!retry.ids.empty()) parked_.push_back(std::move(retry));
   }
 }
 
 void Calls::view_changed() {
-  std::vector<StartRequest> parked;
+  std::vector<Parked> parked;
   parked.swap(parked_);
-  for (StartRequest& request : parked) {
-    auto call = calls_.find(request.call());
-    if (call == calls_.end()) continue;  // timed out meanwhile
-    Pending& p = call->second;
-    std::map<std::string, StartRequest> requests;
-    for (const ChildSpecProto& spec : request.specs()) {
-      if (!p.waiting.count(spec.id())) continue;
-      const std::string& member = decider_.owner(state_.registry.segments().of(spec.id()));
-      StartRequest& r = requests[member];
-      if (r.specs_size() == 0) {
-        r.set_caller(state_.self.node);
-        r.set_call(request.call());
-        r.set_view(decider_.view().number());
-        r.set_retry(request.retry());
-      }
-      *r.add_specs() = spec;
-      for (const PlacementProto& m : request.mapping()) {
-        if (m.id() == spec.id()) *r.add_mapping() = m;
-      }
-      p.decider[spec.id()] = member;
+  for (Parked& entry : parked) {
+    auto call = calls_.find(entry.call);
+    if (call == calls_.end()) continue;  // answered or timed out meanwhile
+    std::erase_if(entry.ids,
+                  [&](const std::string& id) { return !call->second.waiting.count(id); });
+    for (auto& [member, r] : split(entry.call, call->second, entry.ids, entry.retry)) {
+      send(member, std::move(r));
     }
-    for (auto& [member, r] : requests) send(member, std::move(r));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "decider.h"
 #include "hub_state.h"
@@ -97,8 +98,10 @@ class Calls {
   void send(const std::string& member, StartRequest request);
   void send(const std::string& member, StopRequest request);
   Result<Pid> pid_of(const ChildErrorProto& e);
-  // Adds `spec` (and its placement, if the call's mapping names one) to `out`.
-  static void add_spec(const ChildSpec& spec, const StartOptions& options, StartRequest* out);
+  // The requests for `ids` of start call `call` (an id listed twice goes
+  // twice), one per decider of this node's view; records who was asked.
+  std::map<std::string, StartRequest> split(uint64_t call, Pending& p,
+                                            const std::vector<std::string>& ids, bool retry);
 
   HubState& state_;
   Context self_;
@@ -106,8 +109,14 @@ class Calls {
   Apply apply_;
   Reached reached_;
   std::unordered_map<uint64_t, Pending> calls_;
-  // Starts for deciders this node does not reach, until the next view.
-  std::vector<StartRequest> parked_;
+  // Children of start calls whose decider this node does not reach, until
+  // the next view.
+  struct Parked {
+    uint64_t call = 0;
+    std::vector<std::string> ids;
+    bool retry = false;
+  };
+  std::vector<Parked> parked_;
 };
 
 }  // namespace plexus::hub::detail

@@ -184,10 +184,9 @@ Status ChildStore::read(rocksdb::DB& db, Node& node, const strategies::Segments&
 }
 
 void ChildStore::put(const ChildRecord& record, const Node& node) {
-  ChildRecord kept = record;
-  kept.pids = PidList{};
   ChildRecordProto proto;
-  encode(kept, node, &proto);
+  encode(record, node, &proto);
+  proto.clear_pids();  // none of them lives after a restart
   std::string k = key(kRecordPrefix, record.id);
   batch_->Put(k, proto.SerializeAsString());
   if (record.tombstone) batch_->Delete(key(kStatePrefix, record.id));
