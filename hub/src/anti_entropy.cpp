@@ -69,8 +69,8 @@ std::optional<DigestSummary> detail(const HubState& state, const DigestSummary& 
   return out;
 }
 
-std::optional<SegmentRecords> differing(const HubState& state, const DigestSummary& detail,
-                                        const QuietSegments& quiet) {
+std::vector<SegmentRecords> differing(const HubState& state, const DigestSummary& detail,
+                                      const QuietSegments& quiet) {
   std::vector<uint32_t> segments;
   for (const SegmentDigestProto& p : detail.segments()) {
     if (p.segment() >= state.registry.segments().count() || !quiet.quiet(p.segment())) continue;
@@ -78,12 +78,10 @@ std::optional<SegmentRecords> differing(const HubState& state, const DigestSumma
       segments.push_back(p.segment());
     }
   }
-  if (segments.empty()) return std::nullopt;
-  SegmentRecords out;
-  set_from(state, out.mutable_from());
-  add_segments(state, segments, &out);
-  for (uint32_t s : segments) out.add_wanted(s);
-  return out;
+  if (segments.empty()) return {};
+  SegmentRecords header;
+  set_from(state, header.mutable_from());
+  return segment_parts(state, segments, header, segments);
 }
 
 }  // namespace plexus::hub::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "hub_state.h"
 #include "plexus/hub.pb.h"
@@ -40,8 +41,8 @@ class QuietSegments {
 DigestSummary summarize(const HubState& state);
 std::optional<DigestSummary> detail(const HubState& state, const DigestSummary& summary);
 // The records of the segments whose digests differ from `detail`'s and are
-// quiet here, and the wish for the peer's.
-std::optional<SegmentRecords> differing(const HubState& state, const DigestSummary& detail,
-                                        const QuietSegments& quiet);
+// quiet here, and the wish for the peer's, in parts (none if none differ).
+std::vector<SegmentRecords> differing(const HubState& state, const DigestSummary& detail,
+                                      const QuietSegments& quiet);
 
 }  // namespace plexus::hub::detail

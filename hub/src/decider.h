@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hub_state.h"
+#include "message_parts.h"
 #include "plexus/hub.pb.h"
 #include "plexus/strategies/view.h"
 
@@ -209,6 +210,10 @@ class Decider {
     std::vector<RecordPtr> learned;  // news from the members, published at the end
     std::set<std::string> awaiting_handoff;
     std::set<std::string> awaiting_records;
+    // The parts of each member's handoff, and of its answer to this
+    // decider's records, taken so far.
+    std::unordered_map<std::string, PartsReceived> handoff_parts;
+    std::unordered_map<std::string, PartsReceived> answer_parts;
     std::unordered_map<std::string, std::vector<Claim>> running;
     std::unordered_map<std::string, RecordPtr> ended;
     // Saved states of durable children, the newest version's of each.

@@ -141,7 +141,10 @@ void Decider::handoff(const Handoff& h) {
     return;
   }
   const std::string& from = h.from().node();
-  if (ready_ || round_.awaiting_handoff.erase(from) == 0) return;
+  if (ready_ || round_.awaiting_handoff.count(from) == 0) return;
+  PartsReceived& parts = round_.handoff_parts[from];
+  if (!parts.take(h.part(), h.parts())) return;
+  if (parts.complete()) round_.awaiting_handoff.erase(from);
   for (const ClaimProto& c : h.running()) {
     RecordPtr r = decode_record(c.record());
     Result<Pid> pid = state_.node.from_proto(c.pid());
@@ -153,7 +156,8 @@ void Decider::handoff(const Handoff& h) {
   for (const SavedStateProto& s : h.saved()) {
     claim_saved({s.id(), s.epoch(), s.stamp(), std::make_shared<const std::string>(s.state())});
   }
-  if (from != state_.self.node) {
+  // The digests come in the last part.
+  if (from != state_.self.node && h.part() + 1 >= h.parts()) {
     // The segments whose digests differ are swapped both ways: a joiner
     // gets this decider's records, and this decider the member's.
     std::unordered_map<uint32_t, SegmentDigest> theirs;
@@ -173,15 +177,15 @@ void Decider::handoff(const Handoff& h) {
              " segments differ";
     });
     if (!differ.empty()) {
-      SegmentRecords out;
-      out.mutable_from()->set_node(state_.self.node);
-      out.mutable_from()->set_creation(state_.self.creation);
-      out.set_view(view_.number());
-      out.set_round(view_.number());
-      add_segments(state_, differ, &out);
-      for (uint32_t s : differ) out.add_wanted(s);
+      SegmentRecords header;
+      header.mutable_from()->set_node(state_.self.node);
+      header.mutable_from()->set_creation(state_.self.creation);
+      header.set_view(view_.number());
+      header.set_round(view_.number());
       round_.awaiting_records.insert(from);
-      port_.send_records(from, std::move(out));
+      for (SegmentRecords& part : segment_parts(state_, differ, header, differ)) {
+        port_.send_records(from, std::move(part));
+      }
     }
   }
   check_round();
@@ -244,9 +248,15 @@ void Decider::segment_records(const SegmentRecords& records) {
       learned(r);
     }
   }
-  // Only an answer (no `wanted`) ends the wait: a request with the same
-  // round is the member deciding segments of its own.
-  if (in_round && records.wanted_size() == 0) round_.awaiting_records.erase(records.from().node());
+  // Only the last missing part of an answer ends the wait: a request with
+  // the same round is the member deciding segments of its own.
+  const std::string& from = records.from().node();
+  if (in_round && records.answer() && round_.awaiting_records.count(from) != 0) {
+    PartsReceived& parts = round_.answer_parts[from];
+    if (parts.take(records.part(), records.parts()) && parts.complete()) {
+      round_.awaiting_records.erase(from);
+    }
+  }
   check_round();
 }
 

@@ -103,7 +103,7 @@ class HubServer final : public Server, private DeciderPort {
   void membership_changed();
   void on_propose(uint64_t generation);
   void adopt(const strategies::View& view);
-  Handoff handoff_for(const std::string& member);
+  std::vector<Handoff> handoff_for(const std::string& member);  // in parts
   uint32_t node_number(const strategies::Member& member);
 
   // ---- This node as a member running children

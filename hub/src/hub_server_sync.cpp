@@ -6,6 +6,7 @@
 
 #include "anti_entropy.h"
 #include "hub_server.h"
+#include "message_parts.h"
 #include "record_codec.h"
 #include "segment_transfer.h"
 
@@ -31,19 +32,29 @@ void HubServer::take_records(const google::protobuf::RepeatedPtrField<ChildRecor
 // ---- Changes (RecordsDelta) and their way to every member
 
 void HubServer::send_delta() {
-  auto change = std::make_shared<RecordsDelta>();
-  change->set_view(decider_.view().number());
-  for (const RecordPtr& r : delta_) encode(*r, s_.node, change->add_records());
-  delta_.clear();
-  if (s_.config.synchronization->acknowledged()) {
-    set_from(change->mutable_origin());
-    change->set_serial(++gossip_serial_);
+  // A turn's changes (100,000 starts in one call) go as several changes of
+  // about part_bytes each; every record stands alone.
+  RecordsDelta header;
+  header.set_view(decider_.view().number());
+  PartCutter<RecordsDelta> cutter(s_.part_bytes, std::move(header));
+  for (const RecordPtr& r : delta_) {
+    ChildRecordProto* p = cutter.current().add_records();
+    encode(*r, s_.node, p);
+    cutter.added(p->ByteSizeLong());
   }
+  delta_.clear();
   std::vector<std::string> peers;
   for (const strategies::Member& m : decider_.view().members()) {
     if (m.node != s_.self.node) peers.push_back(m.node);
   }
-  pass_on(gossip_.originate(std::move(change), std::move(peers), self().runtime().now_ms()));
+  for (RecordsDelta& part : std::move(cutter).each()) {
+    auto change = std::make_shared<RecordsDelta>(std::move(part));
+    if (s_.config.synchronization->acknowledged()) {
+      set_from(change->mutable_origin());
+      change->set_serial(++gossip_serial_);
+    }
+    pass_on(gossip_.originate(std::move(change), peers, self().runtime().now_ms()));
+  }
 }
 
 void HubServer::pass_on(std::vector<GossipRelay::Send> sends) {
@@ -165,12 +176,14 @@ void HubServer::on_records(const SegmentRecords& records) {
   set_from(back.mutable_from());
   back.set_view(decider_.view().number());
   back.set_round(records.round());
+  back.set_answer(true);
   std::vector<uint32_t> wanted;
   for (uint32_t s : records.wanted()) {
     if (s < s_.registry.segments().count()) wanted.push_back(s);
   }
-  add_segments(s_, wanted, &back);
-  send_to(records.from().node(), std::move(back));
+  for (SegmentRecords& part : segment_parts(s_, wanted, back)) {
+    send_to(records.from().node(), std::move(part));
+  }
 }
 
 void HubServer::on_summary(const DigestSummary& summary) {
@@ -179,8 +192,10 @@ void HubServer::on_summary(const DigestSummary& summary) {
     if (std::optional<DigestSummary> d = detail(s_, summary)) {
       send_to(summary.from().node(), std::move(*d));
     }
-  } else if (std::optional<SegmentRecords> r = differing(s_, summary, quiet_)) {
-    send_to(summary.from().node(), std::move(*r));
+  } else {
+    for (SegmentRecords& part : differing(s_, summary, quiet_)) {
+      send_to(summary.from().node(), std::move(part));
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "hub_server.h"
+#include "message_parts.h"
 #include "plexus/pid.pb.h"
 #include "record_codec.h"
 #include "segment_transfer.h"
@@ -280,7 +281,8 @@ void HubServer::adopt(const strategies::View& view) {
     if (!view.contains(node)) send_view(node, true);
   }
   for (const strategies::Member& m : view.members()) {
-    if (m.node != s_.self.node) send_to(m.node, handoff_for(m.node));
+    if (m.node == s_.self.node) continue;
+    for (Handoff& part : handoff_for(m.node)) send_to(m.node, std::move(part));
   }
   std::vector<Claim> own;
   for (LocalSupervisor::Copy& c : supervisor_->running()) {
@@ -293,30 +295,36 @@ void HubServer::adopt(const strategies::View& view) {
   regroup_later();  // the view orders the cut
 }
 
-Handoff HubServer::handoff_for(const std::string& member) {
-  Handoff h;
-  set_from(h.mutable_from());
-  h.set_view(decider_.view().number());
+std::vector<Handoff> HubServer::handoff_for(const std::string& member) {
+  Handoff header;
+  set_from(header.mutable_from());
+  header.set_view(decider_.view().number());
+  PartCutter<Handoff> cutter(s_.part_bytes, std::move(header));
   for (const LocalSupervisor::Copy& c : supervisor_->running()) {
     if (decider_.owner(c.record->segment) != member) continue;
-    ClaimProto* claim = h.add_running();
+    ClaimProto* claim = cutter.current().add_running();
     encode(*c.record, s_.node, claim->mutable_record());
     s_.node.to_proto(c.pid, claim->mutable_pid());
     if (!c.node.empty()) claim->set_node(c.node);
     claim->set_awaits_state(c.awaits_state);
+    cutter.added(claim->ByteSizeLong());
   }
   for (const RecordPtr& r : supervisor_->ended()) {
-    if (decider_.owner(r->segment) == member) encode(*r, s_.node, h.add_ended());
+    if (decider_.owner(r->segment) != member) continue;
+    ChildRecordProto* ended = cutter.current().add_ended();
+    encode(*r, s_.node, ended);
+    cutter.added(ended->ByteSizeLong());
   }
   for (const SavedState& saved : saved_for(member)) {
-    SavedStateProto* p = h.add_saved();
+    SavedStateProto* p = cutter.current().add_saved();
     p->set_id(saved.id);
     p->set_epoch(saved.epoch);
     p->set_stamp(saved.stamp);
     p->set_state(*saved.state);
+    cutter.added(p->ByteSizeLong());
   }
-  add_digests(s_, decider_, member, &h);
-  return h;
+  add_digests(s_, decider_, member, &cutter.last());
+  return std::move(cutter).numbered();
 }
 
 }  // namespace plexus::hub::detail

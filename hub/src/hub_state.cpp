@@ -1,5 +1,7 @@
 #include "hub_state.h"
 
+#include "message_parts.h"
+
 namespace plexus::hub::detail {
 
 std::string server_name(const std::string& hub_id) { return "plexus.hub." + hub_id; }
@@ -10,6 +12,7 @@ HubState::HubState(Node& n, HubConfig c, strategies::Segments segments)
       signature(hub::signature(config)),
       server_name(detail::server_name(config.hub_id)),
       self{n.name(), n.creation()},
+      part_bytes(part_budget(n.options().max_frame_size)),
       registry(segments),
       view_(0, {self}) {}
 

@@ -85,6 +85,9 @@ struct HubState {
   const std::string signature;    // hub::signature(config)
   const std::string server_name;  // "plexus.hub.<hub_id>"
   const strategies::Member self;  // this node's incarnation
+  // The bytes each part of a bulk message aims at (message_parts.h), from
+  // the node's frame limit.
+  const size_t part_bytes;
   Registry registry;
   LiveNodes live;
   HookTable hooks;

@@ -9,10 +9,13 @@
 
 namespace plexus::hub::detail {
 
-// Adds this node's records (tombstones too) of `segments` to `out`, and the
-// segments to its list.
-void add_segments(const HubState& state, const std::vector<uint32_t>& segments,
-                  SegmentRecords* out);
+// This node's records (tombstones too) of `segments`, in numbered parts
+// (message_parts.h) that each start as `header`; `wanted`, the segments the
+// sender asks back, goes in the last part.
+std::vector<SegmentRecords> segment_parts(const HubState& state,
+                                          const std::vector<uint32_t>& segments,
+                                          const SegmentRecords& header,
+                                          const std::vector<uint32_t>& wanted = {});
 
 class Decider;
 

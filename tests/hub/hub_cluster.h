@@ -247,6 +247,9 @@ class HubCluster {
     return members_.size() - 1;
   }
 
+  // The frame limit of the nodes started from now on (NodeOptions).
+  void set_max_frame_size(size_t bytes) { max_frame_size_ = bytes; }
+
   // Starts member `i` again after a crash: the same name, a new creation,
   // the same config.
   void restart(size_t i) { start_member(i, members_.at(i).name, nullptr); }
@@ -257,6 +260,7 @@ class HubCluster {
     o.name = name;
     o.cookie = kCookie;
     o.loopback = &net_;
+    if (max_frame_size_ != 0) o.max_frame_size = max_frame_size_;
     o.runtime = runtime_options(Sched::kDeterministic, logs_);
     if (logs_) o.runtime.log_level = level_;
     // Every other member is a seed (a crashed one is retried until it is
@@ -490,7 +494,8 @@ class HubCluster {
   LogCapture* logs_;
   plexus::LogLevel level_;
   Running running_;
-  LoopbackNetwork net_;  // after what logs into it, before the nodes
+  size_t max_frame_size_ = 0;  // 0: NodeOptions' default
+  LoopbackNetwork net_;        // after what logs into it, before the nodes
   std::vector<Member> members_;
 };
 

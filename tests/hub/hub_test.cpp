@@ -291,6 +291,35 @@ TEST_F(HubTest, AJoinMovesAboutItsShareOfTheChildrenByColdSwap) {
   EXPECT_EQ(cluster_.hub(3).process_list(hub::Scope::kLocal).size(), moved);
 }
 
+// The messages of a join that grow with the children (each member's handoff
+// to the joiner, each decider's records for it, the records of its moves)
+// go in parts (hub/src/message_parts.h): with a frame limit of 128 KiB, a
+// joiner among 9,000 children gets about 250 KiB of records from each
+// decider, which in one frame would cost the connection again and again.
+// The network duplicates a fifth of the messages (parts taken twice) and
+// now and then loses a connection (parts lost: the round runs again).
+TEST_F(HubTest, AJoinWhoseRecordsPassTheFrameLimitGetsThemInParts) {
+  cluster_.set_max_frame_size(128 << 10);
+  start(2);
+  for (int call = 0; call < 9; ++call) {
+    ASSERT_TRUE(
+        start_children(call % 2, worker_specs("f" + std::to_string(call) + "_", 1000)).ok());
+  }
+  ASSERT_EQ(cluster_.settle(), "");
+  plexus::LoopbackFaults faults;
+  faults.max_delay = 5ms;
+  faults.duplicate = 0.2;
+  faults.reset = 0.002;
+  cluster_.net().set_faults(faults);
+  cluster_.add("c");
+  ASSERT_EQ(cluster_.settle(), "");
+  EXPECT_EQ(cluster_.check(), "");
+  EXPECT_EQ(cluster_.hub(2).child_count(), 9000u);
+  EXPECT_GT(cluster_.hub(2).process_list(hub::Scope::kLocal).size(), 2500u);
+  EXPECT_EQ(logs_.count(plexus::LogLevel::kDebug, {"above the limit"}), 0u) << "no frame passed it";
+  EXPECT_EQ(cluster_.running().by_id.size(), 9000u);
+}
+
 // What each member's metrics say of the children: where they run, what it
 // started, and what a join moved.
 TEST_F(HubTest, MetricsCountTheChildrenTheirStartsAndTheMovesOfAJoin) {
