@@ -161,6 +161,7 @@ say "(\"ok ROOM INDEX\") only once its passive copy holds it too"
 bots=$!
 tail -n +1 -f --pid="$bots" "$work/bots.log" &
 tail_pid=$!
+pids+=("$bots" "$tail_pid")  # stopped with the nodes if the story ends early
 
 # 10 s in: a node dies without a word.
 wait_progress 2

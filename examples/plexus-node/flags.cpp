@@ -1,5 +1,7 @@
 #include "flags.h"
 
+#include "cookie_file.h"
+
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -197,24 +199,6 @@ std::string env_name(std::string_view flag) {
   std::string out = "PLEXUS_";
   for (char c : flag.substr(2)) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return out;
-}
-
-// The cookie in `path`: its first line, trimmed. Like Erlang's
-// ~/.erlang.cookie, a file others may read is refused.
-Status read_cookie_file(const std::string& path, std::string* cookie) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return bad("--cookie-file: cannot read '" + path + "'");
-  if ((st.st_mode & 077) != 0) {
-    return bad("--cookie-file: '" + path + "' may be read by others (chmod 600 it)");
-  }
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) return bad("--cookie-file: '" + path + "' is empty");
-  size_t end = line.find_last_not_of(" \t\r");
-  line.resize(end == std::string::npos ? 0 : end + 1);
-  if (line.empty()) return bad("--cookie-file: '" + path + "' is empty");
-  *cookie = std::move(line);
-  return Status::OK();
 }
 
 }  // namespace

@@ -34,8 +34,12 @@ class Readiness {
         out += "hub " + id + ": stopped\n";
       } else if (std::string why = hub->refusal(); !why.empty()) {
         out += "hub " + id + ": " + why + "\n";
+      } else if (hub->is_partitioned()) {
+        out += "hub " + id + ": partitioned (no quorum)\n";
       } else if (hub->is_locked()) {
         out += "hub " + id + ": handoff round under way\n";
+      } else if (!hub->is_synced()) {
+        out += "hub " + id + ": not yet in one view with every member it reaches\n";
       }
     }
     return out;

@@ -1,9 +1,12 @@
 #include "ctl_flags.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
-#include <fstream>
 #include <set>
 #include <string_view>
+
+#include "cookie_file.h"
 
 namespace plexusctl {
 
@@ -14,12 +17,6 @@ using plexus::Status;
 using plexus::StatusCode;
 
 Status bad(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
-
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
 
 bool is_count(const std::string& s) {
   uint64_t n = 0;
@@ -42,12 +39,16 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
   Command c;
   std::vector<std::string> positional;
   static const std::set<std::string_view> with_value = {
-      "--node", "--cookie", "--tls-ca", "--tls-cert", "--tls-key",    "--timeout-ms",
-      "--type", "--meta",   "--by",     "--count",    "--interval-ms"};
+      "--node", "--cookie", "--cookie-file", "--tls-ca",     "--tls-cert", "--tls-key",
+      "--type", "--meta",   "--by",          "--count",      "--interval-ms", "--timeout-ms"};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       c.help = true;
+      return c;
+    }
+    if (arg == "--version") {
+      c.version = true;
       return c;
     }
     if (arg == "--json") {
@@ -78,6 +79,8 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
       c.node = value;
     } else if (flag == "--cookie") {
       c.cookie = value;
+    } else if (flag == "--cookie-file") {
+      c.cookie_file = value;
     } else if (flag == "--tls-ca") {
       c.tls_ca = value;
     } else if (flag == "--tls-cert") {
@@ -154,14 +157,24 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
   if (c.verb == "top" && c.top_interval >= c.timeout) {
     return bad("top: --interval-ms must be shorter than --timeout-ms");
   }
-  if (c.cookie.empty() && env_cookie && *env_cookie) c.cookie = env_cookie;
-  if (c.cookie.empty() && home) {
-    std::ifstream in(std::string(home) + "/.plexus.cookie");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    c.cookie = trim(text);
+  if (c.cookie.empty() && !c.cookie_file.empty()) {
+    if (Status read = plexus_node::read_cookie_file(c.cookie_file, &c.cookie); !read.ok()) {
+      return read;
+    }
   }
-  if (c.cookie.empty())
-    return bad("no cookie: pass --cookie, set PLEXUS_COOKIE or write ~/.plexus.cookie");
+  if (c.cookie.empty() && env_cookie && *env_cookie) c.cookie = env_cookie;
+  struct stat st {};
+  if (std::string file = home ? std::string(home) + "/.plexus.cookie" : "";
+      c.cookie.empty() && !file.empty() && ::stat(file.c_str(), &st) == 0) {
+    if (Status read = plexus_node::read_cookie_file(file, &c.cookie, "~/.plexus.cookie");
+        !read.ok()) {
+      return read;
+    }
+  }
+  if (c.cookie.empty()) {
+    return bad(
+        "no cookie: pass --cookie or --cookie-file, set PLEXUS_COOKIE or write ~/.plexus.cookie");
+  }
   bool some_tls = !c.tls_ca.empty() || !c.tls_cert.empty() || !c.tls_key.empty();
   bool all_tls = !c.tls_ca.empty() && !c.tls_cert.empty() && !c.tls_key.empty();
   if (some_tls && !all_tls) return bad("TLS needs all of --tls-ca, --tls-cert and --tls-key");
@@ -200,11 +213,15 @@ std::string usage() {
          "\n"
          "Options:\n"
          "  --node NAME          the daemon (required)\n"
-         "  --cookie SECRET      the cluster's cookie (else $PLEXUS_COOKIE, else "
-         "~/.plexus.cookie)\n"
+         "  --cookie SECRET      the cluster's cookie (else --cookie-file, else "
+         "$PLEXUS_COOKIE,\n"
+         "                       else ~/.plexus.cookie)\n"
+         "  --cookie-file F      the cookie, the first line of F (which only its owner may "
+         "read)\n"
          "  --tls-ca F --tls-cert F --tls-key F   mutual TLS (PEM)\n"
          "  --json               one JSON object per line\n"
          "  --timeout-ms N       give up after N ms (30000)\n"
+         "  --version            print the version and exit\n"
          "\n"
          "A pid prints as <0.index.serial>, as the node beside it names it.\n"
          "Exit codes: 0 done; 1 failed or not found (the reason on stderr); 2 usage.\n";

@@ -12,11 +12,13 @@ namespace plexusctl {
 
 struct Command {
   std::string node;                          // --node NAME: the daemon to drive
-  std::string cookie;                        // --cookie, else $PLEXUS_COOKIE, else ~/.plexus.cookie
+  std::string cookie;  // --cookie, else --cookie-file's, else $PLEXUS_COOKIE, else ~/.plexus.cookie
+  std::string cookie_file;                   // --cookie-file F
   std::string tls_ca, tls_cert, tls_key;     // --tls-ca, --tls-cert, --tls-key
   bool json = false;                         // --json: one JSON object per line
   std::chrono::milliseconds timeout{30000};  // --timeout-ms: for the whole command
   bool help = false;
+  bool version = false;  // --version
 
   // What to do: "info", "metrics", "process", "top", "nodes", "hub", "net"; then
   // its words.

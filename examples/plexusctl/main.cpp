@@ -16,6 +16,7 @@
 #include "node_control.pb.h"
 #include "plexus/inbox.h"
 #include "plexus/node/node.h"
+#include "plexus/version.h"
 #include "text_output.h"
 
 namespace {
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
   }
   if (c->help) {
     std::cout << plexusctl::usage();
+    return 0;
+  }
+  if (c->version) {
+    std::cout << "plexusctl " << PLEXUS_VERSION_STRING << "\n";
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);

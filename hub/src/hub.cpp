@@ -329,6 +329,7 @@ std::map<std::string, size_t> Hub::children_by_node() const {
 }
 
 bool Hub::is_locked() const { return state_->locked.load(std::memory_order_relaxed); }
+bool Hub::is_synced() const { return state_->synced.load(std::memory_order_relaxed); }
 bool Hub::is_partitioned() const { return state_->partitioned(); }
 
 Status Hub::reset_cluster_size(size_t size) {

@@ -40,7 +40,7 @@ Status HubServer::init() {
       },
       reached());
   s_.node.subscribe(self().self());
-  for (const std::string& node : s_.node.nodes()) hello(node, true);
+  for (const std::string& node : s_.node.nodes()) greet(node);
   Runtime& rt = self().runtime();
   rt.send_after(self().self(), s_.config.hubs_discover_interval, Discover{});
   rt.send_after(self().self(), s_.config.sync_interval, Sync{});
@@ -171,9 +171,14 @@ void HubServer::dispatch(Message& msg) {
   } else if (auto* m = msg.get_if<HubRefused>()) {
     on_refused(*m);
   } else if (auto* m = msg.get_if<NodeUp>()) {
-    hello(m->node, true);
+    greet(m->node);
   } else if (auto* m = msg.get_if<NodeDown>()) {
+    greeted(m->node);
     member_gone(m->node);
+  } else if (auto* m = msg.get_if<Down>()) {
+    // A greeted node's hub server: not there (noproc), or gone.
+    auto it = greeted_.find(m->by_name ? m->node() : "");
+    if (it != greeted_.end() && it->second == m->ref) greeted_.erase(it);
   } else if (auto* m = msg.get_if<Propose>()) {
     on_propose(m->generation);
   } else if (auto* m = msg.get_if<RoundTimeout>()) {
@@ -234,6 +239,7 @@ void HubServer::flush() {
   for (auto& [to, reply] : stop_replies_) send_to(to.first, std::move(reply));
   stop_replies_.clear();
   s_.locked.store(!decider_.ready(), std::memory_order_relaxed);
+  s_.synced.store(decider_.ready() && all_reached_in_view(), std::memory_order_relaxed);
   if (!reported_ready_ && decider_.ready()) {
     reported_ready_ = true;
     hook(HookEvent::kPostRedistribution,

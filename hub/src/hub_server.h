@@ -150,6 +150,13 @@ class HubServer final : public Server, private DeciderPort {
   void gossip_lost(const std::string& node);
   void arm_gossip_due();
   bool is_member(const std::string& node) const;
+  // Every greeted node answered or runs no such hub, and every member
+  // reached (but those cut) is in the decider's view.
+  bool all_reached_in_view() const;
+  // A Hello (answer wanted) to a node that came up, and its monitor.
+  void greet(const std::string& node);
+  // `node` answered, refused or went down: its greeting is settled.
+  void greeted(const std::string& node);
   // is_member, as the gossip relay asks it.
   GossipRelay::IsMember reached() const;
   void on_records(const SegmentRecords& records);
@@ -335,6 +342,11 @@ class HubServer final : public Server, private DeciderPort {
   // Members of the view whose connection was lost (a Hello from one again
   // renews the view).
   std::set<std::string> lost_;
+  // Nodes that came up (or were up at start) and were greeted, whose answer
+  // is not in yet: each with a monitor of its hub server by name, whose
+  // Down (noproc: the node runs no such hub) settles it as the answer does.
+  // Until none is left, the hub is not synced.
+  std::map<std::string, Ref> greeted_;
   uint64_t propose_generation_ = 0;
   size_t sync_next_ = 0;  // the view member the next anti-entropy round asks
   QuietSegments quiet_;

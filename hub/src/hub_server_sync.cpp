@@ -140,6 +140,14 @@ void HubServer::resend(std::vector<GossipRelay::Send> sends) {
 
 bool HubServer::is_member(const std::string& node) const { return members_.count(node) > 0; }
 
+bool HubServer::all_reached_in_view() const {
+  if (!greeted_.empty()) return false;
+  for (const auto& [node, member] : members_) {
+    if (!cut_.count(node) && !decider_.view().contains(node)) return false;
+  }
+  return true;
+}
+
 GossipRelay::IsMember HubServer::reached() const {
   return [this](const std::string& node) { return is_member(node); };
 }

@@ -21,6 +21,19 @@ void HubServer::hello(const std::string& node, bool answer) {
   send_to(node, std::move(h));
 }
 
+void HubServer::greet(const std::string& node) {
+  if (node == s_.self.node) return;
+  hello(node, true);
+  if (!greeted_.count(node)) greeted_[node] = self().monitor(s_.server_name, node);
+}
+
+void HubServer::greeted(const std::string& node) {
+  auto it = greeted_.find(node);
+  if (it == greeted_.end()) return;
+  self().demonitor(it->second, Flush::kYes);
+  greeted_.erase(it);
+}
+
 uint32_t HubServer::node_number(const strategies::Member& member) {
   PidProto p;
   p.set_node(member.node);
@@ -46,6 +59,7 @@ void HubServer::on_hello(const HubHello& h) {
     return;
   }
   strategies::Member member{node, h.from().creation()};
+  greeted(node);
   known_.insert(node);
   auto [it, fresh] = members_.try_emplace(node, member);
   if (!fresh && it->second.creation != member.creation) {
@@ -105,6 +119,7 @@ void HubServer::send_view(const std::string& node, bool refusal) {
 }
 
 void HubServer::on_refused(const HubRefused& refused) {
+  greeted(refused.from().node());
   std::string why = "refused by " + refused.from().node() + ": " + refused.reason();
   self().runtime().log(LogLevel::kError, "hub " + s_.config.hub_id + ": " + why);
   s_.set_refusal(std::move(why));

@@ -105,6 +105,8 @@ struct HubState {
 
   std::atomic<bool> alive{true};
   std::atomic<bool> locked{false};
+  // Hub::is_synced: written by the server at the end of each turn.
+  std::atomic<bool> synced{false};
   std::atomic<uint64_t> next_call{1};
   HubCounters counters;
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "http_client.h"
@@ -228,6 +229,54 @@ TEST(NodeProcessFlagsTest, ACookieFileOthersMayReadIsRefused) {
   ASSERT_TRUE(status && WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 2);
   EXPECT_NE(e.process->output().find("is empty"), std::string::npos) << e.process->output();
+}
+
+// plexusctl takes the cookie from --cookie-file, or from ~/.plexus.cookie,
+// as the daemon does: a file others may read is refused (exit 2); and it
+// says its version.
+TEST(NodeProcessFlagsTest, PlexusctlReadsItsCookieFromAFileAndSaysItsVersion) {
+  if (kCtlBinary == nullptr) GTEST_SKIP() << "built without examples/plexusctl";
+  auto run = [](std::vector<std::string> args, std::vector<std::string> env = {}) {
+    std::vector<std::string> argv{kCtlBinary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess p(argv, environment_without("PLEXUS_COOKIE", std::move(env)));
+    std::optional<int> status = p.wait(kWait);
+    int code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    std::string out = p.read_line(kWait).value_or("");
+    return std::tuple<int, std::string, std::string>{code, out, p.output()};
+  };
+  auto [vcode, version, verr] = run({"--version"});
+  EXPECT_EQ(vcode, 0) << verr;
+  EXPECT_EQ(version, std::string("plexusctl ") + PLEXUS_VERSION_STRING);
+
+  auto daemon = Daemon::start(Daemon::Options{.name = "ctlcookie@127.0.0.1:0"});
+  TempFiles files;
+  std::string mine = files.write("cookie", std::string(kCookie) + "\n", 0600);
+  std::string open_to_all = files.write("open", std::string(kCookie) + "\n", 0644);
+  const std::string home = "HOME=/nonexistent";
+  auto [code, line, err] = run({"--node", daemon->name(), "--cookie-file", mine, "info"}, {home});
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_NE(line.find(daemon->name()), std::string::npos) << line;
+  std::tie(code, line, err) =
+      run({"--node", daemon->name(), "--cookie-file", open_to_all, "info"}, {home});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("--cookie-file: '" + open_to_all + "' may be read by others"),
+            std::string::npos)
+      << err;
+
+  // ~/.plexus.cookie: used when nothing else names a cookie, refused if
+  // others may read it.
+  std::filesystem::path dir = std::filesystem::path(mine).parent_path();
+  files.write(".plexus.cookie", std::string(kCookie) + "\n", 0600);
+  std::tie(code, line, err) = run({"--node", daemon->name(), "info"}, {"HOME=" + dir.string()});
+  EXPECT_EQ(code, 0) << err;
+  ::chmod((dir / ".plexus.cookie").c_str(), 0640);
+  std::tie(code, line, err) = run({"--node", daemon->name(), "info"}, {"HOME=" + dir.string()});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("~/.plexus.cookie: "), std::string::npos) << err;
+  std::tie(code, line, err) = run({"--node", daemon->name(), "info"}, {home});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("no cookie: pass --cookie or --cookie-file"), std::string::npos) << err;
 }
 
 #ifdef PLEXUS_SOURCE_DIR

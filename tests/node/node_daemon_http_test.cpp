@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "ctl_support.h"
 #include "http_client.h"
 #include "node_process_fixture.h"
 
@@ -76,15 +77,31 @@ TEST_F(NodeProcessTest, HealthAndReadinessFollowTheSeedsAndTheHubs) {
   EXPECT_EQ(not_ready->status, 503);
   EXPECT_NE(not_ready->body.find("no seed reached yet"), std::string::npos) << not_ready->body;
 
-  // Seeded by a node that runs: ready once its hub has settled.
-  Daemon& seeded = start_daemon(Daemon::Options{.name = "seeded@127.0.0.1:0",
-                                                .seeds = {t_->name()},
-                                                .extra_args = {"--hub", "chat"},
-                                                .http = true});
+  // Seeded by a node that runs (no hub there): ready once its hub has
+  // settled. Views wait 3 s for quiet, so a member found stays out of the
+  // view for a while.
+  const std::vector<std::string> slow_views = {"--hub", "chat", "--hub-view-debounce-ms", "3000"};
+  Daemon& seeded = start_daemon(Daemon::Options{
+      .name = "seeded@127.0.0.1:0", .seeds = {t_->name()}, .extra_args = slow_views, .http = true});
   std::optional<HttpReply> ready =
       http_poll(seeded.http_port(), "/readyz", [](const HttpReply& r) { return r.status == 200; });
   ASSERT_TRUE(ready) << http_get(seeded.http_port(), "/readyz").value_or(HttpReply{}).body;
   EXPECT_EQ(ready->body, "ready\n");
+
+  // A second member: not ready while its hub has found seeded's and the
+  // two are not in one view yet; when ready, its view holds both.
+  Daemon& joiner = start_daemon(Daemon::Options{.name = "joiner@127.0.0.1:0",
+                                                .seeds = {seeded.name()},
+                                                .extra_args = slow_views,
+                                                .http = true});
+  std::optional<HttpReply> waiting = http_poll(joiner.http_port(), "/readyz", [](const HttpReply& r) {
+    return r.body.find("not yet in one view") != std::string::npos;
+  });
+  ASSERT_TRUE(waiting) << http_get(joiner.http_port(), "/readyz").value_or(HttpReply{}).body;
+  EXPECT_EQ(waiting->status, 503);
+  ready = http_poll(joiner.http_port(), "/readyz", [](const HttpReply& r) { return r.status == 200; });
+  ASSERT_TRUE(ready) << http_get(joiner.http_port(), "/readyz").value_or(HttpReply{}).body;
+  EXPECT_TRUE(hub_settled_on(joiner.name(), "chat", 2)) << "ready, so in one view with seeded";
 
   // Read-only: nothing but GET and HEAD.
   std::optional<HttpReply> post = http_get(seeded.http_port(), "/readyz", "POST");

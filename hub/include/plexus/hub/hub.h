@@ -138,6 +138,12 @@ class Hub {
   // True while this node's member re-checks ownership after a view change
   // (starts and stops are queued, not lost).
   bool is_locked() const;
+  // True once this member holds what the members it reaches hold: every
+  // hub member it reaches (but those a partition cut leaves out) is in its
+  // view, and that view's handoff round is done. False from the start
+  // until then (a node whose hub has just found its peers is not synced,
+  // though its lone view's round is done), and during each round.
+  bool is_synced() const;
   // True while the partition strategy has this member in partition mode
   // (never with divergence): its children are stopped, starts and stops
   // fail with "partitioned", and lookups find nothing.
