@@ -1,12 +1,14 @@
 # Usage: cmake -DPLEXUS_BINARY_DIR=<build> -DPLEXUS_EXAMPLES_DIR=<src>/examples
 #              -DPLEXUS_WORK_DIR=<scratch> [-DPLEXUS_CONFIG=<cfg>]
 #              [-DPLEXUS_GENERATOR=<gen>] [-DPLEXUS_MAKE_PROGRAM=<prog>]
-#              [-DPLEXUS_CXX_COMPILER=<cxx>] -P check_package_config.cmake
+#              [-DPLEXUS_CXX_COMPILER=<cxx>] [-DPLEXUS_README=<src>/README.md]
+#              -P check_package_config.cmake
 #
 # Installs the layers (and plexus-node, with PLEXUS_EXPECT_DAEMON) from an
 # existing build tree into a scratch prefix, then configures and builds
 # examples/ as a standalone project that finds them through
-# find_package(plexus).
+# find_package(plexus); with PLEXUS_README, also the README's minimal
+# consumer CMakeLists.txt, as written there, and runs what it builds.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var PLEXUS_BINARY_DIR PLEXUS_EXAMPLES_DIR PLEXUS_WORK_DIR)
@@ -74,6 +76,65 @@ execute_process(
   COMMAND "${CMAKE_COMMAND}" --build "${build}" --parallel 2 ${config_args}
   COMMAND_ECHO STDOUT
   COMMAND_ERROR_IS_FATAL ANY)
+
+# The README's consumer: its CMakeLists.txt word for word (the first cmake
+# block of "Using Plexus in your project"), with a main.cpp on the hub.
+if(PLEXUS_README)
+  file(READ "${PLEXUS_README}" readme)
+  string(FIND "${readme}" "## Using Plexus in your project" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "check_package_config: no 'Using Plexus in your project' in the README")
+  endif()
+  string(SUBSTRING "${readme}" ${at} -1 readme)
+  string(FIND "${readme}" "```cmake\n" begin)
+  string(FIND "${readme}" "\n```\n" end)
+  if(begin EQUAL -1 OR end LESS begin)
+    message(FATAL_ERROR "check_package_config: no cmake block in the README's usage section")
+  endif()
+  math(EXPR begin "${begin} + 9")
+  math(EXPR length "${end} - ${begin} + 1")
+  string(SUBSTRING "${readme}" ${begin} ${length} consumer_cmake)
+  set(consumer "${PLEXUS_WORK_DIR}/readme_consumer")
+  file(MAKE_DIRECTORY "${consumer}")
+  file(WRITE "${consumer}/CMakeLists.txt" "${consumer_cmake}")
+  file(WRITE "${consumer}/main.cpp" [=[
+#include <iostream>
+
+#include "plexus/hub/hub.h"
+#include "plexus/version.h"
+
+int main() {
+  plexus::hub::HubConfig config;
+  config.hub_id = "chat";
+  std::cout << "plexus " << PLEXUS_VERSION_STRING << " hub " << config.hub_id << "\n";
+}
+]=])
+  set(consumer_args -S "${consumer}" -B "${consumer}/build" "-DCMAKE_PREFIX_PATH=${prefix}"
+      ${config_define})
+  if(PLEXUS_GENERATOR)
+    list(APPEND consumer_args -G "${PLEXUS_GENERATOR}")
+  endif()
+  if(PLEXUS_MAKE_PROGRAM)
+    list(APPEND consumer_args "-DCMAKE_MAKE_PROGRAM=${PLEXUS_MAKE_PROGRAM}")
+  endif()
+  if(PLEXUS_CXX_COMPILER)
+    list(APPEND consumer_args "-DCMAKE_CXX_COMPILER=${PLEXUS_CXX_COMPILER}")
+  endif()
+  message(STATUS "check_package_config: building the README's consumer")
+  execute_process(COMMAND "${CMAKE_COMMAND}" ${consumer_args} COMMAND_ERROR_IS_FATAL ANY)
+  execute_process(COMMAND "${CMAKE_COMMAND}" --build "${consumer}/build" ${config_args}
+                  COMMAND_ERROR_IS_FATAL ANY)
+  file(GLOB_RECURSE consumer_binary "${consumer}/build/chat_server")
+  if(NOT consumer_binary)
+    message(FATAL_ERROR "check_package_config: the README's consumer built no chat_server")
+  endif()
+  list(GET consumer_binary 0 consumer_binary)
+  execute_process(COMMAND "${consumer_binary}" OUTPUT_VARIABLE said COMMAND_ERROR_IS_FATAL ANY)
+  if(NOT said MATCHES "^plexus [0-9.]+ hub chat")
+    message(FATAL_ERROR "check_package_config: the README's consumer said '${said}'")
+  endif()
+  message(STATUS "check_package_config: the README's consumer builds and runs")
+endif()
 
 # A consumer built with GCC 12 hears of its co_await miscompilation from the
 # package itself (plexusConfig.cmake), not only from a build of Plexus.

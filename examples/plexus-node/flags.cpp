@@ -1,7 +1,5 @@
 #include "flags.h"
 
-#include "cookie_file.h"
-
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +10,8 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+
+#include "cookie_file.h"
 
 namespace plexus_node {
 

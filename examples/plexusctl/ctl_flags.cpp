@@ -39,8 +39,8 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
   Command c;
   std::vector<std::string> positional;
   static const std::set<std::string_view> with_value = {
-      "--node", "--cookie", "--cookie-file", "--tls-ca",     "--tls-cert", "--tls-key",
-      "--type", "--meta",   "--by",          "--count",      "--interval-ms", "--timeout-ms"};
+      "--node", "--cookie", "--cookie-file", "--tls-ca", "--tls-cert",    "--tls-key",
+      "--type", "--meta",   "--by",          "--count",  "--interval-ms", "--timeout-ms"};
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {

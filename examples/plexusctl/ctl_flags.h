@@ -11,7 +11,7 @@
 namespace plexusctl {
 
 struct Command {
-  std::string node;                          // --node NAME: the daemon to drive
+  std::string node;    // --node NAME: the daemon to drive
   std::string cookie;  // --cookie, else --cookie-file's, else $PLEXUS_COOKIE, else ~/.plexus.cookie
   std::string cookie_file;                   // --cookie-file F
   std::string tls_ca, tls_cert, tls_key;     // --tls-ca, --tls-cert, --tls-key

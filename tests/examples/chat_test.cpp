@@ -297,8 +297,8 @@ TEST(ChatDemoTest, TheDemoTellsTheWholeStoryAndCleansUp) {
   EXPECT_LT(std::stod(all.substr(took + 15)), 120.0) << all;
   // Nothing it started runs on (its nodes read their cookie from its
   // directory; its bots and its log reader name that directory too).
-  for (const char* started : {"plexus-chat .*--cookie-file /tmp/plexus-demo\\.",
-                              "chat-bots .*--t0", "tail .*/tmp/plexus-demo\\..*/bots.log"}) {
+  for (const char* started : {"plexus-chat .*--cookie-file /tmp/plexus-demo\\.", "chat-bots .*--t0",
+                              "tail .*/tmp/plexus-demo\\..*/bots.log"}) {
     ChildProcess pgrep({"/usr/bin/pgrep", "-f", started}, environment_without(""));
     std::optional<int> found = pgrep.wait(std::chrono::seconds(10));
     ASSERT_TRUE(found.has_value());

@@ -94,12 +94,13 @@ TEST_F(NodeProcessTest, HealthAndReadinessFollowTheSeedsAndTheHubs) {
                                                 .seeds = {seeded.name()},
                                                 .extra_args = slow_views,
                                                 .http = true});
-  std::optional<HttpReply> waiting = http_poll(joiner.http_port(), "/readyz", [](const HttpReply& r) {
-    return r.body.find("not yet in one view") != std::string::npos;
-  });
+  std::optional<HttpReply> waiting = http_poll(
+      joiner.http_port(), "/readyz",
+      [](const HttpReply& r) { return r.body.find("not yet in one view") != std::string::npos; });
   ASSERT_TRUE(waiting) << http_get(joiner.http_port(), "/readyz").value_or(HttpReply{}).body;
   EXPECT_EQ(waiting->status, 503);
-  ready = http_poll(joiner.http_port(), "/readyz", [](const HttpReply& r) { return r.status == 200; });
+  ready =
+      http_poll(joiner.http_port(), "/readyz", [](const HttpReply& r) { return r.status == 200; });
   ASSERT_TRUE(ready) << http_get(joiner.http_port(), "/readyz").value_or(HttpReply{}).body;
   EXPECT_TRUE(hub_settled_on(joiner.name(), "chat", 2)) << "ready, so in one view with seeded";
 
