@@ -35,7 +35,11 @@ const std::map<std::string, std::pair<size_t, size_t>>& hub_actions() {
 
 }  // namespace
 
-Result<Command> parse(int argc, const char* const* argv, const char* env_cookie, const char* home) {
+Result<Command> parse(int argc, const char* const* argv, const Environment& env) {
+  auto from_env = [&](const char* name) -> std::string {
+    const char* v = env(name);
+    return v ? v : "";
+  };
   Command c;
   std::vector<std::string> positional;
   static const std::set<std::string_view> with_value = {
@@ -153,18 +157,20 @@ Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
   } else {
     return bad("unknown command '" + c.verb + "'");
   }
-  if (c.node.empty()) return bad("--node is required");
+  if (c.node.empty()) c.node = from_env("PLEXUS_NODE");
+  if (c.node.empty()) return bad("--node is required (or $PLEXUS_NODE)");
   if (c.verb == "top" && c.top_interval >= c.timeout) {
     return bad("top: --interval-ms must be shorter than --timeout-ms");
   }
+  if (c.cookie.empty() && c.cookie_file.empty()) c.cookie_file = from_env("PLEXUS_COOKIE_FILE");
   if (c.cookie.empty() && !c.cookie_file.empty()) {
     if (Status read = plexus_node::read_cookie_file(c.cookie_file, &c.cookie); !read.ok()) {
       return read;
     }
   }
-  if (c.cookie.empty() && env_cookie && *env_cookie) c.cookie = env_cookie;
+  if (c.cookie.empty()) c.cookie = from_env("PLEXUS_COOKIE");
   struct stat st {};
-  if (std::string file = home ? std::string(home) + "/.plexus.cookie" : "";
+  if (std::string home = from_env("HOME"), file = home.empty() ? "" : home + "/.plexus.cookie";
       c.cookie.empty() && !file.empty() && ::stat(file.c_str(), &st) == 0) {
     if (Status read = plexus_node::read_cookie_file(file, &c.cookie, "~/.plexus.cookie");
         !read.ok()) {
@@ -212,12 +218,13 @@ std::string usage() {
          "  net unblock [PEER...]                 ... lets them (or all) back\n"
          "\n"
          "Options:\n"
-         "  --node NAME          the daemon (required)\n"
+         "  --node NAME          the daemon (required; else $PLEXUS_NODE)\n"
          "  --cookie SECRET      the cluster's cookie (else --cookie-file, else "
          "$PLEXUS_COOKIE,\n"
          "                       else ~/.plexus.cookie)\n"
          "  --cookie-file F      the cookie, the first line of F (which only its owner may "
-         "read)\n"
+         "read;\n"
+         "                       else $PLEXUS_COOKIE_FILE)\n"
          "  --tls-ca F --tls-cert F --tls-key F   mutual TLS (PEM)\n"
          "  --json               one JSON object per line\n"
          "  --timeout-ms N       give up after N ms (30000)\n"

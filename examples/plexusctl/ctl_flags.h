@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,9 +12,9 @@
 namespace plexusctl {
 
 struct Command {
-  std::string node;    // --node NAME: the daemon to drive
+  std::string node;    // --node NAME (else $PLEXUS_NODE): the daemon to drive
   std::string cookie;  // --cookie, else --cookie-file's, else $PLEXUS_COOKIE, else ~/.plexus.cookie
-  std::string cookie_file;                   // --cookie-file F
+  std::string cookie_file;                   // --cookie-file F (else $PLEXUS_COOKIE_FILE)
   std::string tls_ca, tls_cert, tls_key;     // --tls-ca, --tls-cert, --tls-key
   bool json = false;                         // --json: one JSON object per line
   std::chrono::milliseconds timeout{30000};  // --timeout-ms: for the whole command
@@ -34,10 +35,13 @@ struct Command {
   std::chrono::milliseconds top_interval{1000};  // top --interval-ms: handled over this time
 };
 
-// Parses argv[1..argc). `env_cookie` is $PLEXUS_COOKIE, `home` is $HOME
-// (either null if unset). Anything wrong is kInvalidArgument naming it.
-plexus::Result<Command> parse(int argc, const char* const* argv, const char* env_cookie,
-                              const char* home);
+// A variable of the environment, or null if unset (std::getenv).
+using Environment = std::function<const char*(const char* name)>;
+
+// Parses argv[1..argc), taking from `env` what the command line leaves
+// out: $PLEXUS_NODE, $PLEXUS_COOKIE_FILE, $PLEXUS_COOKIE and $HOME (for
+// ~/.plexus.cookie). Anything wrong is kInvalidArgument naming it.
+plexus::Result<Command> parse(int argc, const char* const* argv, const Environment& env);
 
 std::string usage();
 

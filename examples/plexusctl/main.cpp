@@ -72,7 +72,7 @@ plexus_node::HubCommand hub_command(const plexusctl::Command& c) {
 
 int main(int argc, char** argv) {
   plexus::Result<plexusctl::Command> c =
-      plexusctl::parse(argc, argv, std::getenv("PLEXUS_COOKIE"), std::getenv("HOME"));
+      plexusctl::parse(argc, argv, [](const char* name) { return std::getenv(name); });
   if (!c.ok()) {
     std::cerr << "plexusctl: " << c.status().message() << "\nTry 'plexusctl --help'.\n";
     return kExitUsage;

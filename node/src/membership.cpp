@@ -60,8 +60,10 @@ bool Membership::make_room_for(const Connection& conn) {
       break;
     }
     if (!victim) return false;
-    log(LogLevel::kDebug, "connection " + victim->remote_address() +
-                              " closed to make room: too many pending handshakes");
+    log(LogLevel::kDebug, [&] {
+      return "connection " + victim->remote_address() +
+             " closed to make room: too many pending handshakes";
+    });
     victim->close("too many pending handshakes");  // pending_done via on_closed
   }
 }
@@ -362,8 +364,10 @@ void Membership::on_closed(Connection& conn, const std::string& reason) {
       LogLevel level = hs.refused_as_duplicate() ? LogLevel::kDebug : LogLevel::kWarning;
       // The name a Hello gave is said, proved or not.
       const std::string& name = peer ? peer->name : hs.peer_name();
-      log(level, "connection " + conn.remote_address() + (name.empty() ? "" : " (" + name + ")") +
-                     " closed during handshake: " + reason);
+      log(level, [&] {
+        return "connection " + conn.remote_address() + (name.empty() ? "" : " (" + name + ")") +
+               " closed during handshake: " + reason;
+      });
     }
   }
   if (!peer) return;

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <list>
 #include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "backend.h"
@@ -118,6 +120,11 @@ class Membership final : public ConnectionHost {
   // Tells `peer` whom we are connected to.
   void gossip(Peer& peer);
   void log(LogLevel level, const std::string& text) const { runtime_.log(level, text); }
+  // The same, formatting the line only if `level` is enabled.
+  template <std::invocable F>
+  void log(LogLevel level, F&& make_text) const {
+    runtime_.log(level, std::forward<F>(make_text));
+  }
 
   Runtime& runtime_;
   const NodeOptions& options_;

@@ -231,9 +231,9 @@ TEST(NodeProcessFlagsTest, ACookieFileOthersMayReadIsRefused) {
   EXPECT_NE(e.process->output().find("is empty"), std::string::npos) << e.process->output();
 }
 
-// plexusctl takes the cookie from --cookie-file, or from ~/.plexus.cookie,
-// as the daemon does: a file others may read is refused (exit 2); and it
-// says its version.
+// plexusctl takes the cookie from --cookie-file ($PLEXUS_COOKIE_FILE), or
+// from ~/.plexus.cookie, as the daemon does: a file others may read is
+// refused (exit 2); the node may come from $PLEXUS_NODE; it says its version.
 TEST(NodeProcessFlagsTest, PlexusctlReadsItsCookieFromAFileAndSaysItsVersion) {
   if (kCtlBinary == nullptr) GTEST_SKIP() << "built without examples/plexusctl";
   auto run = [](std::vector<std::string> args, std::vector<std::string> env = {}) {
@@ -263,6 +263,12 @@ TEST(NodeProcessFlagsTest, PlexusctlReadsItsCookieFromAFileAndSaysItsVersion) {
   EXPECT_NE(err.find("--cookie-file: '" + open_to_all + "' may be read by others"),
             std::string::npos)
       << err;
+
+  // The node and the cookie file from the environment.
+  std::tie(code, line, err) =
+      run({"info"}, {home, "PLEXUS_NODE=" + daemon->name(), "PLEXUS_COOKIE_FILE=" + mine});
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_NE(line.find(daemon->name()), std::string::npos) << line;
 
   // ~/.plexus.cookie: used when nothing else names a cookie, refused if
   // others may read it.
