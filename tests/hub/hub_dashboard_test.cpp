@@ -84,6 +84,12 @@ TEST_F(HubProcessTest, TheDashboardShowsTheNodesTheChildrenAndAFailover) {
   ASSERT_TRUE(by_node_names(port, 3));
   std::string page = rendered_page(port);
   ASSERT_NE(page.find("data-loaded=\"yes\""), std::string::npos) << page;
+  // It updates itself: in the 5 s of virtual time the browser gives it, it
+  // fetched /api/state and redrew more than once, with no reload.
+  std::smatch refreshed;
+  ASSERT_TRUE(std::regex_search(page, refreshed, std::regex(R"re(data-refreshes="(\d+)")re")))
+      << page;
+  EXPECT_GE(std::stoi(refreshed[1]), 2) << "it redraws every 2 s";
   EXPECT_NE(page.find("<span class=\"children\">300</span>"), std::string::npos) << page;
   std::map<std::string, int> before = bars(page);
   ASSERT_EQ(before.size(), 3u) << page;

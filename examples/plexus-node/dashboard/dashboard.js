@@ -82,6 +82,10 @@ function drawEvents(state) {
   document.getElementById("events").replaceChildren(...items);
 }
 
+// How many times the page has redrawn itself from /api/state (data-refreshes
+// on the body, for the test that watches it update without a reload).
+let refreshes = 0;
+
 async function refresh() {
   try {
     const response = await fetch("/api/state", { cache: "no-store" });
@@ -93,6 +97,7 @@ async function refresh() {
     drawHubs(state);
     drawEvents(state);
     document.body.dataset.loaded = "yes";
+    document.body.dataset.refreshes = String(++refreshes);
   } catch (error) {
     document.getElementById("updated").textContent = `cannot reach the node: ${error.message}`;
   } finally {
