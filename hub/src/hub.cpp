@@ -209,6 +209,8 @@ bool Hub::child_lookup(std::string_view id, ChildInfo& out) const {
   if (!r) return false;
   out.id.assign(r->id);
   fill_node_pids(*r, out.nodes);
+  out.epoch = r->epoch;
+  out.stamp = r->stamp;
   // Shares the record's count, not the spec's: the children of one call
   // share a spec, and readers on two cores would fight over its count.
   const ChildSpec* spec = r->spec.get();
@@ -283,7 +285,7 @@ std::vector<StartedChild> Hub::process_list(Scope scope) const {
 std::vector<ChildInfo> Hub::registry_dump() const {
   std::vector<ChildInfo> out;
   for (const detail::RecordPtr& r : state_->registry.live()) {
-    out.push_back(ChildInfo{r->id, r->spec, node_pids(*r)});
+    out.push_back(ChildInfo{r->id, r->spec, node_pids(*r), r->epoch, r->stamp});
   }
   return out;
 }

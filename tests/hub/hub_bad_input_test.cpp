@@ -9,6 +9,7 @@
 #include <random>
 
 #include "hub_cluster.h"
+#include "record_codec.h"
 #include "plexus/hub.pb.h"
 
 namespace {
@@ -55,6 +56,62 @@ class HubBadInputTest : public ::testing::Test {
   HubCluster cluster_{fast_config("bad"), &logs_};
   std::unique_ptr<Node> x_;
 };
+
+// A well-formed but stale update: the live record of a child that has been
+// stopped since, sent to both members again and again, as a change, as
+// anti-entropy records and as an answer, while its tombstone stands. Each is
+// older than the tombstone, so the child stays stopped on every member.
+TEST_F(HubBadInputTest, AStaleOrDuplicatedUpdateAfterAStopDoesNotBringTheChildBack) {
+  std::optional<hub::ChildInfo> before = cluster_.hub(0).child_lookup("w7");
+  ASSERT_TRUE(before);
+  plexus::hub::ChildRecord live;
+  live.id = before->id;
+  live.epoch = before->epoch;
+  live.stamp = before->stamp;
+  live.segment = 0;  // not sent
+  live.spec = before->spec;
+  std::vector<plexus::Pid> pids;
+  for (const hub::NodePid& p : before->nodes) pids.push_back(p.pid);
+  live.pids = plexus::hub::PidList(pids);
+  ph::ChildRecordProto stale;
+  ph::detail::encode(live, cluster_.node(0), &stale);
+
+  auto stop = cluster_.hub(1).stop_child("w7", {.awaitable = true});
+  ASSERT_TRUE(stop.ok());
+  ASSERT_TRUE(cluster_.net().run_until([&] { return stop->ready(); }, 10s));
+  ASSERT_TRUE(stop->await(0ms)->ok());
+  ASSERT_EQ(cluster_.settle(), "");
+  ASSERT_FALSE(cluster_.hub(0).child_lookup("w7"));
+
+  for (size_t member = 0; member < 2; ++member) {
+    for (int copy = 0; copy < 3; ++copy) {
+      ph::RecordsDelta delta;
+      delta.set_view(cluster_.hub(member).view_number());
+      *delta.add_records() = stale;
+      ph::SegmentRecords records;
+      records.mutable_from()->set_node(cluster_.node(1 - member).name());
+      *records.add_records() = stale;
+      ph::SegmentRecords answer = records;
+      answer.set_round(cluster_.hub(member).view_number());
+      answer.set_answer(true);
+      (void)x_->send(cluster_.node(member).name(), "plexus.hub.bad", delta);
+      (void)x_->send(cluster_.node(member).name(), "plexus.hub.bad", records);
+      (void)x_->send(cluster_.node(member).name(), "plexus.hub.bad", answer);
+    }
+  }
+  cluster_.net().run_until_idle();
+  cluster_.net().advance(500ms);
+  std::set<std::string> expected;
+  for (int i = 0; i < 50; ++i) {
+    if (i != 7) expected.insert("w" + std::to_string(i));
+  }
+  EXPECT_EQ(cluster_.settle(10s), "");
+  EXPECT_EQ(cluster_.check(&expected), "");
+  for (size_t member = 0; member < 2; ++member) {
+    EXPECT_FALSE(cluster_.hub(member).child_lookup("w7")) << "member " << member;
+  }
+  EXPECT_EQ(cluster_.running().copies("w7"), 0u);
+}
 
 TEST_F(HubBadInputTest, MalformedMessagesAreDroppedAndTheHubKeepsItsChildren) {
   ph::SegmentRecords far;

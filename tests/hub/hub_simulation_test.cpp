@@ -63,6 +63,43 @@ hub::HubConfig config_of(uint64_t seed) {
 // child at once.
 bool single_copy_seed(uint64_t seed) { return quorum_seed(seed) && seed % 6 == 0; }
 
+// The versions (ChildInfo's epoch and stamp) each observer, one member's
+// incarnation, has read of each child: one older than what it read before
+// is a record going back (a stale or duplicated update taken after a newer
+// one, a stopped child brought back by an old record).
+class VersionWatch {
+ public:
+  // Reads every child of the pool on every live member; false (and why())
+  // once some observer read an older version than before.
+  bool look(HubCluster& cluster, int64_t now_ms) {
+    hub::ChildInfo info;
+    for (size_t i : cluster.live()) {
+      const std::string observer =
+          cluster.node(i).name() + "/" + std::to_string(cluster.node(i).creation());
+      for (int k = 0; k < kPool; ++k) {
+        const std::string id = "k" + std::to_string(k);
+        if (!cluster.hub(i).child_lookup(id, info)) continue;
+        auto [it, fresh] = last_.try_emplace({observer, id}, info.epoch, info.stamp);
+        std::pair<uint64_t, uint32_t> now{info.epoch, info.stamp};
+        if (!fresh && now < it->second && why_.empty()) {
+          why_ = observer + " read " + id + " at version " + std::to_string(now.first) + "." +
+                 std::to_string(now.second) + " after " + std::to_string(it->second.first) + "." +
+                 std::to_string(it->second.second) + " (at " + std::to_string(now_ms) + " ms)";
+        }
+        it->second = std::max(it->second, now);
+      }
+    }
+    return why_.empty();
+  }
+  const std::string& why() const { return why_; }
+
+  static constexpr int kPool = 60;  // the ids the schedule starts: k0..k59
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint32_t>> last_;
+  std::string why_;
+};
+
 // Adds the hot swaps that handed a child over, and those called off, to
 // `moves` (first and second).
 std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* moves) {
@@ -84,14 +121,35 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
   std::set<std::string> expected;  // acknowledged, and never asked to stop
   std::set<std::string> touched;   // asked to stop at least once
   std::vector<hub::Future<hub::StartResult>> starts;
+  // Stops whose id no start could still bring back: none unanswered when
+  // the stop was asked, none answered with an error that leaves it in doubt
+  // (a timeout), none asked after. Once acknowledged, the child must be gone
+  // for good: no copy and no record after the quiet, whatever stale or
+  // duplicated update comes late. Checked under a quorum strategy, and
+  // under divergence in runs without a partition: there a stop on one side
+  // of a split can lose to the other side's failover of the same child,
+  // whose version is newer (docs/hub.md, "Partitions: divergence").
+  std::map<std::string, int> unanswered;  // start calls of each id in flight
+  std::set<std::string> in_doubt;         // a start of it answered with an error
+  struct Stop {
+    std::string id;
+    hub::Future<hub::StopResult> future;
+  };
+  std::vector<Stop> final_stops;
+  std::set<std::string> stopped_for_good;
   // The answers that are in: what they acknowledged is expected.
   auto collect = [&] {
     std::erase_if(starts, [&](hub::Future<hub::StartResult>& f) {
       if (!f.ready()) return false;
       hub::StartResult r = *f.await(0ms);
-      for (const hub::StartedChild& c : r.started) expected.insert(c.id);
+      for (const hub::StartedChild& c : r.started) {
+        expected.insert(c.id);
+        --unanswered[c.id];
+      }
       for (const hub::ChildError& e : r.errors) {
         if (e.reason == "already_started") expected.insert(e.id);
+        if (e.reason != "already_started") in_doubt.insert(e.id);
+        --unanswered[e.id];
       }
       if (logs) {
         std::string line = "sim: answer at " + std::to_string(cluster.net().now_ms()) + " ms:";
@@ -99,6 +157,11 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
         for (const hub::ChildError& e : r.errors) line += " " + e.id + "(" + e.reason + ")";
         logs->note(plexus::LogLevel::kInfo, line);
       }
+      return true;
+    });
+    std::erase_if(final_stops, [&](Stop& s) {
+      if (!s.future.ready()) return false;
+      if (s.future.await(0ms)->ok()) stopped_for_good.insert(s.id);
       return true;
     });
   };
@@ -113,6 +176,8 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
     });
   };
   std::vector<std::pair<std::string, std::string>> cuts;
+  VersionWatch versions;
+  bool split = false;  // a partition was made
   for (int step = 0; step < 25; ++step) {
     std::vector<size_t> live = cluster.live();
     size_t at = live.empty() ? 0 : live[pick(live.size())];
@@ -125,19 +190,32 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
         std::vector<hub::ChildSpec> specs;
         std::set<std::string> ids;
         for (size_t k = 0, n = 1 + pick(8); k < n; ++k) {
-          std::string id = "k" + std::to_string(pick(60));
+          std::string id = "k" + std::to_string(pick(VersionWatch::kPool));
           if (ids.insert(id).second) specs.push_back(worker_spec(id));
         }
         auto f = cluster.hub(at).start_children(
             specs, {.awaitable = true, .timeout = 5s, .check_existing = false});
+        for (const std::string& id : ids) {
+          // A later start may bring the id back: earlier stops no longer say.
+          stopped_for_good.erase(id);
+          std::erase_if(final_stops, [&](const Stop& s) { return s.id == id; });
+          if (f.ok()) {
+            ++unanswered[id];
+          } else {
+            in_doubt.insert(id);
+          }
+        }
         if (f.ok()) starts.push_back(*f);
         break;
       }
       case 4: {  // a stop
         if (live.empty()) break;
-        std::string id = "k" + std::to_string(pick(60));
+        std::string id = "k" + std::to_string(pick(VersionWatch::kPool));
         touched.insert(id);
-        (void)cluster.hub(at).stop_child(id, {.awaitable = true, .timeout = 5s});
+        auto f = cluster.hub(at).stop_child(id, {.awaitable = true, .timeout = 5s});
+        if (f.ok() && unanswered[id] == 0 && !in_doubt.count(id)) {
+          final_stops.push_back({id, *f});
+        }
         break;
       }
       case 5: {  // a crash, or a restart of a crashed member
@@ -162,6 +240,7 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
         size_t other = live[pick(live.size())];
         if (other == at) break;
         cuts.emplace_back(cluster.node(at).name(), cluster.node(other).name());
+        split = true;
         cluster.net().cut(cuts.back().first, cuts.back().second);
         break;
       }
@@ -175,7 +254,11 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
       default:
         break;
     }
-    cluster.net().advance(std::chrono::milliseconds(pick(400)));
+    // The observers read every 20 ms of the step.
+    for (int64_t left = static_cast<int64_t>(pick(400)); left > 0; left -= 20) {
+      cluster.net().advance(std::chrono::milliseconds(std::min<int64_t>(left, 20)));
+      versions.look(cluster, cluster.net().now_ms());
+    }
     collect();
   }
   // Quiet: every fault healed, then the documented convergence time.
@@ -185,6 +268,17 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
   collect();
   for (const std::string& id : touched) expected.erase(id);
   std::string why = cluster.settle(60s);
+  versions.look(cluster, cluster.net().now_ms());
+  if (why.empty()) why = versions.why();
+  for (const std::string& id : stopped_for_good) {
+    if (!why.empty() || (split && !quorum_seed(seed))) break;
+    if (cluster.running().copies(id) != 0) why = id + " runs again after its acknowledged stop";
+    for (size_t i : cluster.live()) {
+      if (why.empty() && cluster.hub(i).child_lookup(id)) {
+        why = cluster.node(i).name() + " has " + id + " again after its acknowledged stop";
+      }
+    }
+  }
   if (why.empty()) why = cluster.check(&expected);
   for (size_t i : cluster.live()) {
     if (why.empty() && cluster.hub(i).is_partitioned()) {

@@ -99,6 +99,11 @@ struct ChildInfo {
   std::string id;
   std::shared_ptr<const ChildSpec> spec;
   std::vector<NodePid> nodes;
+  // The version of the record this was read from (ChildRecord's epoch, then
+  // stamp): each change of the child makes a newer one, and a later read on
+  // the same node never gives an older one.
+  uint64_t epoch = 0;
+  uint32_t stamp = 0;
   // The spec's metadata (with the call's merged in).
   const Metadata& metadata() const;
 };
