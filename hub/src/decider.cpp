@@ -99,8 +99,10 @@ RecordPtr Decider::version(const ChildRecord& base, std::vector<Pid> pids, bool 
   r->segment = base.segment;
   r->epoch = next_epoch();
   r->stamp = stamp_;
-  above_known(*r);
+  r->origin = base.origin;  // 0 for a start's first version: set below
   r->tombstone = tombstone;
+  above_known(*r);
+  if (r->origin == 0) r->origin = r->epoch;
   if (!tombstone) {
     r->spec = base.spec;
     r->pids = PidList(pids);
@@ -113,8 +115,10 @@ void Decider::above_known(ChildRecord& record) const {
   // Two views of one number can stand for a while on two sides of a split
   // (until their claimants hear of each other), so an epoch of this view
   // may be below one the other side issued: a decision must still beat
-  // every version it was made from.
-  if (RecordPtr known = state_.registry.find(record.id); known && !record.newer_than(*known)) {
+  // every version it was made from. (Above a newer incarnation, or above
+  // its own incarnation's tombstone, a live version never gets: the child
+  // was started again, or stopped.)
+  if (RecordPtr known = state_.registry.find(record.id); known && record.epoch <= known->epoch) {
     record.epoch = known->epoch + 1;
   }
 }

@@ -209,6 +209,7 @@ bool Hub::child_lookup(std::string_view id, ChildInfo& out) const {
   if (!r) return false;
   out.id.assign(r->id);
   fill_node_pids(*r, out.nodes);
+  out.origin = r->origin;
   out.epoch = r->epoch;
   out.stamp = r->stamp;
   // Shares the record's count, not the spec's: the children of one call
@@ -285,7 +286,7 @@ std::vector<StartedChild> Hub::process_list(Scope scope) const {
 std::vector<ChildInfo> Hub::registry_dump() const {
   std::vector<ChildInfo> out;
   for (const detail::RecordPtr& r : state_->registry.live()) {
-    out.push_back(ChildInfo{r->id, r->spec, node_pids(*r), r->epoch, r->stamp});
+    out.push_back(ChildInfo{r->id, r->spec, node_pids(*r), r->origin, r->epoch, r->stamp});
   }
   return out;
 }

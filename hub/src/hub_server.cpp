@@ -268,6 +268,12 @@ void HubServer::apply(const RecordPtr& record) {
   if (record->tombstone) {
     tombstones_.emplace_back(self().runtime().now_ms(), record);
     supervisor_->forget_ended(record->id, *record);
+    // A stop ends its incarnation everywhere: a copy of it that still runs
+    // here (started on the other side of a split, or by a round that had
+    // not heard of the stop) stops now.
+    if (supervisor_->halt_ended(*record)) {
+      debug(s_, [&] { return "halts " + record->id + " here: its incarnation was stopped"; });
+    }
   } else {
     supervisor_->adopt(record);
   }

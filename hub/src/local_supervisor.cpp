@@ -102,6 +102,13 @@ bool LocalSupervisor::halt(std::string_view id, std::chrono::milliseconds at_mos
   return true;
 }
 
+bool LocalSupervisor::halt_ended(const ChildRecord& tombstone) {
+  auto it = children_.find(tombstone.id);
+  if (it == children_.end() || it->second.halting) return false;
+  if (it->second.record->origin > tombstone.origin) return false;
+  return halt(tombstone.id);
+}
+
 void LocalSupervisor::on_halt_timeout(Pid pid) {
   auto it = by_pid_.find(key_of(pid));
   if (it == by_pid_.end()) return;

@@ -98,6 +98,10 @@ class LocalSupervisor {
   void adopt(const RecordPtr& record);
   // A tombstone, or a newer record placed elsewhere: forgets the ended entry.
   void forget_ended(std::string_view id, const ChildRecord& newer);
+  // The tombstone of an incarnation (ChildRecord::origin): a copy here of
+  // that incarnation, or an older one, is halted (true); a copy of a newer
+  // incarnation, whose record has not come yet, runs on.
+  bool halt_ended(const ChildRecord& tombstone);
 
   Pid running_pid(std::string_view id) const;
   bool halting(std::string_view id) const;

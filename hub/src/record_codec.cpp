@@ -72,6 +72,7 @@ Result<std::shared_ptr<const ChildSpec>> decode(const ChildSpecProto& s) {
 void encode(const ChildRecord& record, const Node& node, ChildRecordProto* out, bool with_spec) {
   out->set_id(record.id);
   out->set_epoch(record.epoch);
+  out->set_origin(record.origin);
   out->set_stamp(record.stamp);
   out->set_tombstone(record.tombstone);
   if (record.spec && with_spec) encode(*record.spec, out->mutable_spec());
@@ -90,6 +91,7 @@ Result<RecordPtr> decode(const ChildRecordProto& proto, Node& node,
   record->id = proto.id();
   record->segment = segments.of(record->id);
   record->epoch = proto.epoch();
+  record->origin = proto.origin();
   record->stamp = proto.stamp();
   record->tombstone = proto.tombstone();
   if (proto.has_spec()) {

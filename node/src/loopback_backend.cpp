@@ -24,6 +24,10 @@ int64_t ms_of(Backend::Clock::time_point t) {
 LoopbackBackend::LoopbackBackend(LoopbackNetwork& network, Runtime& runtime)
     : network_(*network.impl_), runtime_(runtime) {}
 
+uint64_t LoopbackBackend::creation_for(LoopbackNetwork& network) {
+  return network.impl_->next_creation();
+}
+
 LoopbackBackend::~LoopbackBackend() {
   if (joined_) network_.leave(this);
 }

@@ -21,6 +21,9 @@ class LoopbackBackend final : public Backend {
   LoopbackBackend(LoopbackNetwork& network, Runtime& runtime);
   ~LoopbackBackend() override;
 
+  // The creation for a node about to start on `network` (replayable).
+  static uint64_t creation_for(LoopbackNetwork& network);
+
   Result<NodeAddress> listen(const NodeAddress& address) override;
   void start(ConnectionHost& host) override;
   void stop(std::function<void()> close_connections) override;

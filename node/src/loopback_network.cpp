@@ -181,12 +181,26 @@ void LoopbackNetworkImpl::set_faults(const LoopbackFaults& faults) {
   random_state_ = faults.seed;
 }
 
-double LoopbackNetworkImpl::draw() {
-  uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ULL);
+namespace {
+
+// splitmix64's next value of `state`.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+double LoopbackNetworkImpl::draw() {
+  return static_cast<double>(splitmix64(random_state_) >> 11) * 0x1.0p-53;
+}
+
+uint64_t LoopbackNetworkImpl::next_creation() {
+  for (;;) {
+    if (uint64_t c = splitmix64(creations_); c != 0) return c;
+  }
 }
 
 LoopbackNetworkImpl::Delivery LoopbackNetworkImpl::deliver(const std::string& bytes) {

@@ -68,6 +68,11 @@ class LoopbackNetworkImpl {
   };
   Delivery deliver(const std::string& bytes);
 
+  // The creation of the next node started on this network: the same for
+  // the same order of starts, so that a run replays exactly (a creation
+  // orders concurrent versions in the hub, through its decider's stamp).
+  uint64_t next_creation();
+
  private:
   struct Task {
     LoopbackBackend* owner;
@@ -96,6 +101,7 @@ class LoopbackNetworkImpl {
   std::set<std::pair<std::string, std::string>> cuts_;
   LoopbackFaults faults_;
   uint64_t random_state_ = 1;
+  uint64_t creations_ = 0;
   // A uniform draw in [0, 1), from the faults' seed (splitmix64).
   double draw();
 };

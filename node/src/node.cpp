@@ -31,7 +31,10 @@ std::unique_ptr<Backend> make_backend(const NodeOptions& options, Runtime& runti
 NodeImpl::NodeImpl(Node& node, NodeOptions opts, const NodeAddress& address)
     : owner(node),
       options(std::move(opts)),
-      identity{address.name(), random_creation(), options.cookie, options.hidden},
+      identity{
+          address.name(),
+          options.loopback ? LoopbackBackend::creation_for(*options.loopback) : random_creation(),
+          options.cookie, options.hidden},
       runtime(std::make_unique<Runtime>(options.runtime)),
       peers(identity.name),
       ids(table, peers),

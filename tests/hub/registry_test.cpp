@@ -34,12 +34,15 @@ std::shared_ptr<const ChildSpec> spec_tagged(const std::string& tag) {
   return spec;
 }
 
+// A version of incarnation 1 of `id` (ChildRecord::origin), unless `origin`
+// names another.
 RecordPtr record(const std::string& id, uint64_t epoch, std::vector<Pid> pids,
-                 const std::string& tag = "") {
+                 const std::string& tag = "", uint64_t origin = 1) {
   auto r = std::make_shared<ChildRecord>();
   r->id = id;
   r->segment = kSegments.of(id);
   r->epoch = epoch;
+  r->origin = origin;
   r->spec = spec_tagged(tag);
   r->pids = plexus::hub::PidList(pids);
   return r;
@@ -80,8 +83,12 @@ TEST(RegistryTest, ATombstoneKeepsALateUpdateFromBringingAChildBack) {
   EXPECT_EQ(reg.apply(record("a", 5, {pid(0, 1)})), Applied::kStale) << "the late update";
   EXPECT_EQ(reg.live_count(), 0u);
   EXPECT_EQ(reg.tombstone_count(), 1u);
-  // A start after the stop has a higher epoch still.
-  EXPECT_EQ(reg.apply(record("a", 7, {pid(0, 9)})), Applied::kReplaced);
+  // A failover of the stopped incarnation, from the other side of a split
+  // (a higher epoch, the same incarnation): the stop still wins.
+  EXPECT_EQ(reg.apply(record("a", 9, {pid(2, 4)})), Applied::kStale) << "the split's failover";
+  EXPECT_EQ(reg.find_live("a"), nullptr);
+  // A start after the stop is a new incarnation (its origin is its epoch).
+  EXPECT_EQ(reg.apply(record("a", 10, {pid(0, 9)}, "", 10)), Applied::kReplaced);
   EXPECT_EQ(reg.first_pid("a"), pid(0, 9));
   EXPECT_EQ(reg.tombstone_count(), 0u);
 }
@@ -93,7 +100,7 @@ TEST(RegistryTest, ATombstoneIsErasedOnlyIfItIsStillTheOneOfThatEpoch) {
   EXPECT_TRUE(reg.erase_tombstone("a", 6));
   EXPECT_EQ(reg.find("a"), nullptr);
   reg.apply(tombstone("b", 3));
-  reg.apply(record("b", 4, {pid(0, 1)}));
+  reg.apply(record("b", 4, {pid(0, 1)}, "", 4));  // started again
   EXPECT_FALSE(reg.erase_tombstone("b", 3)) << "a newer live record stays";
   EXPECT_NE(reg.find_live("b"), nullptr);
   EXPECT_EQ(reg.tombstone_count(), 0u);

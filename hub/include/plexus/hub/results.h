@@ -99,9 +99,12 @@ struct ChildInfo {
   std::string id;
   std::shared_ptr<const ChildSpec> spec;
   std::vector<NodePid> nodes;
-  // The version of the record this was read from (ChildRecord's epoch, then
-  // stamp): each change of the child makes a newer one, and a later read on
-  // the same node never gives an older one.
+  // The version of the record this was read from (ChildRecord): its
+  // incarnation, then its epoch and stamp. Each change of the child makes a
+  // newer one, and a later read on the same node never gives an older one.
+  // (The epoch alone may go back across incarnations: a start on one side of
+  // a split can be numbered below the other side's restarts.)
+  uint64_t origin = 0;
   uint64_t epoch = 0;
   uint32_t stamp = 0;
   // The spec's metadata (with the call's merged in).
