@@ -39,17 +39,19 @@ if(PLEXUS_EXPECT_DAEMON AND NOT EXISTS "${prefix}/bin/plexus-node")
   message(FATAL_ERROR "check_package_config: plexus-node was not installed with the libraries")
 endif()
 
-set(configure_args -S "${PLEXUS_EXAMPLES_DIR}" -B "${build}"
-    "-DCMAKE_PREFIX_PATH=${prefix}" ${config_define})
+# Every standalone project below is configured as this build was: the same
+# generator, make program and compiler, against the scratch prefix.
+set(consumer_defaults "-DCMAKE_PREFIX_PATH=${prefix}" ${config_define})
 if(PLEXUS_GENERATOR)
-  list(APPEND configure_args -G "${PLEXUS_GENERATOR}")
+  list(APPEND consumer_defaults -G "${PLEXUS_GENERATOR}")
 endif()
 if(PLEXUS_MAKE_PROGRAM)
-  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${PLEXUS_MAKE_PROGRAM}")
+  list(APPEND consumer_defaults "-DCMAKE_MAKE_PROGRAM=${PLEXUS_MAKE_PROGRAM}")
 endif()
 if(PLEXUS_CXX_COMPILER)
-  list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${PLEXUS_CXX_COMPILER}")
+  list(APPEND consumer_defaults "-DCMAKE_CXX_COMPILER=${PLEXUS_CXX_COMPILER}")
 endif()
+set(configure_args -S "${PLEXUS_EXAMPLES_DIR}" -B "${build}" ${consumer_defaults})
 
 message(STATUS "check_package_config: configuring standalone examples")
 execute_process(
@@ -109,19 +111,9 @@ int main() {
   std::cout << "plexus " << PLEXUS_VERSION_STRING << " hub " << config.hub_id << "\n";
 }
 ]=])
-  set(consumer_args -S "${consumer}" -B "${consumer}/build" "-DCMAKE_PREFIX_PATH=${prefix}"
-      ${config_define})
-  if(PLEXUS_GENERATOR)
-    list(APPEND consumer_args -G "${PLEXUS_GENERATOR}")
-  endif()
-  if(PLEXUS_MAKE_PROGRAM)
-    list(APPEND consumer_args "-DCMAKE_MAKE_PROGRAM=${PLEXUS_MAKE_PROGRAM}")
-  endif()
-  if(PLEXUS_CXX_COMPILER)
-    list(APPEND consumer_args "-DCMAKE_CXX_COMPILER=${PLEXUS_CXX_COMPILER}")
-  endif()
   message(STATUS "check_package_config: building the README's consumer")
-  execute_process(COMMAND "${CMAKE_COMMAND}" ${consumer_args} COMMAND_ERROR_IS_FATAL ANY)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${consumer}" -B "${consumer}/build"
+                          ${consumer_defaults} COMMAND_ERROR_IS_FATAL ANY)
   execute_process(COMMAND "${CMAKE_COMMAND}" --build "${consumer}/build" ${config_args}
                   COMMAND_ERROR_IS_FATAL ANY)
   file(GLOB_RECURSE consumer_binary "${consumer}/build/chat_server")
