@@ -169,13 +169,12 @@ Result<Command> parse(int argc, const char* const* argv, const Environment& env)
     }
   }
   if (c.cookie.empty()) c.cookie = from_env("PLEXUS_COOKIE");
+  const std::string home = from_env("HOME");
+  const std::string home_cookie = home.empty() ? "" : home + "/.plexus.cookie";
   struct stat st {};
-  if (std::string home = from_env("HOME"), file = home.empty() ? "" : home + "/.plexus.cookie";
-      c.cookie.empty() && !file.empty() && ::stat(file.c_str(), &st) == 0) {
-    if (Status read = plexus_node::read_cookie_file(file, &c.cookie, "~/.plexus.cookie");
-        !read.ok()) {
-      return read;
-    }
+  if (c.cookie.empty() && !home_cookie.empty() && ::stat(home_cookie.c_str(), &st) == 0) {
+    Status read = plexus_node::read_cookie_file(home_cookie, &c.cookie, "~/.plexus.cookie");
+    if (!read.ok()) return read;
   }
   if (c.cookie.empty()) {
     return bad(

@@ -309,6 +309,11 @@ class HubServer final : public Server, private DeciderPort {
 
   template <class M>
   void send_to(const std::string& member, M&& msg);
+  // Each part of a message cut by message_parts.h, in order.
+  template <class M>
+  void send_parts(const std::string& member, std::vector<M> parts) {
+    for (M& part : parts) send_to(member, std::move(part));
+  }
   void set_from(MemberProto* from) const;
 
   std::shared_ptr<HubState> state_;

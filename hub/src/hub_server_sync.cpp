@@ -189,9 +189,7 @@ void HubServer::on_records(const SegmentRecords& records) {
   for (uint32_t s : records.wanted()) {
     if (s < s_.registry.segments().count()) wanted.push_back(s);
   }
-  for (SegmentRecords& part : segment_parts(s_, wanted, back)) {
-    send_to(records.from().node(), std::move(part));
-  }
+  send_parts(records.from().node(), segment_parts(s_, wanted, back));
 }
 
 void HubServer::on_summary(const DigestSummary& summary) {
@@ -201,9 +199,7 @@ void HubServer::on_summary(const DigestSummary& summary) {
       send_to(summary.from().node(), std::move(*d));
     }
   } else {
-    for (SegmentRecords& part : differing(s_, summary, quiet_)) {
-      send_to(summary.from().node(), std::move(part));
-    }
+    send_parts(summary.from().node(), differing(s_, summary, quiet_));
   }
 }
 

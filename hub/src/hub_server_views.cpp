@@ -297,7 +297,7 @@ void HubServer::adopt(const strategies::View& view) {
   }
   for (const strategies::Member& m : view.members()) {
     if (m.node == s_.self.node) continue;
-    for (Handoff& part : handoff_for(m.node)) send_to(m.node, std::move(part));
+    send_parts(m.node, handoff_for(m.node));
   }
   std::vector<Claim> own;
   for (LocalSupervisor::Copy& c : supervisor_->running()) {
