@@ -133,13 +133,23 @@ Task<CtlAnswer> answer(Context self, const HubHost* hubs, HubCommand c) {
     case HubCommand::LIST: {
       CtlAnswer a;
       a.set_ok(true);
-      for (const hub::ChildInfo& info : h->registry_dump()) {
-        std::vector<hub::NodePid> nodes = info.nodes;
-        if (c.local()) {
-          std::erase_if(nodes, [&](const hub::NodePid& np) { return np.node != node.name(); });
-          if (nodes.empty()) continue;
+      if (!c.local()) {
+        for (const hub::ChildInfo& info : h->registry_dump())
+          a.add_lines(child_json(info.id, info.nodes, info.metadata()));
+        co_return a;
+      }
+      // --local: the processes this node's supervisor runs, not what the
+      // registry says runs here, so that a copy the registry lost (or one
+      // it names but that is gone) shows. The metadata is the registry's.
+      Result<std::vector<hub::NodeChildren>> here =
+          co_await h->which_children(hub::Scope::kLocal, timeout).await(self, timeout);
+      if (!here.ok()) co_return failure(here.status().message());
+      for (hub::NodeChildren& n : *here) {
+        std::sort(n.children.begin(), n.children.end());
+        for (const auto& [id, pid] : n.children) {
+          std::optional<hub::ChildInfo> info = h->child_lookup(id);
+          a.add_lines(child_json(id, {{n.node, pid}}, info ? info->metadata() : hub::Metadata{}));
         }
-        a.add_lines(child_json(info.id, nodes, info.metadata()));
       }
       co_return a;
     }

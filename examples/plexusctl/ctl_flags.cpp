@@ -207,7 +207,7 @@ std::string usage() {
          "  hub HUB start-many PREFIX COUNT --type T    start PREFIX0..PREFIX{COUNT-1}\n"
          "  hub HUB stop ID                       stop one child, awaited\n"
          "  hub HUB lookup ID                     where ID runs, and its metadata\n"
-         "  hub HUB list [--local]                every child (or those on NAME)\n"
+         "  hub HUB list [--local]                every child (or those NAME's supervisor runs)\n"
          "  hub HUB call ID get|incr              a message to a counter child, and its reply\n"
          "  hub HUB drain                         NAME leaves hub HUB gracefully (with hot\n"
          "                                        swap its children move off with their state)\n"

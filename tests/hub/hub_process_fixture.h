@@ -104,8 +104,16 @@ class HubProcessTest : public ::testing::Test {
       if (mine != reference)
         return n + "'s registry differs (" + std::to_string(mine.size()) + " vs " +
                std::to_string(reference.size()) + ")";
+      // --local lists the processes n's supervisor runs: each must be the
+      // copy n's registry names on n, pid and all.
       for (const std::string& l : ctl(d(n).name(), {"hub", "demo", "list", "--local"}).lines) {
-        ++running[field(l, "id")];
+        const std::string id = field(l, "id");
+        ++running[id];
+        auto named = mine.find(id);
+        if (named == mine.end()) return n + " runs " + id + ", which its registry does not name";
+        if (named->second.find(copy_of(l)) == std::string::npos) {
+          return n + " runs " + id + " as " + copy_of(l) + ", its registry says " + named->second;
+        }
       }
     }
     for (const std::string& id : ids) {
@@ -117,6 +125,12 @@ class HubProcessTest : public ::testing::Test {
              std::to_string(ids.size());
     }
     return "";
+  }
+
+  // The one (node, pid) entry of a `list --local` line: {"node":..,"pid":..}.
+  static std::string copy_of(const std::string& line) {
+    size_t from = line.find("\"nodes\":[") + 9, to = line.find(']', from);
+    return from < 9 || to == std::string::npos ? line : line.substr(from, to - from);
   }
 
   // Starts PREFIX0..PREFIX{n-1} through daemon a, and waits for every

@@ -124,6 +124,87 @@ TEST_F(HubHotSwapProcessTest, AKillOfTheNewHomeMidDrainLosesNoChild) {
   EXPECT_EQ(converged(ids), "");
 }
 
+// A rolling restart: each node in turn gets SIGTERM (its children move off
+// by hot swap, with their values), and starts again (a new node, on a new
+// port; children move onto it by hot swap too). After the three, every
+// child runs once and every raised counter has its value.
+TEST_F(HubHotSwapProcessTest, ARollingRestartLosesNoChildAndNoHandedOverState) {
+  std::set<std::string> ids = start_many("o", 300);
+  ASSERT_FALSE(ids.empty());
+  std::map<std::string, int> values;  // five children of each node, raised
+  for (const char* base : {"a", "b", "c"}) {
+    std::vector<std::string> here = local_to(base);
+    ASSERT_GE(here.size(), 10u) << base;
+    for (size_t i = 0; i < 5; ++i) {
+      for (size_t k = 0; k <= i; ++k) {
+        Ctl incr = ctl(d("a").name(), {"hub", "demo", "call", here[i], "incr"});
+        ASSERT_EQ(incr.code, 0) << incr.err;
+      }
+      values[here[i]] = static_cast<int>(i) + 1;
+    }
+  }
+  for (const char* base : {"a", "b", "c"}) {
+    ASSERT_EQ(kill(d(base).process().pid(), SIGTERM), 0);
+    std::optional<int> exited = d(base).process().wait(kWait);
+    ASSERT_TRUE(exited.has_value()) << base << ": SIGTERM ends the daemon";
+    EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0) << base << ": " << *exited;
+    daemons_[base].reset();
+    ASSERT_TRUE(settled(2)) << "without " << base;
+    ASSERT_EQ(converged(ids), "") << "without " << base;
+    start(base);
+    ASSERT_TRUE(settled(3)) << base << " back";
+    ASSERT_EQ(converged(ids), "") << base << " back";
+    EXPECT_FALSE(local_to(base).empty()) << base << " took no child back";
+  }
+  for (const auto& [id, value] : values) {
+    Ctl get = ctl(d("b").name(), {"hub", "demo", "call", id, "get"});
+    ASSERT_EQ(get.code, 0) << id << ": " << get.err;
+    EXPECT_EQ(field(get.lines.at(0), "value"), std::to_string(value)) << id;
+  }
+}
+
+// kill -9 of the old home mid-handover: c drains while b (the new home of
+// about half of c's children) is stopped, so that its handovers hang; once
+// the moves to a are done, c is killed and b continued. What c had not
+// handed over starts again from nothing, once; what it had keeps its value.
+TEST_F(HubHotSwapProcessTest, AKillOfTheOldHomeMidHandoverLosesNoChild) {
+  std::set<std::string> ids = start_many("w", 600);
+  ASSERT_FALSE(ids.empty());
+  std::vector<std::string> on_c = local_to("c");
+  ASSERT_GT(on_c.size(), 100u);
+  for (size_t i = 0; i <= 20; ++i) {  // 21 raised to 1
+    Ctl incr = ctl(d("a").name(), {"hub", "demo", "call", on_c[i], "incr"});
+    ASSERT_EQ(incr.code, 0) << incr.err;
+  }
+  pid_t b = d("b").process().pid();
+  ASSERT_EQ(kill(b, SIGSTOP), 0);
+  auto stopped = std::move(daemons_["b"]);
+  std::thread draining([&] {
+    ctl(d("c").name(), {"--timeout-ms", "2000", "hub", "demo", "drain"});
+  });
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (local_to("c").size() == on_c.size()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "nothing moved to a";
+  }
+  std::vector<std::string> on_a = local_to("a");  // handed over, state and all
+  d("c").process().kill_and_wait();
+  daemons_["c"].reset();
+  ASSERT_EQ(kill(b, SIGCONT), 0);
+  daemons_["b"] = std::move(stopped);
+  draining.join();
+  ASSERT_TRUE(settled(2));
+  EXPECT_EQ(converged(ids), "");
+  // Each raised counter that a ran before the kill kept its value; the
+  // others either moved with it or started again.
+  for (size_t i = 0; i <= 20; ++i) {
+    Ctl get = ctl(d("a").name(), {"hub", "demo", "call", on_c[i], "get"});
+    ASSERT_EQ(get.code, 0) << on_c[i] << ": " << get.err;
+    std::string v = field(get.lines.at(0), "value");
+    bool handed_over = std::find(on_a.begin(), on_a.end(), on_c[i]) != on_a.end();
+    EXPECT_TRUE(v == "1" || (!handed_over && v == "0")) << on_c[i] << " = " << v;
+  }
+}
+
 TEST_F(HubProcessTest, PlexusctlSpeaksItsContract) {
   const std::string a = d("a").name();
   Ctl nodes = ctl(a, {"nodes"});
@@ -417,6 +498,31 @@ class HubQuorumProcessTest : public HubProcessTest {
     }
     return out;
   }
+  // A child whose processes surely ran on two nodes at once: "" or which.
+  // Reads every node's processes twice, in order; an id that x ran at both
+  // its reads and y ran at a read in between overlapped there (a move,
+  // which stops one copy before it starts the next, never looks so).
+  std::string overlap(const std::vector<std::string>& bases) {
+    std::vector<std::set<std::string>> first, second;
+    for (auto* reads : {&first, &second}) {
+      for (const std::string& base : bases) {
+        std::vector<std::string> ids = local(base);
+        reads->emplace_back(ids.begin(), ids.end());
+      }
+    }
+    for (size_t x = 0; x < bases.size(); ++x) {
+      for (size_t y = 0; y < bases.size(); ++y) {
+        if (x == y) continue;
+        // y's read between x's two: its first if it comes after x, else its second.
+        const std::set<std::string>& between = y > x ? first[y] : second[y];
+        for (const std::string& id : first[x]) {
+          if (second[x].count(id) && between.count(id))
+            return id + " ran on " + bases[x] + " and " + bases[y] + " at once";
+        }
+      }
+    }
+    return "";
+  }
   // Waits until a and b run every one of `ids` once between them, checking
   // at each look that c runs none of them: how long it took, or -1.
   std::chrono::milliseconds until_majority_runs(const std::set<std::string>& ids,
@@ -445,6 +551,54 @@ class HubQuorumProcessTest : public HubProcessTest {
     return -1ms;
   }
 };
+
+// c SIGSTOPped past failure detection (tick 1 s), and continued a second
+// into the fence (3 s from the loss): a and b see it go, but start none of
+// its children, since it may still run them; continued, it stops its stale
+// copies at once (it finds itself cut off) and is back in their view before
+// the fence lifts. At no time do two copies of a child run, and once quiet
+// each runs once.
+TEST_F(HubQuorumProcessTest, ASigstopShortOfTheFenceNeverRunsTwoCopies) {
+  std::set<std::string> ids = start_many("f", 300);
+  ASSERT_FALSE(ids.empty());
+  std::vector<std::string> was_on_c = local("c");
+  ASSERT_FALSE(was_on_c.empty());
+  std::set<std::string> of_c(was_on_c.begin(), was_on_c.end());
+  // "" or a child of c's that a or b runs.
+  auto taken = [&]() -> std::string {
+    for (const char* n : {"a", "b"}) {
+      for (const std::string& id : local(n)) {
+        if (of_c.count(id)) return std::string(n) + " runs " + id + " within the fence";
+      }
+    }
+    return "";
+  };
+  pid_t c = d("c").process().pid();
+  ASSERT_EQ(kill(c, SIGSTOP), 0);
+  auto stopped = std::move(daemons_["c"]);
+  auto paused = std::chrono::steady_clock::now();
+  ASSERT_TRUE(settled(2)) << "a and b see c go";
+  // The pause goes on for a second into the fence (the schedule, not a
+  // wait for something), a and b watched all along.
+  std::string early;
+  for (auto hold = std::chrono::steady_clock::now() + 1s;
+       early.empty() && std::chrono::steady_clock::now() < hold;) {
+    early = taken();
+  }
+  ASSERT_LT(std::chrono::steady_clock::now() - paused, kFence - 500ms) << "too slow for the fence";
+  ASSERT_EQ(kill(c, SIGCONT), 0);
+  daemons_["c"] = std::move(stopped);
+  std::string twice;
+  for (auto until = std::chrono::steady_clock::now() + 2 * kFence;
+       twice.empty() && std::chrono::steady_clock::now() < until;) {
+    twice = overlap({"a", "b", "c"});
+    if (early.empty()) early = taken();
+  }
+  EXPECT_EQ(early, "");
+  EXPECT_EQ(twice, "");
+  ASSERT_TRUE(settled(3));
+  EXPECT_EQ(converged(ids), "");
+}
 
 // c is blocked from a and b: it stops its children and refuses starts, and
 // a and b start them only after the fence; unblocked, one of each is left.
