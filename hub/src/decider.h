@@ -129,6 +129,11 @@ class Decider {
     return view_.members()[owners_[segment]].node;
   }
   bool decides(uint32_t segment) const { return owners_[segment] == self_index_; }
+  // Segments whose last decider is lost and fenced, by that member (the
+  // handoffs pass them on to the deciders of the new view).
+  const std::unordered_map<uint32_t, std::string>& fenced_segments() const {
+    return fenced_segments_;
+  }
 
   void adopt(const strategies::View& view);
   void handoff(const Handoff& handoff);

@@ -145,6 +145,15 @@ void Decider::handoff(const Handoff& h) {
   PartsReceived& parts = round_.handoff_parts[from];
   if (!parts.take(h.part(), h.parts())) return;
   if (parts.complete()) round_.awaiting_handoff.erase(from);
+  // The member may have seen a view this decider never did (it joined
+  // since) whose decider of one of these segments is now lost and fenced:
+  // the segment is held here as if this decider had seen it.
+  for (const FencedSegmentProto& f : h.fenced()) {
+    if (f.segment() < owners_.size() && decides(f.segment()) && !view_.contains(f.node()) &&
+        port_.fenced(f.node())) {
+      fenced_segments_.try_emplace(f.segment(), f.node());
+    }
+  }
   for (const ClaimProto& c : h.running()) {
     RecordPtr r = decode_record(c.record());
     Result<Pid> pid = state_.node.from_proto(c.pid());

@@ -339,6 +339,12 @@ std::vector<Handoff> HubServer::handoff_for(const std::string& member) {
     cutter.added(p->ByteSizeLong());
   }
   add_digests(s_, decider_, member, &cutter.last());
+  for (const auto& [segment, node] : decider_.fenced_segments()) {
+    if (decider_.owner(segment) != member) continue;
+    FencedSegmentProto* f = cutter.last().add_fenced();
+    f->set_segment(segment);
+    f->set_node(node);
+  }
   return std::move(cutter).numbered();
 }
 

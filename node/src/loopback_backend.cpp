@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "loopback_network.h"
 #include "peer.h"
@@ -138,36 +139,75 @@ void LoopbackConnection::receive_end() {
   complete_read();
 }
 
+bool LoopbackConnection::holding() const {
+  return !held_.empty() || held_end_ || loopback_.network().is_muted(loopback_.name(), remote_);
+}
+
+bool LoopbackConnection::transmit(const std::shared_ptr<LoopbackConnection>& other,
+                                  const std::string& bytes) {
+  LoopbackNetworkImpl::Delivery d = loopback_.network().deliver(bytes);
+  if (d.reset) {
+    // Lost with the connection: each side closes as its own node's work.
+    auto self = std::static_pointer_cast<LoopbackConnection>(shared_from_this());
+    loopback_.post([self] { self->close("connection reset by the network"); });
+    other->loopback_.post([other] { other->close("connection reset by the network"); });
+    return false;
+  }
+  // In order per direction: never before what this side wrote earlier.
+  int64_t now = loopback_.network().now_ms();
+  arrives_at_ = std::max(arrives_at_, now + d.delay_ms);
+  auto arrive = [other, copy = std::move(d.bytes)] { other->receive(copy); };
+  // With delays on, every write goes through the timers, which keep
+  // equal times in posting order.
+  if (!loopback_.network().delays()) {
+    other->loopback_.post(std::move(arrive));
+  } else {
+    other->loopback_.post_after(std::chrono::milliseconds(arrives_at_ - now), std::move(arrive));
+  }
+  return true;
+}
+
 void LoopbackConnection::write_all(const std::string& bytes) {
+  auto self = std::static_pointer_cast<LoopbackConnection>(shared_from_this());
   if (auto other = other_.lock()) {
-    LoopbackNetworkImpl::Delivery d = loopback_.network().deliver(bytes);
-    if (d.reset) {
-      // Lost with the connection: each side closes as its own node's work.
-      auto self = std::static_pointer_cast<LoopbackConnection>(shared_from_this());
-      loopback_.post([self] { self->close("connection reset by the network"); });
-      other->loopback_.post([other] { other->close("connection reset by the network"); });
+    if (holding()) {
+      // Taken by the sender's stack, as TCP takes it, and kept until unmute.
+      held_ += bytes;
+      loopback_.network().hold(self);
+    } else if (!transmit(other, bytes)) {
       return;
     }
-    // In order per direction: never before what this side wrote earlier.
-    int64_t now = loopback_.network().now_ms();
-    arrives_at_ = std::max(arrives_at_, now + d.delay_ms);
-    auto arrive = [other, copy = std::move(d.bytes)] { other->receive(copy); };
-    // With delays on, every write goes through the timers, which keep
-    // equal times in posting order.
-    if (!loopback_.network().delays()) {
-      other->loopback_.post(std::move(arrive));
-    } else {
-      other->loopback_.post_after(std::chrono::milliseconds(arrives_at_ - now), std::move(arrive));
-    }
+  } else if (!is_closed() && !loopback_.network().is_muted(loopback_.name(), remote_) &&
+             !loopback_.network().is_muted(remote_, loopback_.name())) {
+    // The other side is gone and its close never came (it was held when
+    // its node crashed): its host answers with a reset, as a kernel
+    // answers a segment for a socket it no longer has.
+    loopback_.post([self] { self->close("connection reset by peer"); });
+    return;
   }
-  loopback_.post([self = std::static_pointer_cast<LoopbackConnection>(shared_from_this())] {
-    self->on_write("");
-  });
+  loopback_.post([self] { self->on_write(""); });
 }
 
 void LoopbackConnection::close_stream() {
-  if (auto other = other_.lock()) other->loopback_.post([other] { other->receive_end(); });
+  if (auto other = other_.lock()) {
+    if (holding()) {
+      held_end_ = true;  // other_ stays, for release()
+      loopback_.network().hold(std::static_pointer_cast<LoopbackConnection>(shared_from_this()));
+      return;
+    }
+    other->loopback_.post([other] { other->receive_end(); });
+  }
   other_.reset();
+}
+
+void LoopbackConnection::release() {
+  std::shared_ptr<LoopbackConnection> other = other_.lock();
+  std::string bytes = std::exchange(held_, std::string());
+  if (other && !bytes.empty() && !transmit(other, bytes)) other.reset();
+  if (std::exchange(held_end_, false)) {
+    if (other) other->loopback_.post([other] { other->receive_end(); });
+    other_.reset();
+  }
 }
 
 }  // namespace plexus::detail

@@ -69,10 +69,22 @@ class LoopbackConnection final : public Connection {
   void receive(const std::string& bytes);
   void receive_end();
 
+  // ---- For the network
+  LoopbackBackend& backend() const { return loopback_; }
+  // Sends on what this side wrote while muted (and its close, if it
+  // closed): the network unmuted its direction.
+  void release();
+
  private:
   void read_some(uint8_t* into, size_t size) override;
   void write_all(const std::string& bytes) override;
   void close_stream() override;
+  // Sends `bytes` to `other` through the network's faults: false if the
+  // network lost them with the connection.
+  bool transmit(const std::shared_ptr<LoopbackConnection>& other, const std::string& bytes);
+  // True while what this side writes must wait (LoopbackNetwork::mute):
+  // its direction is muted, or something written before still waits.
+  bool holding() const;
   // Completes the pending read with what has arrived, if anything has.
   void complete_read();
 
@@ -84,6 +96,8 @@ class LoopbackConnection final : public Connection {
   size_t read_size_ = 0;
   bool ended_ = false;      // the other side closed
   int64_t arrives_at_ = 0;  // when this side's last write arrives (network time)
+  std::string held_;        // written while muted, not yet sent on
+  bool held_end_ = false;   // closed while muted: the close waits behind held_
 };
 
 }  // namespace plexus::detail

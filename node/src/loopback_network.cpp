@@ -34,6 +34,7 @@ void LoopbackNetworkImpl::leave(LoopbackBackend* node) {
   std::erase_if(by_name_, [&](const auto& entry) { return entry.second == node; });
   std::erase_if(tasks_, [&](const Task& t) { return t.owner == node; });
   std::erase_if(timers_, [&](const auto& entry) { return entry.second.owner == node; });
+  std::erase_if(holding_, [&](const auto& conn) { return &conn->backend() == node; });
 }
 
 LoopbackBackend* LoopbackNetworkImpl::find(const std::string& name) const {
@@ -176,6 +177,22 @@ void LoopbackNetworkImpl::heal(const std::string& a, const std::string& b) {
   cuts_.erase(ordered(a, b));
 }
 
+void LoopbackNetworkImpl::hold(std::shared_ptr<LoopbackConnection> writer) {
+  if (std::find(holding_.begin(), holding_.end(), writer) == holding_.end())
+    holding_.push_back(std::move(writer));
+}
+
+void LoopbackNetworkImpl::unmute(const std::string& from, const std::string& to) {
+  mutes_.erase({from, to});
+  std::vector<std::shared_ptr<LoopbackConnection>> released;
+  std::erase_if(holding_, [&](const std::shared_ptr<LoopbackConnection>& conn) {
+    if (conn->backend().name() != from || conn->remote_address() != to) return false;
+    released.push_back(conn);
+    return true;
+  });
+  for (const auto& conn : released) conn->release();
+}
+
 void LoopbackNetworkImpl::set_faults(const LoopbackFaults& faults) {
   faults_ = faults;
   random_state_ = faults.seed;
@@ -256,6 +273,12 @@ bool LoopbackNetwork::run_until(const std::function<bool()>& done,
 int64_t LoopbackNetwork::now_ms() const { return impl_->now_ms(); }
 void LoopbackNetwork::cut(const std::string& a, const std::string& b) { impl_->cut(a, b); }
 void LoopbackNetwork::heal(const std::string& a, const std::string& b) { impl_->heal(a, b); }
+void LoopbackNetwork::mute(const std::string& from, const std::string& to) {
+  impl_->mute(from, to);
+}
+void LoopbackNetwork::unmute(const std::string& from, const std::string& to) {
+  impl_->unmute(from, to);
+}
 void LoopbackNetwork::set_faults(const LoopbackFaults& faults) { impl_->set_faults(faults); }
 
 }  // namespace plexus

@@ -55,6 +55,14 @@ class LoopbackNetworkImpl {
   bool is_cut(const std::string& a, const std::string& b) const;
   void cut(const std::string& a, const std::string& b);
   void heal(const std::string& a, const std::string& b);
+  // One-way loss (LoopbackNetwork::mute): what a muted side writes waits
+  // in its connection, which the network keeps until unmute releases it.
+  bool is_muted(const std::string& from, const std::string& to) const {
+    return mutes_.count({from, to}) > 0;
+  }
+  void mute(const std::string& from, const std::string& to) { mutes_.insert({from, to}); }
+  void unmute(const std::string& from, const std::string& to);
+  void hold(std::shared_ptr<LoopbackConnection> writer);
 
   void set_faults(const LoopbackFaults& faults);
   bool delays() const { return faults_.max_delay.count() > 0; }
@@ -99,6 +107,8 @@ class LoopbackNetworkImpl {
   int stepping_ = 0;
   std::vector<Link> links_;
   std::set<std::pair<std::string, std::string>> cuts_;
+  std::set<std::pair<std::string, std::string>> mutes_;       // (from, to)
+  std::vector<std::shared_ptr<LoopbackConnection>> holding_;  // in the order they held
   LoopbackFaults faults_;
   uint64_t random_state_ = 1;
   uint64_t creations_ = 0;

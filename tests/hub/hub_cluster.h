@@ -247,8 +247,10 @@ class HubCluster {
     return members_.size() - 1;
   }
 
-  // The frame limit of the nodes started from now on (NodeOptions).
+  // The frame limit and the tick timeout of the nodes started from now on
+  // (NodeOptions).
   void set_max_frame_size(size_t bytes) { max_frame_size_ = bytes; }
+  void set_tick_timeout(std::chrono::milliseconds t) { tick_timeout_ = t; }
 
   // Starts member `i` again after a crash: the same name, a new creation,
   // the same config.
@@ -261,6 +263,7 @@ class HubCluster {
     o.cookie = kCookie;
     o.loopback = &net_;
     if (max_frame_size_ != 0) o.max_frame_size = max_frame_size_;
+    if (tick_timeout_.count() != 0) o.tick_timeout = tick_timeout_;
     o.runtime = runtime_options(Sched::kDeterministic, logs_);
     if (logs_) o.runtime.log_level = level_;
     // Every other member is a seed (a crashed one is retried until it is
@@ -494,8 +497,9 @@ class HubCluster {
   LogCapture* logs_;
   plexus::LogLevel level_;
   Running running_;
-  size_t max_frame_size_ = 0;  // 0: NodeOptions' default
-  LoopbackNetwork net_;        // after what logs into it, before the nodes
+  size_t max_frame_size_ = 0;                  // 0: NodeOptions' default
+  std::chrono::milliseconds tick_timeout_{0};  // 0: NodeOptions' default
+  LoopbackNetwork net_;                        // after what logs into it, before the nodes
   std::vector<Member> members_;
 };
 

@@ -76,6 +76,16 @@ class LoopbackNetwork {
   // it go down) and refuses new ones, in both directions, until heal(a, b).
   void cut(const std::string& a, const std::string& b);
   void heal(const std::string& a, const std::string& b);
+  // One-way loss: from now on, what `from` writes to `to` is held, as when
+  // every packet from `from` to `to` is lost and TCP resends in vain. The
+  // connections stay up: `to` hears nothing from `from` until its tick
+  // timeout closes them, `from` still hears `to`, and no new connection
+  // between the two completes its handshake (that needs both ways).
+  // unmute(from, to) delivers what was held, in order, as the resent
+  // packets would arrive (a side that closed meanwhile drops them); what a
+  // node held when it crashed is lost with it.
+  void mute(const std::string& from, const std::string& to);
+  void unmute(const std::string& from, const std::string& to);
   // From now on, every write meets `faults` (all zero: none, the default).
   void set_faults(const LoopbackFaults& faults);
 
