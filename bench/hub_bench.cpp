@@ -4,6 +4,7 @@
 // (docs/hub.md; the targets are in bench/RESULTS.md).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -202,7 +203,10 @@ BENCHMARK(BM_HubFailover)->Apply(timed_runs);
 // a reader on a survivor asks for random children's active pids
 // (Hub::active_pid) from the kill until every child has its two copies
 // again, on the survivors. Unanswered: lookups that found no pid (the
-// target: none). Time: until every child runs twice again.
+// target: none). Dead: lookups that gave a pid on the killed node once the
+// reader's node had seen it down (a pid of a dead node is no answer; the
+// hub must serve none). Before the down: those that gave one earlier (the
+// node cannot know yet). Time: until every child runs twice again.
 void BM_HubFailoverReplicated(benchmark::State& state) {
   for (auto _ : state) {
     ForkedNode victim = fork_node(run_victim<replicated_config>);
@@ -210,17 +214,28 @@ void BM_HubFailoverReplicated(benchmark::State& state) {
     auto c = failover_cluster(victim, replicated_config(), 2);
     if (!c) return state.SkipWithError("setup failed");
     std::atomic<bool> stop{false};
-    std::atomic<uint64_t> lookups{0}, unanswered{0};
+    std::atomic<uint64_t> lookups{0}, unanswered{0}, dead{0}, before_down{0};
     std::thread reader([&] {
       std::mt19937_64 rng(7);
-      uint64_t n = 0, missed = 0;
+      uint64_t n = 0, missed = 0, on_dead = 0, early = 0;
+      Node& node = *c->members[0].node;
       while (!stop.load(std::memory_order_relaxed)) {
+        // Read before the batch: a lookup after the down was seen.
+        std::vector<std::string> up = node.nodes();
+        bool down = std::find(up.begin(), up.end(), victim.name) == up.end();
         for (int k = 0; k < 256; ++k, ++n) {
-          missed += !c->hub(0).active_pid("child" + std::to_string(rng() % kChildren)).valid();
+          Pid pid = c->hub(0).active_pid("child" + std::to_string(rng() % kChildren));
+          if (!pid.valid()) {
+            ++missed;
+          } else if (node.node_name_view(pid) == victim.name) {
+            ++(down ? on_dead : early);
+          }
         }
       }
       lookups = n;
       unanswered = missed;
+      dead = on_dead;
+      before_down = early;
     });
     auto killed = Clock::now();
     victim.kill_and_reap();
@@ -241,6 +256,8 @@ void BM_HubFailoverReplicated(benchmark::State& state) {
     state.counters["two_copies_again_ms"] = seconds * 1000;
     state.counters["lookups"] = static_cast<double>(lookups.load());
     state.counters["unanswered"] = static_cast<double>(unanswered.load());
+    state.counters["dead_pid"] = static_cast<double>(dead.load());
+    state.counters["before_down"] = static_cast<double>(before_down.load());
   }
 }
 BENCHMARK(BM_HubFailoverReplicated)->Apply(timed_runs);

@@ -60,9 +60,15 @@ Result<std::unique_ptr<Hub>> Hub::start(Node& node, HubConfig config) {
 Hub::Hub(std::shared_ptr<HubState> state) : state_(std::move(state)) {
   metrics_ = state_->node.runtime().metrics().add(
       [state = state_](MetricsWriter& out) { detail::write_metrics(*state, out); });
+  // A lost node's pids stop being served as the node learns of it, not
+  // once the server has taken its NodeDown (which the server still does,
+  // for the rest of what a loss means).
+  down_listener_ = state_->node.add_down_listener(
+      [state = state_.get()](uint32_t node) { state->live.set_down(node); });
 }
 
 Hub::~Hub() {
+  state_->node.remove_down_listener(down_listener_);
   metrics_.reset();
   if (state_->alive.exchange(false))
     state_->node.runtime().exit(state_->server, ExitReason::kill());

@@ -22,8 +22,10 @@
 namespace plexus::hub::detail {
 
 // Which node incarnations (Pid::node) are connected hub members now, so
-// that no query serves a pid of a node that is gone. Written by the server,
-// read by every query: one relaxed load per pid.
+// that no query serves a pid of a node that is gone. Written by the server
+// (set_up and set_down) and by the node's down listener (set_down, on the
+// transport thread, as the connection is lost: before the server hears of
+// it); read by every query: one load per pid.
 class LiveNodes {
  public:
   LiveNodes() : slots_(new std::atomic<uint32_t>[kSlots]) {

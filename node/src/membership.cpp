@@ -425,7 +425,10 @@ void Membership::lose(Peer& peer, const std::string& reason, bool was_up) {
     peer.changed.notify_all();
   }
   // Its slot stays while there is room: pids of it are answered noconnection.
-  if (was_up) table_.went_down(peer.name, creation);
+  if (uint32_t number = was_up ? table_.went_down(peer.name, creation) : 0) {
+    MutexLock lock(listeners_mu_);
+    for (const auto& [id, fn] : listeners_) fn(number);
+  }
   fire(runtime_, std::move(tables), "node " + peer.name + " down: " + reason);
   outbound_.resume_senders(std::move(suspended));  // what they send now is answered dead
   if (was_up && !hidden) {
@@ -464,6 +467,17 @@ void Membership::notify_nodes(const std::string& node_name, bool up, const std::
       (void)runtime_.send(w, NodeDown{node_name, reason});
     }
   }
+}
+
+uint64_t Membership::add_down_listener(std::function<void(uint32_t)> fn) {
+  MutexLock lock(listeners_mu_);
+  listeners_.emplace(next_listener_, std::move(fn));
+  return next_listener_++;
+}
+
+void Membership::remove_down_listener(uint64_t id) {
+  MutexLock lock(listeners_mu_);
+  listeners_.erase(id);
 }
 
 void Membership::subscribe(Pid pid) {

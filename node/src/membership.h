@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <concepts>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -70,6 +72,9 @@ class Membership final : public ConnectionHost {
 
   void subscribe(Pid pid) PLEXUS_EXCLUDES(subscribers_mu_);
   void unsubscribe(Pid pid) PLEXUS_EXCLUDES(subscribers_mu_);
+  // Node::add_down_listener / remove_down_listener.
+  uint64_t add_down_listener(std::function<void(uint32_t)> fn) PLEXUS_EXCLUDES(listeners_mu_);
+  void remove_down_listener(uint64_t id) PLEXUS_EXCLUDES(listeners_mu_);
   void monitor_node(Pid watcher, const std::string& node_name);
 
   // The node stops: no new connections from now on.
@@ -164,6 +169,11 @@ class Membership final : public ConnectionHost {
   std::set<std::string> blocked_ PLEXUS_GUARDED_BY(blocked_mu_);
   Mutex subscribers_mu_;
   std::vector<Pid> subscribers_ PLEXUS_GUARDED_BY(subscribers_mu_);
+  // Called on the loop, under the lock (so that removing one waits for its
+  // call), as an incarnation is lost and before its NodeDowns go out.
+  Mutex listeners_mu_;
+  std::map<uint64_t, std::function<void(uint32_t)>> listeners_ PLEXUS_GUARDED_BY(listeners_mu_);
+  uint64_t next_listener_ PLEXUS_GUARDED_BY(listeners_mu_) = 1;
 };
 
 }  // namespace plexus::detail

@@ -169,6 +169,10 @@ uint64_t Node::creation_of(const std::string& node) const {
 }
 void Node::subscribe(Pid subscriber) { impl_->membership_.subscribe(subscriber); }
 void Node::unsubscribe(Pid subscriber) { impl_->membership_.unsubscribe(subscriber); }
+uint64_t Node::add_down_listener(std::function<void(uint32_t node)> fn) {
+  return impl_->membership_.add_down_listener(std::move(fn));
+}
+void Node::remove_down_listener(uint64_t id) { impl_->membership_.remove_down_listener(id); }
 void Node::monitor_node(Pid watcher, const std::string& node) {
   impl_->membership_.monitor_node(watcher, node);
 }

@@ -173,15 +173,16 @@ void NodeTable::retire(const std::string& name, uint64_t creation) {
   retire_slot(it->second);
 }
 
-void NodeTable::went_down(const std::string& name, uint64_t creation) {
+uint32_t NodeTable::went_down(const std::string& name, uint64_t creation) {
   MutexLock lock(mu_);
   auto it = by_id_.find({name, creation});
-  if (it == by_id_.end()) return;
+  if (it == by_id_.end()) return 0;
   Meta& m = meta_[it->second];
-  if (m.state != State::kConfirmed) return;
+  if (m.state != State::kConfirmed) return 0;
   m.state = State::kDown;
   ++down_count_;
   down_.push_back({it->second, m.generation});
+  return it->second | uint32_t{m.generation} << 16;
 }
 
 NodeTable::Counts NodeTable::counts() const {

@@ -89,8 +89,9 @@ class NodeTable {
   void retire(const std::string& name, uint64_t creation) PLEXUS_EXCLUDES(mu_);
   // The connection to incarnation `creation` of `name` went down: its slot
   // may be taken when the table is full. Connecting again (intern with
-  // kConnected) keeps it.
-  void went_down(const std::string& name, uint64_t creation) PLEXUS_EXCLUDES(mu_);
+  // kConnected) keeps it. Returns its number (Pid::node), or 0 if it was
+  // not a confirmed incarnation.
+  uint32_t went_down(const std::string& name, uint64_t creation) PLEXUS_EXCLUDES(mu_);
 
   // What the table holds (for tests and metrics).
   struct Counts {

@@ -350,6 +350,36 @@ Task<> numbered(Context self, std::string node, int64_t from, int64_t to) {
   co_return;
 }
 
+// A down listener hears of a lost incarnation, with its Pid::node, before
+// any subscriber takes the NodeDown; removed, it hears of nothing more.
+TEST_F(LoopbackTest, ADownListenerHearsOfTheLossFirstUntilRemoved) {
+  auto a = start("a");
+  auto b = start("b");
+  ASSERT_TRUE(a->connect(b->name()).ok());
+  Pid on_b = pid_on(
+      *a, *b, b->runtime().spawn([](Context self) -> Task<> { co_await self.receive<int>(); }));
+  bool told = false;
+  a->runtime().spawn([&](Context self) -> Task<> {
+    Node::of(self)->subscribe(self.self());
+    co_await self.receive<NodeDown>();
+    told = true;
+  });
+  net_.run_until_idle();
+  std::vector<std::pair<uint32_t, bool>> heard;  // (node, told already)
+  uint64_t id = a->add_down_listener([&](uint32_t node) { heard.emplace_back(node, told); });
+  net_.cut(a->name(), b->name());
+  ASSERT_TRUE(net_.run_until([&] { return told; }, 5s));
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].first, on_b.node);
+  EXPECT_FALSE(heard[0].second) << "the listener ran after a subscriber took the NodeDown";
+  a->remove_down_listener(id);
+  net_.heal(a->name(), b->name());
+  ASSERT_TRUE(a->connect(b->name()).ok());
+  a->disconnect(b->name());
+  net_.run_until_idle();
+  EXPECT_EQ(heard.size(), 1u) << "a removed listener was called";
+}
+
 // One-way loss: a's writes to b are held, b's reach a. b hears nothing from
 // a, so its tick timeout closes the connection; while the mute lasts no new
 // connection completes its handshake, from either side.

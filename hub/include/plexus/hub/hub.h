@@ -171,6 +171,7 @@ class Hub {
   std::shared_ptr<detail::HubState> state_;
   // The hub's figures in the runtime's metrics while this handle lives.
   MetricsRegistry::Registration metrics_;
+  uint64_t down_listener_ = 0;  // Node::add_down_listener: LiveNodes::set_down
 };
 
 // ---- Templates

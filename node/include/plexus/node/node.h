@@ -84,6 +84,15 @@ class Node {
   // or unsubscribes (net_kernel:monitor_nodes).
   void subscribe(Pid subscriber);
   void unsubscribe(Pid subscriber);
+  // Calls `fn` each time the connection to a node is lost, with the
+  // Pid::node of the incarnation lost, before any NodeDown about it is
+  // sent: for a layer that must stop naming that node's pids at once (the
+  // hub's lookups), not one message later. `fn` runs on the transport
+  // thread under a lock: it must be quick and must not call this Node.
+  // Returns an id for remove_down_listener.
+  uint64_t add_down_listener(std::function<void(uint32_t node)> fn);
+  // Removes a listener; a call to it under way ends first.
+  void remove_down_listener(uint64_t id);
   // One NodeDown to `watcher` when `node` goes down (erlang:monitor_node):
   // at once if it is not connected and cannot be connected.
   void monitor_node(Pid watcher, const std::string& node);
