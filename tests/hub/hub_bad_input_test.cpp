@@ -9,8 +9,8 @@
 #include <random>
 
 #include "hub_cluster.h"
-#include "record_codec.h"
 #include "plexus/hub.pb.h"
+#include "record_codec.h"
 
 namespace {
 

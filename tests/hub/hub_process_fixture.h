@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <map>
@@ -125,6 +126,38 @@ class HubProcessTest : public ::testing::Test {
              std::to_string(ids.size());
     }
     return "";
+  }
+
+  // The value counter child `id` answers through daemon `via`, or why not.
+  std::string value_of(const std::string& via, const std::string& id) {
+    Ctl get = ctl(d(via).name(), {"hub", "demo", "call", id, "get"});
+    if (get.code != 0 || get.lines.empty()) return "no answer: " + get.err;
+    return field(get.lines[0], "value");
+  }
+  // Raises counter child `id` `times` times through daemon `via`: false
+  // (and a failure) if a call failed.
+  bool raise(const std::string& via, const std::string& id, int times) {
+    for (int i = 0; i < times; ++i) {
+      Ctl incr = ctl(d(via).name(), {"hub", "demo", "call", id, "incr"});
+      if (incr.code != 0) {
+        ADD_FAILURE() << "incr " << id << " through " << via << ": " << incr.err;
+        return false;
+      }
+    }
+    return true;
+  }
+  // SIGTERM to daemon `base`, which must end with exit code 0 (its hubs
+  // leave gracefully); false (and a failure) if it did not end.
+  bool terminate(const std::string& base) {
+    if (kill(d(base).process().pid(), SIGTERM) != 0) return false;
+    std::optional<int> exited = d(base).process().wait(kWait);
+    daemons_[base].reset();
+    if (!exited) {
+      ADD_FAILURE() << base << ": SIGTERM did not end the daemon";
+      return false;
+    }
+    EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0) << base << ": " << *exited;
+    return true;
   }
 
   // The one (node, pid) entry of a `list --local` line: {"node":..,"pid":..}.

@@ -64,10 +64,7 @@ TEST_F(HubHotSwapProcessTest, ADrainAndASigtermHandEveryCounterOverWithItsValue)
     std::vector<std::string> here = local_to(base);
     ASSERT_GE(here.size(), 10u) << base;
     for (size_t i = 0; i < 5; ++i) {
-      for (size_t k = 0; k <= i; ++k) {
-        Ctl incr = ctl(d("a").name(), {"hub", "demo", "call", here[i], "incr"});
-        ASSERT_EQ(incr.code, 0) << incr.err;
-      }
+      ASSERT_TRUE(raise("a", here[i], static_cast<int>(i) + 1));
       values[here[i]] = static_cast<int>(i) + 1;
     }
   }
@@ -82,18 +79,10 @@ TEST_F(HubHotSwapProcessTest, ADrainAndASigtermHandEveryCounterOverWithItsValue)
   ASSERT_TRUE(settled(2));
   ASSERT_EQ(converged(ids), "");
   // SIGTERM: the daemon's hubs leave gracefully, the same way.
-  ASSERT_EQ(kill(d("b").process().pid(), SIGTERM), 0);
-  std::optional<int> exited = d("b").process().wait(kWait);
-  ASSERT_TRUE(exited.has_value()) << "SIGTERM ends the daemon";
-  EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0) << *exited;
-  daemons_["b"].reset();
+  ASSERT_TRUE(terminate("b"));
   ASSERT_TRUE(settled(1));
   ASSERT_EQ(converged(ids), "");
-  for (const auto& [id, value] : values) {
-    Ctl get = ctl(d("a").name(), {"hub", "demo", "call", id, "get"});
-    ASSERT_EQ(get.code, 0) << id << ": " << get.err;
-    EXPECT_EQ(field(get.lines.at(0), "value"), std::to_string(value)) << id;
-  }
+  for (const auto& [id, value] : values) EXPECT_EQ(value_of("a", id), std::to_string(value)) << id;
   drained.reset();
 }
 
@@ -136,19 +125,12 @@ TEST_F(HubHotSwapProcessTest, ARollingRestartLosesNoChildAndNoHandedOverState) {
     std::vector<std::string> here = local_to(base);
     ASSERT_GE(here.size(), 10u) << base;
     for (size_t i = 0; i < 5; ++i) {
-      for (size_t k = 0; k <= i; ++k) {
-        Ctl incr = ctl(d("a").name(), {"hub", "demo", "call", here[i], "incr"});
-        ASSERT_EQ(incr.code, 0) << incr.err;
-      }
+      ASSERT_TRUE(raise("a", here[i], static_cast<int>(i) + 1));
       values[here[i]] = static_cast<int>(i) + 1;
     }
   }
   for (const char* base : {"a", "b", "c"}) {
-    ASSERT_EQ(kill(d(base).process().pid(), SIGTERM), 0);
-    std::optional<int> exited = d(base).process().wait(kWait);
-    ASSERT_TRUE(exited.has_value()) << base << ": SIGTERM ends the daemon";
-    EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) == 0) << base << ": " << *exited;
-    daemons_[base].reset();
+    ASSERT_TRUE(terminate(base));
     ASSERT_TRUE(settled(2)) << "without " << base;
     ASSERT_EQ(converged(ids), "") << "without " << base;
     start(base);
@@ -156,11 +138,7 @@ TEST_F(HubHotSwapProcessTest, ARollingRestartLosesNoChildAndNoHandedOverState) {
     ASSERT_EQ(converged(ids), "") << base << " back";
     EXPECT_FALSE(local_to(base).empty()) << base << " took no child back";
   }
-  for (const auto& [id, value] : values) {
-    Ctl get = ctl(d("b").name(), {"hub", "demo", "call", id, "get"});
-    ASSERT_EQ(get.code, 0) << id << ": " << get.err;
-    EXPECT_EQ(field(get.lines.at(0), "value"), std::to_string(value)) << id;
-  }
+  for (const auto& [id, value] : values) EXPECT_EQ(value_of("b", id), std::to_string(value)) << id;
 }
 
 // kill -9 of the old home mid-handover: c drains while b (the new home of
@@ -172,10 +150,7 @@ TEST_F(HubHotSwapProcessTest, AKillOfTheOldHomeMidHandoverLosesNoChild) {
   ASSERT_FALSE(ids.empty());
   std::vector<std::string> on_c = local_to("c");
   ASSERT_GT(on_c.size(), 100u);
-  for (size_t i = 0; i <= 20; ++i) {  // 21 raised to 1
-    Ctl incr = ctl(d("a").name(), {"hub", "demo", "call", on_c[i], "incr"});
-    ASSERT_EQ(incr.code, 0) << incr.err;
-  }
+  for (size_t i = 0; i <= 20; ++i) ASSERT_TRUE(raise("a", on_c[i], 1));  // 21 raised to 1
   pid_t b = d("b").process().pid();
   ASSERT_EQ(kill(b, SIGSTOP), 0);
   auto stopped = std::move(daemons_["b"]);
@@ -197,9 +172,7 @@ TEST_F(HubHotSwapProcessTest, AKillOfTheOldHomeMidHandoverLosesNoChild) {
   // Each raised counter that a ran before the kill kept its value; the
   // others either moved with it or started again.
   for (size_t i = 0; i <= 20; ++i) {
-    Ctl get = ctl(d("a").name(), {"hub", "demo", "call", on_c[i], "get"});
-    ASSERT_EQ(get.code, 0) << on_c[i] << ": " << get.err;
-    std::string v = field(get.lines.at(0), "value");
+    std::string v = value_of("a", on_c[i]);
     bool handed_over = std::find(on_a.begin(), on_a.end(), on_c[i]) != on_a.end();
     EXPECT_TRUE(v == "1" || (!handed_over && v == "0")) << on_c[i] << " = " << v;
   }
@@ -641,17 +614,11 @@ TEST_F(HubQuorumProcessTest, ABlockedMinorityStopsItsChildrenAndTheMajorityWaits
 TEST_F(HubQuorumProcessTest, AScaleDownToOneNodeNeedsResize) {
   std::set<std::string> ids = start_many("z", 300);
   ASSERT_FALSE(ids.empty());
-  auto leaves = [&](const char* base) {
-    ASSERT_EQ(kill(d(base).process().pid(), SIGTERM), 0);
-    std::optional<int> exited = d(base).process().wait(kWait);
-    ASSERT_TRUE(exited.has_value()) << "SIGTERM ends the daemon";
-    daemons_[base].reset();
-  };
-  leaves("c");
+  ASSERT_TRUE(terminate("c"));
   ASSERT_TRUE(settled(2));
   ASSERT_EQ(converged(ids), "");
   EXPECT_FALSE(partitioned("a"));
-  leaves("b");
+  ASSERT_TRUE(terminate("b"));
   auto deadline = std::chrono::steady_clock::now() + kWait;
   while (!(partitioned("a") && local("a").empty()) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
