@@ -58,7 +58,7 @@ class LoopbackNetworkImpl {
   // One-way loss (LoopbackNetwork::mute): what a muted side writes waits
   // in its connection, which the network keeps until unmute releases it.
   bool is_muted(const std::string& from, const std::string& to) const {
-    return mutes_.count({from, to}) > 0;
+    return !mutes_.empty() && mutes_.count({from, to}) > 0;  // no pair made per write
   }
   void mute(const std::string& from, const std::string& to) { mutes_.insert({from, to}); }
   void unmute(const std::string& from, const std::string& to);

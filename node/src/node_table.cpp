@@ -44,7 +44,7 @@ std::optional<std::pair<uint32_t, NodeEntry>> NodeTable::get_slot(uint32_t index
   if (!s) return std::nullopt;
   uint32_t seq = s->seq.load(std::memory_order_acquire);
   if ((seq & 1) != 0 || seq == 0) return std::nullopt;
-  uint32_t node = index | (seq >> 1) << 16;
+  uint32_t node = number(index, static_cast<uint16_t>(seq >> 1));
   std::optional<NodeEntry> e = get(node);
   if (!e) return std::nullopt;
   return std::pair{node, *e};
@@ -61,7 +61,7 @@ uint32_t NodeTable::intern(const std::string& name, uint64_t creation, Peer* pee
     if (use == Use::kConnected && (m.state == State::kNamed || m.state == State::kDown)) {
       m.state = State::kConfirmed;
     }
-    return it->second | uint32_t{m.generation} << 16;
+    return number(it->second, m.generation);
   }
   uint32_t index = take_slot(use, why);
   if (index == 0) return 0;
@@ -89,7 +89,7 @@ uint32_t NodeTable::intern(const std::string& name, uint64_t creation, Peer* pee
   } else {
     m.state = State::kConfirmed;
   }
-  return index | uint32_t{m.generation} << 16;
+  return number(index, m.generation);
 }
 
 uint32_t NodeTable::take_slot(Use use, std::string* why) {
@@ -182,7 +182,7 @@ uint32_t NodeTable::went_down(const std::string& name, uint64_t creation) {
   m.state = State::kDown;
   ++down_count_;
   down_.push_back({it->second, m.generation});
-  return it->second | uint32_t{m.generation} << 16;
+  return number(it->second, m.generation);
 }
 
 NodeTable::Counts NodeTable::counts() const {

@@ -54,6 +54,10 @@ class NodeTable {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr uint32_t kSlots = 1u << 16;
+  // The Pid::node of the incarnation in `slot` at `generation`.
+  static constexpr uint32_t number(uint32_t slot, uint16_t generation) {
+    return slot | uint32_t{generation} << 16;
+  }
   static constexpr uint32_t kMaxNamed = 16384;
   // How long a retired incarnation keeps its slot (and pids of it their
   // name), when nothing needs the room.

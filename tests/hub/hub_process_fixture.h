@@ -128,6 +128,14 @@ class HubProcessTest : public ::testing::Test {
     return "";
   }
 
+  // The ids of the children whose processes daemon `base` runs.
+  std::vector<std::string> local(const std::string& base) {
+    std::vector<std::string> out;
+    for (const std::string& l : ctl(d(base).name(), {"hub", "demo", "list", "--local"}).lines) {
+      out.push_back(field(l, "id"));
+    }
+    return out;
+  }
   // The value counter child `id` answers through daemon `via`, or why not.
   std::string value_of(const std::string& via, const std::string& id) {
     Ctl get = ctl(d(via).name(), {"hub", "demo", "call", id, "get"});
