@@ -153,18 +153,26 @@ bool LoopbackConnection::transmit(const std::shared_ptr<LoopbackConnection>& oth
     other->loopback_.post([other] { other->close("connection reset by the network"); });
     return false;
   }
-  // In order per direction: never before what this side wrote earlier.
-  int64_t now = loopback_.network().now_ms();
-  arrives_at_ = std::max(arrives_at_, now + d.delay_ms);
-  auto arrive = [other, copy = std::move(d.bytes)] { other->receive(copy); };
-  // With delays on, every write goes through the timers, which keep
-  // equal times in posting order.
-  if (!loopback_.network().delays()) {
-    other->loopback_.post(std::move(arrive));
-  } else {
-    other->loopback_.post_after(std::chrono::milliseconds(arrives_at_ - now), std::move(arrive));
-  }
+  carry(other, d.delay_ms, [other, copy = std::move(d.bytes)] { other->receive(copy); });
   return true;
+}
+
+void LoopbackConnection::carry(const std::shared_ptr<LoopbackConnection>& other, int64_t delay_ms,
+                               std::function<void()> arrive) {
+  // With delays on, or a delayed write still on its way, it goes through
+  // the timers, which keep equal times in posting order.
+  if (!loopback_.network().delays() && other->timed_toward_ == 0) {
+    other->loopback_.post(std::move(arrive));
+    return;
+  }
+  int64_t now = loopback_.network().now_ms();
+  arrives_at_ = std::max(arrives_at_, now + delay_ms);
+  ++other->timed_toward_;
+  other->loopback_.post_after(std::chrono::milliseconds(arrives_at_ - now),
+                              [other, arrive = std::move(arrive)] {
+                                --other->timed_toward_;
+                                arrive();
+                              });
 }
 
 void LoopbackConnection::write_all(const std::string& bytes) {
@@ -195,7 +203,7 @@ void LoopbackConnection::close_stream() {
       loopback_.network().hold(std::static_pointer_cast<LoopbackConnection>(shared_from_this()));
       return;
     }
-    other->loopback_.post([other] { other->receive_end(); });
+    carry(other, 0, [other] { other->receive_end(); });
   }
   other_.reset();
 }
@@ -205,7 +213,7 @@ void LoopbackConnection::release() {
   std::string bytes = std::exchange(held_, std::string());
   if (other && !bytes.empty() && !transmit(other, bytes)) other.reset();
   if (std::exchange(held_end_, false)) {
-    if (other) other->loopback_.post([other] { other->receive_end(); });
+    if (other) carry(other, 0, [other] { other->receive_end(); });
     other_.reset();
   }
 }

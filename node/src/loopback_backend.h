@@ -87,6 +87,11 @@ class LoopbackConnection final : public Connection {
   bool holding() const;
   // Completes the pending read with what has arrived, if anything has.
   void complete_read();
+  // Runs `arrive` on `other`'s node after this side's earlier writes have
+  // arrived, and `delay_ms` from now at the earliest: in order per direction,
+  // as TCP keeps it.
+  void carry(const std::shared_ptr<LoopbackConnection>& other, int64_t delay_ms,
+             std::function<void()> arrive);
 
   LoopbackBackend& loopback_;
   std::string remote_;
@@ -96,8 +101,12 @@ class LoopbackConnection final : public Connection {
   size_t read_size_ = 0;
   bool ended_ = false;      // the other side closed
   int64_t arrives_at_ = 0;  // when this side's last write arrives (network time)
-  std::string held_;        // written while muted, not yet sent on
-  bool held_end_ = false;   // closed while muted: the close waits behind held_
+  // What the other side wrote that is still on the network's timers: while
+  // any is, what it writes next goes through them too, or it would overtake
+  // (faults changed while a delayed write was on its way).
+  int timed_toward_ = 0;
+  std::string held_;       // written while muted, not yet sent on
+  bool held_end_ = false;  // closed while muted: the close waits behind held_
 };
 
 }  // namespace plexus::detail

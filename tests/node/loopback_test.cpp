@@ -350,6 +350,32 @@ Task<> numbered(Context self, std::string node, int64_t from, int64_t to) {
   co_return;
 }
 
+// Two connected nodes on a network that delays each write by up to 20 ms:
+// b runs "sink" into got_, and a has sent it 0..49, some still in flight.
+class LoopbackOrderTest : public LoopbackTest {
+ protected:
+  void SetUp() override {
+    plexus::LoopbackFaults faults;
+    faults.max_delay = 20ms;
+    net_.set_faults(faults);
+    a_ = start("a");
+    b_ = start("b");
+    b_->runtime().spawn(sink, &got_);
+    ASSERT_TRUE(a_->connect(b_->name()).ok());
+    a_->runtime().spawn(numbered, b_->name(), 0, 50);
+    net_.run_until_idle();  // written, and in flight (delayed)
+    ASSERT_LT(got_.size(), 50u) << "some writes are still in flight";
+  }
+  // got_ is 0..last-1, in order, each once.
+  void expect_in_order(int64_t last) {
+    ASSERT_EQ(got_.size(), static_cast<size_t>(last));
+    for (int64_t i = 0; i < last; ++i) ASSERT_EQ(got_[static_cast<size_t>(i)], i);
+  }
+
+  std::vector<int64_t> got_;
+  std::unique_ptr<Node> a_, b_;
+};
+
 // A down listener hears of a lost incarnation, with its Pid::node, before
 // any subscriber takes the NodeDown; removed, it hears of nothing more.
 TEST_F(LoopbackTest, ADownListenerHearsOfTheLossFirstUntilRemoved) {
@@ -432,28 +458,40 @@ TEST_F(LoopbackTest, ACrashBehindAOneWayLossIsSeenAtTheFirstWriteAfterIt) {
 
 // A mute shorter than the tick timeout is a stall: unmuted, what was held
 // arrives after what was in flight before it, in order, none lost.
-TEST_F(LoopbackTest, AnUnmuteDeliversWhatWasHeldInOrder) {
-  plexus::LoopbackFaults faults;
-  faults.max_delay = 20ms;
-  net_.set_faults(faults);
-  auto a = start("a");
-  auto b = start("b");
-  std::vector<int64_t> got;
-  b->runtime().spawn(sink, &got);
-  ASSERT_TRUE(a->connect(b->name()).ok());
-  a->runtime().spawn(numbered, b->name(), 0, 50);
-  net_.run_until_idle();  // written, and in flight (delayed)
-  net_.mute(a->name(), b->name());
-  a->runtime().spawn(numbered, b->name(), 50, 100);
+TEST_F(LoopbackOrderTest, AnUnmuteDeliversWhatWasHeldInOrder) {
+  net_.mute(a_->name(), b_->name());
+  a_->runtime().spawn(numbered, b_->name(), 50, 100);
   net_.run_until_idle();
-  size_t before = got.size();
-  EXPECT_LT(before, 50u) << "some writes are still in flight";
-  net_.unmute(a->name(), b->name());
-  a->runtime().spawn(numbered, b->name(), 100, 150);
-  ASSERT_TRUE(net_.run_until([&] { return got.size() == 150; }, 10s)) << got.size();
-  for (int64_t i = 0; i < 150; ++i) ASSERT_EQ(got[static_cast<size_t>(i)], i);
+  EXPECT_LT(got_.size(), 50u) << "nothing held arrived";
+  net_.unmute(a_->name(), b_->name());
+  a_->runtime().spawn(numbered, b_->name(), 100, 150);
+  ASSERT_TRUE(net_.run_until([&] { return got_.size() == 150; }, 10s)) << got_.size();
   net_.advance(10s);
-  EXPECT_EQ(got.size(), 150u) << "nothing twice";
+  expect_in_order(150);  // and nothing twice
+}
+
+}  // namespace
+
+namespace {
+
+// Faults that change while delayed writes are on their way keep each
+// direction in order: what is written after the delays end waits behind
+// what was written before, as TCP keeps a stream in order whatever its
+// round-trip time does.
+TEST_F(LoopbackOrderTest, WritesAfterTheDelaysEndArriveBehindTheDelayedOnes) {
+  net_.set_faults({});
+  a_->runtime().spawn(numbered, b_->name(), 50, 100);
+  ASSERT_TRUE(net_.run_until([&] { return got_.size() == 100; }, 10s)) << got_.size();
+  expect_in_order(100);
+}
+
+// A node that writes and then stops: its close reaches the peer after what
+// it wrote, delayed or not (a stream's end comes after its data).
+TEST_F(LoopbackOrderTest, AStoppedNodesLastWritesArriveBeforeItsClose) {
+  a_.reset();
+  ASSERT_TRUE(net_.run_until([&] { return b_->nodes().empty(); }, 10s));
+  net_.run_until_idle();
+  expect_in_order(50);
 }
 
 }  // namespace

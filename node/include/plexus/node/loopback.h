@@ -17,7 +17,9 @@ namespace plexus {
 struct LoopbackFaults {
   uint64_t seed = 1;
   // Each write arrives after a delay drawn from [min_delay, max_delay],
-  // in order per direction (as TCP keeps it).
+  // in order per direction (as TCP keeps it), also across a change of the
+  // faults while a delayed write is on its way, and a close arrives behind
+  // every write before it.
   std::chrono::milliseconds min_delay{0};
   std::chrono::milliseconds max_delay{0};
   // The chance that a write is lost with its connection: both sides see the
