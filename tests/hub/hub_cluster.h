@@ -34,9 +34,19 @@ struct Running {
 
   // Numbered messages (Counter) each child took, by sender: the last number
   // (kept through a hot swap, as the child's state), and every number that
-  // did not follow the last one.
+  // did not follow the last one: below it (out of order), the same again
+  // (repeated), or past the next (a gap: `missing` up to `next` - 1 never
+  // came).
+  struct Gap {
+    std::string id;
+    std::string sender;
+    int64_t missing;
+    int64_t next;
+  };
   std::map<std::string, std::map<std::string, int64_t>> seen;
   std::vector<std::string> out_of_order;
+  std::vector<std::string> repeated;
+  std::vector<Gap> gaps;
   // Hot swaps whose state reached the new copy.
   size_t handed_over = 0;
   // Copies of a durable hub's children that came back with a saved state,
@@ -49,6 +59,11 @@ struct Running {
   size_t max_copies = SIZE_MAX;
   std::vector<std::string> overlaps;
 
+  // The last number child `id` took from its first sender (0: none).
+  int64_t last_taken(const std::string& id) const {
+    auto it = seen.find(id);
+    return it == seen.end() || it->second.empty() ? 0 : it->second.begin()->second;
+  }
   size_t copies(const std::string& id) const {
     auto it = by_id.find(id);
     return it == by_id.end() ? 0 : it->second.size();
@@ -122,29 +137,31 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
     std::string text;
     std::optional<hub::HandoverRequest> handover;
     bool counted = false;
-    co_await self.receive(
-        [&](plexus_test::Text& t) { text = t.text(); },
-        [&](plexus_test::Counter& c) {
-          counted = true;
-          std::string sender = c.reply_to().node() + "/" + std::to_string(c.reply_to().index()) +
-                               "." + std::to_string(c.reply_to().serial());
-          int64_t& last = seen[sender];
-          if (c.seq() != last + 1) {
-            running->out_of_order.push_back(id + ": " + sender + " " + std::to_string(c.seq()) +
-                                            " after " + std::to_string(last));
-          }
-          last = c.seq();
-          running->seen[id][sender] = last;
-        },
-        [&](hub::HandoverRequest& r) { handover = std::move(r); },
-        [&](hub::RedundancySignal& s) {
-          running->modes[{id, node->name()}] = s.mode;
-        },
-        [&](plexus::Call<plexus_test::Text>& c) {
-          plexus_test::Text name;
-          name.set_text(node->name());
-          (void)self.reply(c.from, name);
-        });
+    co_await self.receive([&](plexus_test::Text& t) { text = t.text(); },
+                          [&](plexus_test::Counter& c) {
+                            counted = true;
+                            std::string sender = c.reply_to().node() + "/" +
+                                                 std::to_string(c.reply_to().index()) + "." +
+                                                 std::to_string(c.reply_to().serial());
+                            int64_t& last = seen[sender];
+                            std::string what = id + ": " + sender + " " + std::to_string(c.seq()) +
+                                               " after " + std::to_string(last);
+                            if (c.seq() < last) running->out_of_order.push_back(what);
+                            if (c.seq() == last) running->repeated.push_back(what);
+                            if (c.seq() > last + 1)
+                              running->gaps.push_back({id, sender, last + 1, c.seq()});
+                            last = std::max(last, c.seq());
+                            running->seen[id][sender] = last;
+                          },
+                          [&](hub::HandoverRequest& r) { handover = std::move(r); },
+                          [&](hub::RedundancySignal& s) {
+                            running->modes[{id, node->name()}] = s.mode;
+                          },
+                          [&](plexus::Call<plexus_test::Text>& c) {
+                            plexus_test::Text name;
+                            name.set_text(node->name());
+                            (void)self.reply(c.from, name);
+                          });
     if (counted && !durable_hub.empty()) {
       plexus::Status saved = co_await hub::save_state(self, durable_hub, id, encode_seen(seen));
       if (saved.ok()) {
@@ -196,9 +213,14 @@ inline std::vector<hub::ChildSpec> worker_specs(const std::string& prefix, int c
 // send the hub holds back (kResourceExhausted) is sent again next round, so
 // each child's numbers go out in order with none skipped.
 struct Sender {
+  explicit Sender(std::vector<std::string> to) : ids(std::move(to)) {}
   std::vector<std::string> ids;
   std::map<std::string, int64_t> sent;  // the last number each child was sent
   std::map<plexus::StatusCode, int> refused;
+  // With a network to read the time of, when each number went:
+  // sent_at[id][n - 1] for number n (virtual ms).
+  LoopbackNetwork* clock = nullptr;
+  std::map<std::string, std::vector<int64_t>> sent_at;
   bool stop = false;
   bool stopped = false;
   int rounds = 0;
@@ -212,6 +234,7 @@ struct Sender {
         plexus::Status s = hub.send(self, id, c);
         if (s.ok()) {
           ++sent[id];
+          if (clock) sent_at[id].push_back(clock->now_ms());
         } else {
           ++refused[s.code()];
         }
@@ -503,13 +526,24 @@ class HubCluster {
   std::vector<Member> members_;
 };
 
+// The first number any child took out of order, again, or past a gap; ""
+// when each took each sender's numbers one after the other.
+inline std::string disorder(const Running& r) {
+  if (!r.out_of_order.empty()) return "out of order: " + r.out_of_order[0];
+  if (!r.repeated.empty()) return "repeated: " + r.repeated[0];
+  if (!r.gaps.empty()) {
+    const Running::Gap& g = r.gaps[0];
+    return "lost: " + g.id + ": " + g.sender + " " + std::to_string(g.missing) + " to " +
+           std::to_string(g.next - 1);
+  }
+  return "";
+}
+
 // Every child took every number the sender sent it, in order.
 inline std::string complete(HubCluster& c, const Sender& sender) {
-  if (!c.running().out_of_order.empty()) return "out of order: " + c.running().out_of_order[0];
+  if (std::string why = disorder(c.running()); !why.empty()) return why;
   for (const auto& [id, last] : sender.sent) {
-    auto it = c.running().seen.find(id);
-    int64_t got =
-        it == c.running().seen.end() || it->second.empty() ? 0 : it->second.begin()->second;
+    int64_t got = c.running().last_taken(id);
     if (got != last) {
       return id + " took " + std::to_string(got) + " of " + std::to_string(last) + " messages";
     }

@@ -45,8 +45,7 @@ class HubDurableTest : public ::testing::Test {
   // Sends `rounds` numbered messages to each of `ids` from member `i`, and
   // waits until every child took (and saved) them all.
   void count(HubCluster& c, size_t i, const std::vector<std::string>& ids, int rounds) {
-    auto sender = std::make_unique<Sender>();
-    sender->ids = ids;
+    auto sender = std::make_unique<Sender>(ids);
     Sender& s = *sender;
     c.node(i).runtime().spawn(
         [&s, &hub = c.hub(i)](Context self) -> Task<> { co_await s.run(self, hub); });

@@ -156,6 +156,31 @@ TEST_F(HubHotSwapTest, AHandoverThatDoesNotComeIsCalledOffAndTheChildStaysWithIt
   EXPECT_GT(c.metric_sum("plexus_hub_messages_held_total"), 0);
 }
 
+// A move held long (a child that never hands over) fills each member's
+// buffer for it: Hub::send then answers kResourceExhausted, the sender sends
+// that number again later, and after the call-off every number arrives once,
+// in order, none dropped in silence.
+TEST_F(HubHotSwapTest, ABufferThatFillsDuringAMoveTurnsSendsAwayAndDropsNone) {
+  hub::HubConfig config = hot_swap_config();
+  config.handover_buffer = 20;
+  HubCluster c(config, &logs_);
+  std::vector<std::string> ids = start(c, {"a", "b"}, "stubborn", 30);
+  Sender sender{ids};
+  run_sender(c, 1, sender, 3);
+  c.add("c");
+  ASSERT_TRUE(c.net().run_until(
+      [&] { return logs_.dump().find("its handover was called off") != std::string::npos; }, 60s));
+  ASSERT_TRUE(c.net().run_until([&] { return c.views_settled(); }, 30s));
+  stop_sender(c, sender, 5);
+  ASSERT_TRUE(c.net().run_until([&] { return complete(c, sender).empty(); }, 30s))
+      << complete(c, sender);
+  // 2 s of a move at a number every 2 ms is far past 20 per child.
+  EXPECT_GT(sender.refused[plexus::StatusCode::kResourceExhausted], 100);
+  EXPECT_EQ(sender.refused.size(), 1u) << "no other refusal";
+  EXPECT_GT(c.metric_sum("plexus_hub_messages_held_total"), 0);
+  for (const std::string& id : ids) EXPECT_EQ(c.running().copies(id), 1u) << id;
+}
+
 // Hub::stop with hot swap drains the node: every child it ran moves off it
 // with its state, messages sent meanwhile arrive, and then it leaves.
 TEST_F(HubHotSwapTest, AGracefulStopHandsEveryChildOverBeforeTheNodeLeaves) {
@@ -188,7 +213,7 @@ TEST_F(HubHotSwapTest, ARollingRestartLosesNoChildAndNoState) {
   // a new sender, so each child's numbers start at 1 for each of them.
   std::vector<std::unique_ptr<Sender>> senders;
   for (size_t turn = 0; turn < 3; ++turn) {
-    senders.push_back(std::make_unique<Sender>(Sender{ids}));
+    senders.push_back(std::make_unique<Sender>(ids));
     run_sender(c, (turn + 1) % 3, *senders.back(), 3);
     hub::Future<plexus::Status> left = c.hub(turn).stop();
     ASSERT_TRUE(c.net().run_until([&] { return left.ready(); }, 60s)) << "turn " << turn;
@@ -202,7 +227,7 @@ TEST_F(HubHotSwapTest, ARollingRestartLosesNoChildAndNoState) {
   // took last from each is what each sent it last (a copy that lost its
   // state would have taken the next number "after 0").
   auto all_complete = [&]() -> std::string {
-    if (!c.running().out_of_order.empty()) return "out of order: " + c.running().out_of_order[0];
+    if (std::string why = disorder(c.running()); !why.empty()) return why;
     for (const std::string& id : ids) {
       std::multiset<int64_t> sent, took;
       for (const auto& sender : senders) sent.insert(sender->sent[id]);
