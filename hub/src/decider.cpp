@@ -480,6 +480,7 @@ void Decider::done(const std::string& id) {
   if (stops) {
     for (StopRequest& r : stops.mapped()) stop(std::move(r));
   }
+  move_off_draining(id);
 }
 
 void Decider::learned(const RecordPtr& record) {

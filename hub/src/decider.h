@@ -275,6 +275,10 @@ class Decider {
   void drain();
   // Erases the op of `id` and runs the requests deferred behind it.
   void done(const std::string& id);
+  // Reconciles `id` if no op of it is in flight and a copy of it runs on a
+  // draining member: a drain passes by the children in an op (a move onto
+  // the member, begun before its drain), which move off once it is done.
+  void move_off_draining(const std::string& id);
   void defer(const std::string& id, const StartRequest& request, const ChildSpecProto& spec);
   void defer(const std::string& id, const StopRequest& request);
 

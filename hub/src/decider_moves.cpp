@@ -16,12 +16,19 @@ void Decider::drain_member(const strategies::Member& member) {
   // In a round, the reconcile at its end places without it.
   if (!ready_) return;
   for (const RecordPtr& r : state_.registry.live()) {
-    if (!decides(r->segment) || ops_.count(r->id)) continue;
-    for (Pid pid : r->pids) {
-      if (state_.node_of(pid) == member.node) {
-        reconcile_one(r->id, claims_of(r), nullptr);
-        break;
-      }
+    if (decides(r->segment)) move_off_draining(r->id);
+  }
+}
+
+void Decider::move_off_draining(const std::string& id) {
+  if (draining_.empty() || !ready_ || ops_.count(id) || state_.partitioned()) return;
+  RecordPtr r = state_.registry.find_live(id);
+  if (!r || !decides(r->segment)) return;
+  for (Pid pid : r->pids) {
+    const strategies::Member* m = view_.find(state_.node_of(pid));
+    if (m && draining_.count(*m)) {
+      reconcile_one(id, claims_of(r), nullptr);
+      return;
     }
   }
 }

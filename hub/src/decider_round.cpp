@@ -221,6 +221,9 @@ void Decider::claim_running(Claim claim) {
   for (Claim& c : claims) {
     if (c.node == claim.node && c.pid == claim.pid) {
       if (claim.record->newer_than(*c.record)) c.record = claim.record;
+      // The node that handed it over knows the state is on its way: the
+      // copy is the child, not a target waiting for nothing.
+      c.awaits_state = c.awaits_state && claim.awaits_state;
       return;
     }
   }

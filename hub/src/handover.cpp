@@ -34,6 +34,7 @@ Task<bool> hand_over(Context self, HandoverRequest request, std::string state) {
   for (;;) {
     std::optional<Message> next = co_await self.receive_any_request(kForever);
     if (!next) continue;
+    if (next->is<detail::ForwardingEnds>()) co_return true;
     if (const Exit* exit = next->get_if<Exit>(); exit && exit->from == request.hub) {
       co_return true;  // a copy that traps exits: its parent stops it
     }

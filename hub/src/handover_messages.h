@@ -24,4 +24,10 @@ struct HandoverVerdict {
   Pid to;
 };
 
+// The server to a copy that handed its child over and forwards: nothing
+// more comes to it that it must forward, and it ends once it has forwarded
+// what came before this. A message, not an exit signal, so that what waits
+// in its mailbox ahead of it is forwarded, not dropped.
+struct ForwardingEnds {};
+
 }  // namespace plexus::hub::detail

@@ -130,6 +130,10 @@ void HubServer::dispatch(Message& msg) {
     on_state(*m);
   } else if (auto* m = msg.get_if<MoveEnd>()) {
     on_move_end(*m);
+  } else if (auto* m = msg.get_if<HoldQuery>()) {
+    on_hold_query(*m);
+  } else if (auto* m = msg.get_if<HoldAnswer>()) {
+    on_hold_answer(*m);
   } else if (auto* m = msg.get_if<TargetDue>()) {
     on_target_due(*m);
   } else if (auto* m = msg.get_if<HubDrain>()) {
@@ -280,8 +284,13 @@ void HubServer::apply(const RecordPtr& record) {
   // A hot swap's commit (or anything newer): senders hold no more, and the
   // copy that handed the child over has nothing left to forward.
   if (!holding_.empty()) {
-    if (auto h = holding_.find(record->id); h != holding_.end() && record->epoch > h->second) {
+    if (auto h = holding_.find(record->id); h != holding_.end() && record->epoch > h->second.move) {
       end_hold(record->id);
+    }
+  }
+  if (!handed_.empty()) {
+    if (auto h = handed_.find(record->id); h != handed_.end() && record->epoch > h->second.move) {
+      handed_.erase(h);
     }
   }
   if (supervisor_->has_handed_over(record->id)) supervisor_->halt(record->id);

@@ -104,6 +104,9 @@ class HubServer final : public Server, private DeciderPort {
   void on_propose(uint64_t generation);
   void adopt(const strategies::View& view);
   std::vector<Handoff> handoff_for(const std::string& member);  // in parts
+  // The copies this node claims in a handoff: those it runs, and those its
+  // copies handed children over to (handed_).
+  std::vector<LocalSupervisor::Copy> claimed() const;
   uint32_t node_number(const strategies::Member& member);
 
   // ---- This node as a member running children
@@ -207,8 +210,15 @@ class HubServer final : public Server, private DeciderPort {
                     bool called_off, const std::string& reason);
   // The new copy's node.
   void on_state(const HandoverStateProto& state);
-  // A view change ends every hold and calls off what was not handed over.
-  void moves_adopt_view();
+  // A view change calls off what was not handed over, and ends every hold
+  // whose old copy is still the child (asked of its node: HoldQuery); the
+  // holds of children handed over last until a newer version.
+  void moves_adopt_view(const strategies::View& view);
+  // The old copy's node: whether each copy handed its child over, once
+  // this node has adopted the query's view (until then it waits).
+  void on_hold_query(const HoldQuery& query);
+  void answer_hold_query(const HoldQuery& query);
+  void on_hold_answer(const HoldAnswer& answer);
   void on_move_end(const MoveEnd& end);
   void on_target_due(const TargetDue& due);
   // Sends the MoveBegin and MoveEnd of this callback: true if there were any.
@@ -309,6 +319,16 @@ class HubServer final : public Server, private DeciderPort {
 
   template <class M>
   void send_to(const std::string& member, M&& msg);
+  // Sends `msg` to `member`; where that is this node, `handle` takes it at
+  // once (this node's own part in a protocol needs no hop).
+  template <class M>
+  void send_or_handle(const std::string& member, M msg, void (HubServer::*handle)(const M&)) {
+    if (member == s_.self.node) {
+      (this->*handle)(msg);
+    } else {
+      send_to(member, std::move(msg));
+    }
+  }
   // Each part of a message cut by message_parts.h, in order.
   template <class M>
   void send_parts(const std::string& member, std::vector<M> parts) {
@@ -380,7 +400,22 @@ class HubServer final : public Server, private DeciderPort {
   // copies here, and answers to this node's decider (after the message).
   std::vector<MoveProto> moves_begun_;
   std::vector<std::string> moves_ended_;
-  std::unordered_map<std::string, uint64_t> holding_;
+  // A hold: the version the child moves as (0 once the move ended with no
+  // copy served, until a record names one), and the node of its old copy.
+  struct Hold {
+    uint64_t move = 0;
+    std::string from;
+  };
+  std::unordered_map<std::string, Hold> holding_;
+  // Children whose copy here handed them over, until a version newer than
+  // the move is applied here: a HoldQuery is answered from it, and the copy
+  // each went to is claimed in handoffs (claimed()).
+  struct Handed {
+    uint64_t move = 0;
+    LocalSupervisor::Copy to;
+  };
+  std::unordered_map<std::string, Handed> handed_;
+  std::vector<HoldQuery> early_hold_queries_;  // of views this node has not adopted
   std::unordered_map<std::string, Outgoing> outgoing_;
   std::vector<HandedOver> local_handed_;
 

@@ -2,6 +2,9 @@
 // parts: every member holds what Hub::send sends a moving child; the node
 // of the copy that moves has it hand its state over once every member
 // holds; the node of the new copy gives it the state.
+#include <map>
+#include <utility>
+
 #include "hub_server.h"
 #include "move_buffer.h"
 #include "plexus/hub/handover.h"
@@ -30,11 +33,7 @@ void HubServer::hand_over(const std::string& from, const std::string& id, uint64
   s_.node.to_proto(to, h.mutable_to());
   h.set_to_node(to_node);
   self().runtime().send_after(self().self(), s_.config.migr_base_timeout, HandoverDue{id, move});
-  if (from == s_.self.node) {
-    on_hand_over(h);
-  } else {
-    send_to(from, std::move(h));
-  }
+  send_or_handle(from, std::move(h), &HubServer::on_hand_over);
 }
 
 void HubServer::call_off(const std::string& from, const std::string& id, uint64_t move) {
@@ -43,11 +42,7 @@ void HubServer::call_off(const std::string& from, const std::string& id, uint64_
   c.set_view(decider_.view().number());
   c.set_id(id);
   c.set_move(move);
-  if (from == s_.self.node) {
-    on_call_off(c);
-  } else {
-    send_to(from, std::move(c));
-  }
+  send_or_handle(from, std::move(c), &HubServer::on_call_off);
 }
 
 void HubServer::end_move(const std::string& id) { moves_ended_.push_back(id); }
@@ -93,7 +88,7 @@ void HubServer::on_move_begin(const MoveBegin& begin) {
       // that found no hold has sent, ahead of the MoveFenced below.
       s_.registry.set_moving(m.id(), std::make_shared<MoveBuffer>(s_.config.handover_buffer));
     }
-    holding_[m.id()] = m.move();
+    holding_[m.id()] = Hold{m.move(), m.from()};
     MoveFenced& f = fences[m.from()];
     f.add_moves(m.move());
     f.add_ids(m.id());
@@ -101,11 +96,7 @@ void HubServer::on_move_begin(const MoveBegin& begin) {
   for (auto& [node, f] : fences) {
     f.set_from(s_.self.node);
     f.set_view(begin.view());
-    if (node == s_.self.node) {
-      on_fenced(f);
-    } else {
-      send_to(node, std::move(f));
-    }
+    send_or_handle(node, std::move(f), &HubServer::on_fenced);
   }
 }
 
@@ -124,7 +115,7 @@ void HubServer::end_hold(const std::string& id) {
   if (r && !to) {
     // Its copies' nodes are gone (the move ended with a view change): held
     // until a record names a copy that is served.
-    h->second = 0;
+    h->second.move = 0;
     return;
   }
   holding_.erase(h);
@@ -141,12 +132,10 @@ void HubServer::end_hold(const std::string& id) {
   }
 }
 
-void HubServer::moves_adopt_view() {
-  std::vector<std::string> held;
-  for (const auto& [id, move] : holding_) held.push_back(id);
-  for (const std::string& id : held) end_hold(id);
+void HubServer::moves_adopt_view(const strategies::View& view) {
   // The deciders' moves are over with their view: what was asked waits for
-  // the copy's answer, to turn it down; the rest is forgotten.
+  // the copy's answer, to turn it down; the rest is forgotten. From here no
+  // copy on this node hands a child over in a move of an older view.
   for (auto it = outgoing_.begin(); it != outgoing_.end();) {
     if (it->second.asked) {
       it->second.called_off = true;
@@ -154,6 +143,68 @@ void HubServer::moves_adopt_view() {
     } else {
       it = outgoing_.erase(it);
     }
+  }
+  // A hold ends where the old copy is still the child. Where it handed the
+  // child over, what was held must not go to the old copy, which forwards
+  // only until it is halted (and through a detour a later direct send
+  // could overtake): it waits for a newer version (apply()).
+  std::map<std::string, HoldQuery> queries;  // by the old copy's node
+  std::vector<std::string> ended;
+  for (const auto& [id, hold] : holding_) {
+    if (hold.move == 0 || !view.contains(hold.from)) {
+      ended.push_back(id);
+    } else {
+      HoldQuery& q = queries[hold.from];
+      q.add_ids(id);
+      q.add_moves(hold.move);
+    }
+  }
+  for (const std::string& id : ended) end_hold(id);
+  for (auto& [node, q] : queries) {
+    q.set_from(s_.self.node);
+    q.set_view(view.number());
+    send_or_handle(node, std::move(q), &HubServer::answer_hold_query);
+  }
+  std::vector<HoldQuery> early = std::exchange(early_hold_queries_, {});
+  for (const HoldQuery& q : early) {
+    if (q.view() <= view.number()) {
+      answer_hold_query(q);
+    } else {
+      early_hold_queries_.push_back(q);
+    }
+  }
+}
+
+void HubServer::on_hold_query(const HoldQuery& query) {
+  if (!members_.count(query.from())) return;  // no member of this hub's
+  if (query.view() > decider_.view().number()) {
+    early_hold_queries_.push_back(query);  // a handover may happen until then
+  } else {
+    answer_hold_query(query);
+  }
+}
+
+void HubServer::answer_hold_query(const HoldQuery& query) {
+  HoldAnswer a;
+  a.set_from(s_.self.node);
+  for (int i = 0; i < query.ids_size() && i < query.moves_size(); ++i) {
+    const std::string& id = query.ids(i);
+    auto handed = handed_.find(id);
+    RecordPtr r = s_.registry.find(id);
+    a.add_ids(id);
+    a.add_moves(query.moves(i));
+    a.add_handed_over((handed != handed_.end() && handed->second.move == query.moves(i)) ||
+                      (r && r->epoch > query.moves(i)));
+  }
+  send_or_handle(query.from(), std::move(a), &HubServer::on_hold_answer);
+}
+
+void HubServer::on_hold_answer(const HoldAnswer& answer) {
+  for (int i = 0; i < answer.ids_size() && i < answer.moves_size(); ++i) {
+    auto h = holding_.find(answer.ids(i));
+    if (h == holding_.end() || h->second.move != answer.moves(i)) continue;  // another move's
+    // Handed over: the newer version ends the hold as it is applied.
+    if (i >= answer.handed_over_size() || !answer.handed_over(i)) end_hold(answer.ids(i));
   }
 }
 
@@ -164,7 +215,7 @@ void HubServer::on_fenced(const MoveFenced& fenced) {
   for (int i = 0; i < fenced.ids_size() && i < fenced.moves_size(); ++i) {
     Outgoing& out = outgoing_[fenced.ids(i)];
     if (out.move > fenced.moves(i)) continue;  // an older move's
-    if (out.move < fenced.moves(i)) out = Outgoing{fenced.moves(i)};
+    if (out.move < fenced.moves(i)) out = Outgoing{.move = fenced.moves(i)};
     out.fenced.insert(fenced.from());
     try_request(fenced.ids(i), out);
   }
@@ -177,7 +228,7 @@ void HubServer::on_hand_over(const HandOver& h) {
   if (!to.ok() || h.to_node().empty() || h.to_node() == s_.self.node) return;
   Outgoing& out = outgoing_[h.id()];
   if (out.move > h.move()) return;
-  if (out.move < h.move()) out = Outgoing{h.move()};
+  if (out.move < h.move()) out = Outgoing{.move = h.move()};
   out.decider = h.from();
   out.to = *to;
   out.to_node = h.to_node();
@@ -224,7 +275,9 @@ void HubServer::on_handover_state(HandoverState& state) {
   // killed) is never taken for handed over.
   send_to(out.to_node, std::move(p));
   (void)self().send(state.child, HandoverVerdict{state.move, out.to});
-  supervisor_->handed_over(state.child_id, out.to_node, out.to);
+  if (RecordPtr r = supervisor_->handed_over(state.child_id, out.to_node, out.to)) {
+    handed_[state.child_id] = Handed{out.move, {std::move(r), out.to, out.to_node, false}};
+  }
   s_.counters.handovers.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -234,7 +287,7 @@ void HubServer::on_call_off(const CallOffHandover& c) {
   if (it == outgoing_.end() || it->second.move != c.move()) {
     // Handed over already (that answer is on its way), or never heard of.
     if (!supervisor_->has_handed_over(c.id())) {
-      Outgoing unknown{c.move()};
+      Outgoing unknown{.move = c.move()};
       unknown.decider = c.from();
       answer_decider(c.id(), unknown, true, "the move never reached the child's node");
     }

@@ -176,6 +176,12 @@ void HubServer::on_records(const SegmentRecords& records) {
   if (records.round() != 0) {
     decider_.segment_records(records);
   } else {
+    // Anti-entropy is between the members of one view. An answer to a
+    // summary from this node's previous incarnation (same name) comes to
+    // this one; taken alone in its first view, it would start every child
+    // it names elsewhere, which the merge then keeps as the newer version.
+    const strategies::Member* sender = decider_.view().find(records.from().node());
+    if (!sender || sender->creation != records.from().creation()) return;
     take_records(records.records());
   }
   if (records.wanted_size() == 0) return;

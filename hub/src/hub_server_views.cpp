@@ -280,7 +280,7 @@ void HubServer::adopt(const strategies::View& view) {
   quorum_view(view);
   s_.set_view(view);
   s_.counters.views.fetch_add(1, std::memory_order_relaxed);
-  moves_adopt_view();
+  moves_adopt_view(view);
   std::set<std::string> in_view;
   for (const strategies::Member& m : view.members()) in_view.insert(m.node);
   reach_.set_first(std::move(in_view));
@@ -300,7 +300,7 @@ void HubServer::adopt(const strategies::View& view) {
     send_parts(m.node, handoff_for(m.node));
   }
   std::vector<Claim> own;
-  for (LocalSupervisor::Copy& c : supervisor_->running()) {
+  for (LocalSupervisor::Copy& c : claimed()) {
     own.push_back(
         {c.node.empty() ? s_.self.node : c.node, std::move(c.record), c.pid, c.awaits_state});
   }
@@ -310,12 +310,23 @@ void HubServer::adopt(const strategies::View& view) {
   regroup_later();  // the view orders the cut
 }
 
+std::vector<LocalSupervisor::Copy> HubServer::claimed() const {
+  std::vector<LocalSupervisor::Copy> copies = supervisor_->running();
+  // A copy this node handed a child over to is the child, though it may
+  // not have the state yet (it is on its way from here, first on the
+  // connection): it must not be taken for a waiting target and halted.
+  for (const auto& [id, handed] : handed_) {
+    if (!supervisor_->running_pid(id)) copies.push_back(handed.to);
+  }
+  return copies;
+}
+
 std::vector<Handoff> HubServer::handoff_for(const std::string& member) {
   Handoff header;
   set_from(header.mutable_from());
   header.set_view(decider_.view().number());
   PartCutter<Handoff> cutter(s_.part_bytes, std::move(header));
-  for (const LocalSupervisor::Copy& c : supervisor_->running()) {
+  for (const LocalSupervisor::Copy& c : claimed()) {
     if (decider_.owner(c.record->segment) != member) continue;
     ClaimProto* claim = cutter.current().add_running();
     encode(*c.record, s_.node, claim->mutable_record());

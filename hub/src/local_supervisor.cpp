@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "handover_messages.h"
 #include "plexus/hub/handover.h"
 #include "plexus/hub/redundancy_signal.h"
 
@@ -29,7 +30,13 @@ Result<Pid> LocalSupervisor::spawn(const ChildSpec& spec, bool migration_target,
 
 Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target,
                                  const std::string* saved_state) {
-  if (auto it = children_.find(record->id); it != children_.end()) {
+  if (auto it = children_.find(record->id); it != children_.end() && it->second.handed_to) {
+    // A copy that only forwards, to a copy the decider no longer knows (its
+    // node left with the state): it ends, and the child starts here.
+    halt(record->id);
+    --handed_over_;
+    children_.erase(it);  // its exit finds no child of its pid; the timeout kills it
+  } else if (it != children_.end()) {
     if (it->second.awaits_state) {
       if (migration_target) {
         it->second.awaits_move = record->epoch;  // the newer move's state
@@ -46,12 +53,13 @@ Result<Pid> LocalSupervisor::run(const RecordPtr& record, bool migration_target,
   ended_.erase(record->id);
   by_pid_[key_of(*pid)] = record->id;
   children_.insert_or_assign(
-      record->id,
-      Child{record, *pid, false,
-            RestartIntensity(state_.config.dsup_max_restarts,
-                             std::chrono::milliseconds(state_.config.dsup_max_seconds).count()),
-            std::nullopt, migration_target && !saved_state,
-            migration_target && !saved_state ? record->epoch : 0});
+      record->id, Child{.record = record,
+                        .pid = *pid,
+                        .intensity = RestartIntensity(
+                            state_.config.dsup_max_restarts,
+                            std::chrono::milliseconds(state_.config.dsup_max_seconds).count()),
+                        .awaits_state = migration_target && !saved_state,
+                        .awaits_move = migration_target && !saved_state ? record->epoch : 0});
   return pid;
 }
 
@@ -71,12 +79,15 @@ bool LocalSupervisor::awaits_state(std::string_view id) const {
   return it != children_.end() && it->second.awaits_state;
 }
 
-void LocalSupervisor::handed_over(std::string_view id, const std::string& node, Pid pid) {
+RecordPtr LocalSupervisor::handed_over(std::string_view id, const std::string& node, Pid pid) {
   auto it = children_.find(std::string(id));
-  if (it == children_.end() || it->second.handed_to) return;
-  it->second.handed_to_node = node;
-  it->second.handed_to = pid;
-  ++handed_over_;
+  if (it == children_.end()) return nullptr;
+  if (!it->second.handed_to) {
+    it->second.handed_to_node = node;
+    it->second.handed_to = pid;
+    ++handed_over_;
+  }
+  return it->second.record;
 }
 
 bool LocalSupervisor::has_handed_over(std::string_view id) const {
@@ -92,7 +103,13 @@ bool LocalSupervisor::halt(std::string_view id, std::chrono::milliseconds at_mos
   Child& c = it->second;
   if (!c.halting) {
     c.halting = true;
-    self_.exit(c.pid, ExitReason::shutdown());
+    if (c.handed_to) {
+      // It forwards what came before this, then ends (the timeout kills a
+      // copy that does not end).
+      (void)self_.send(c.pid, ForwardingEnds{});
+    } else {
+      self_.exit(c.pid, ExitReason::shutdown());
+    }
     self_.runtime().send_after(self_.self(), std::min(c.record->spec->shutdown, at_most),
                                HaltTimeout{c.pid});
   } else if (at_most < c.record->spec->shutdown) {
@@ -113,7 +130,8 @@ void LocalSupervisor::on_halt_timeout(Pid pid) {
   auto it = by_pid_.find(key_of(pid));
   if (it == by_pid_.end()) return;
   auto child = children_.find(it->second);
-  if (child != children_.end() && child->second.pid == pid && child->second.halting) {
+  // (A pid known with no child of it is a forwarder that run() set aside.)
+  if (child == children_.end() || child->second.pid != pid || child->second.halting) {
     self_.exit(pid, ExitReason::kill());
   }
 }

@@ -70,7 +70,8 @@ class LocalSupervisor {
   // child restored) it is sent that as its Handover at once, and waits for
   // nothing. kAlreadyExists (its pid in running_pid()) if the id runs here:
   // a waiting target asked to run again waits for that move's state instead
-  // (as a target) or starts afresh (otherwise).
+  // (as a target) or starts afresh (otherwise). A copy here that handed the
+  // child over (a forwarder) is halted, and the child starts anew.
   Result<Pid> run(const RecordPtr& record, bool migration_target = false,
                   const std::string* saved_state = nullptr);
   // Gives the migration target of `id` its Handover: the state of `move`,
@@ -83,10 +84,13 @@ class LocalSupervisor {
   // The copy of `id` here handed the child over to `pid` on `node`: it only
   // forwards now, is never restarted, and is reported as that copy until it
   // is halted.
-  void handed_over(std::string_view id, const std::string& node, Pid pid);
+  // Its record (null if no copy of `id` runs here).
+  RecordPtr handed_over(std::string_view id, const std::string& node, Pid pid);
   bool has_handed_over(std::string_view id) const;
   // Stops the child of `id` (shutdown, then kill after its shutdown time,
-  // or after `at_most` if that is sooner): false if it does not run here.
+  // or after `at_most` if that is sooner; a copy that handed the child over
+  // is sent ForwardingEnds instead of shutdown, to forward what it holds
+  // first): false if it does not run here.
   // Its end comes as kHalted.
   bool halt(std::string_view id,
             std::chrono::milliseconds at_most = std::chrono::milliseconds::max());

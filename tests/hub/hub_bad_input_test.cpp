@@ -90,6 +90,7 @@ TEST_F(HubBadInputTest, AStaleOrDuplicatedUpdateAfterAStopDoesNotBringTheChildBa
       *delta.add_records() = stale;
       ph::SegmentRecords records;
       records.mutable_from()->set_node(cluster_.node(1 - member).name());
+      records.mutable_from()->set_creation(cluster_.node(1 - member).creation());
       *records.add_records() = stale;
       ph::SegmentRecords answer = records;
       answer.set_round(cluster_.hub(member).view_number());
@@ -114,8 +115,11 @@ TEST_F(HubBadInputTest, AStaleOrDuplicatedUpdateAfterAStopDoesNotBringTheChildBa
 }
 
 TEST_F(HubBadInputTest, MalformedMessagesAreDroppedAndTheHubKeepsItsChildren) {
+  // Records of anti-entropy are taken from a member of the view only: these
+  // claim to come from b, as a member's malformed message would.
   ph::SegmentRecords far;
-  far.mutable_from()->set_node(x_->name());
+  far.mutable_from()->set_node(cluster_.node(1).name());
+  far.mutable_from()->set_creation(cluster_.node(1).creation());
   far.set_round(0);
   far.add_segments(1u << 30);
   far.add_wanted(4096);
@@ -136,6 +140,13 @@ TEST_F(HubBadInputTest, MalformedMessagesAreDroppedAndTheHubKeepsItsChildren) {
   bad_restart->mutable_spec()->set_restart(static_cast<ph::RestartProto>(99));
   far.add_records();  // no id at all
   send(far);
+  size_t dropped = logs_.count(plexus::LogLevel::kWarning, {"dropped a record"});
+  EXPECT_GT(dropped, 0u) << logs_.dump();
+  ph::SegmentRecords foreign = far;  // from a node of no view: not even read
+  foreign.mutable_from()->set_node(x_->name());
+  foreign.mutable_from()->set_creation(x_->creation());
+  send(foreign);
+  EXPECT_EQ(logs_.count(plexus::LogLevel::kWarning, {"dropped a record"}), dropped);
 
   ph::DigestSummary summary;
   summary.mutable_from()->set_node(x_->name());
@@ -260,6 +271,8 @@ TEST_F(HubBadInputTest, RandomBytesAsEveryHubMessageLeaveTheHubWhole) {
     try_send(ph::CallOffHandover());
     try_send(ph::HandoverStateProto());
     try_send(ph::MoveEnd());
+    try_send(ph::HoldQuery());
+    try_send(ph::HoldAnswer());
     try_send(ph::HubDrain());
   }
   expect_whole();

@@ -9,7 +9,8 @@
 //        <- Handover{state} <---------- (O's hub, then N's)  <---    request, state)
 //   returns the state                   commit: the new pid        forwards what
 //        <- held messages, then what the old copy forwards         reaches it, until
-//                                                                  the hub stops it
+//                                                                  the hub says it
+//                                                                  is done
 //
 // ProcessHub's prepare_handover_state is what the old copy passes to
 // hand_over(); its alter_handover_state is what the new copy does with what
@@ -65,10 +66,11 @@ Task<std::optional<std::string>> begin_child(Context self);
 // In the copy that moves, on a HandoverRequest: gives the hub `state` and
 // waits for its word, leaving other messages queued. If the move goes on,
 // forwards every message, call and cast that is or comes into the mailbox
-// to the new copy, in order, until the hub stops this process: it returns
-// true only if the process traps exits and its parent's exit signal came
-// (then the copy should end). False if the move was called off: the copy
-// goes on with its state, and nothing it holds was taken.
+// to the new copy, in order, until the hub says nothing more will come
+// (then it returns true, and the copy should end: the hub kills it after its
+// shutdown time); also true if the process traps exits and its parent's exit
+// signal came. False if the move was called off: the copy goes on with its
+// state, and nothing it holds was taken.
 Task<bool> hand_over(Context self, HandoverRequest request, std::string state);
 
 }  // namespace plexus::hub
