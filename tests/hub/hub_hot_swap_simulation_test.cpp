@@ -12,7 +12,6 @@
 // replays one with its protocol trace; PLEXUS_SIM_SEEDS=N runs N).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <random>
 #include <set>
 #include <vector>
@@ -20,15 +19,11 @@
 #include "hub_cluster.h"
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/synchronization.h"
+#include "sim_seeds.h"
 
 namespace {
 
 using namespace plexus_test;
-
-uint64_t env_or(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 10) : fallback;
-}
 
 // How long before a kill a message to a child may have been sent and still
 // be lost with it: what was on its way to the killed node, in its mailbox or
@@ -196,30 +191,19 @@ std::string run(uint64_t seed, LogCapture* logs, Tally* tally) {
 }
 
 TEST(HubHotSwapSimulation, RandomJoinsDrainsAndKillsLoseNoMessageAKillDoesNotExplain) {
-  uint64_t only = env_or("PLEXUS_SIM_SEED", 0);
-  uint64_t seeds = only ? 1 : env_or("PLEXUS_SIM_SEEDS", 100);
-  // Seeds beyond the first 100 that once failed, run in CI too (110: a
-  // forwarder whose new copy died with its node was reported as the child;
-  // 699: a drain passed by the children moving onto its member; 815: an
-  // anti-entropy answer meant for a node's previous incarnation made the
-  // new one, alone in its first view, start every child afresh).
-  std::vector<uint64_t> order;
-  if (only) order.push_back(only);
-  for (uint64_t i = 1; !only && i <= seeds; ++i) order.push_back(i);
-  for (uint64_t found : {110, 699, 815}) {
-    if (!only && found > seeds) order.push_back(found);
-  }
+  // Seeds beyond the first 100 that once failed (110: a forwarder whose new
+  // copy died with its node was reported as the child; 699: a drain passed
+  // by the children moving onto its member; 815: an anti-entropy answer
+  // meant for a node's previous incarnation made the new one, alone in its
+  // first view, start every child afresh).
+  SimSeeds seeds = sim_seeds(100, {110, 699, 815});
   Tally tally;
-  for (uint64_t seed : order) {
-    LogCapture logs;
-    std::string why = run(seed, only ? &logs : nullptr, &tally);
-    ASSERT_EQ(why, "") << "seed " << seed << " (replay: PLEXUS_SIM_SEED=" << seed << ")"
-                       << (only ? "\n" + logs.dump() : "");
-  }
+  ASSERT_NO_FATAL_FAILURE(run_sim_seeds(
+      seeds, [&](uint64_t seed, LogCapture* logs) { return run(seed, logs, &tally); }));
   std::cout << "hot swaps: " << tally.handed_over
             << " handed over; gaps after kills: " << tally.lost_to_kills << "\n";
   // Joins, drains and restarts move children by hot swap in most runs.
-  if (seeds >= 20) EXPECT_GT(tally.handed_over, seeds * 5);
+  if (seeds.count >= 20) EXPECT_GT(tally.handed_over, seeds.count * 5);
 }
 
 }  // namespace

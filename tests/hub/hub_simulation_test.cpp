@@ -7,7 +7,6 @@
 // PLEXUS_SIM_SEED=N. PLEXUS_SIM_SEEDS=N runs N seeds (the long mode).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <random>
 #include <set>
 #include <tuple>
@@ -17,15 +16,11 @@
 #include "plexus/strategies/migration.h"
 #include "plexus/strategies/replication.h"
 #include "plexus/strategies/synchronization.h"
+#include "sim_seeds.h"
 
 namespace {
 
 using namespace plexus_test;
-
-uint64_t env_or(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 10) : fallback;
-}
 
 // Half the seeds of each kind below run the majority quorum (with fences);
 // the others divergence.
@@ -329,30 +324,17 @@ std::string run(uint64_t seed, LogCapture* logs, std::pair<double, double>* move
 }
 
 TEST(HubSimulation, RandomFaultSchedulesKeepTheGuarantees) {
-  uint64_t only = env_or("PLEXUS_SIM_SEED", 0);
-  uint64_t seeds = only ? 1 : env_or("PLEXUS_SIM_SEEDS", 300);
-  // Seeds beyond the first 300 that once failed, run in CI too: each
-  // replays the schedule that found its bug while this generator stays as
-  // it is (414: a decider that never saw a fenced member's view started a
-  // child of its segment; 2622: a member started again alone was its own
-  // majority).
-  std::vector<uint64_t> order;
-  if (only) order.push_back(only);
-  for (uint64_t i = 1; !only && i <= seeds; ++i) order.push_back(i);
-  for (uint64_t found : {414, 2622}) {
-    if (!only && found > seeds) order.push_back(found);
-  }
+  // Seeds beyond the first 300 that once failed (414: a decider that never
+  // saw a fenced member's view started a child of its segment; 2622: a
+  // member started again alone was its own majority).
+  SimSeeds seeds = sim_seeds(300, {414, 2622});
   std::pair<double, double> moves;
-  for (uint64_t seed : order) {
-    LogCapture logs;
-    std::string why = run(seed, only ? &logs : nullptr, &moves);
-    ASSERT_EQ(why, "") << "seed " << seed << " (replay: PLEXUS_SIM_SEED=" << seed << ")"
-                       << (only ? "\n" + logs.dump() : "");
-  }
+  ASSERT_NO_FATAL_FAILURE(run_sim_seeds(
+      seeds, [&](uint64_t seed, LogCapture* logs) { return run(seed, logs, &moves); }));
   std::cout << "hot swaps: " << moves.first << " handed over, " << moves.second << " called off\n";
   // The schedules move children by hot swap (restarts and heals move them
   // back), and some moves meet a fault.
-  if (seeds >= 60) EXPECT_GT(moves.first, 0);
+  if (seeds.count >= 60) EXPECT_GT(moves.first, 0);
 }
 
 }  // namespace

@@ -6,12 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "sim_seeds.h"
 
 namespace plexus_test {
 namespace {
@@ -246,14 +247,9 @@ std::string run(uint64_t seed) {
   return check_converged(c);
 }
 
-// 300 seeds in CI; PLEXUS_SIM_SEEDS=N runs N (the long mode).
+// 300 seeds in CI (sim_seeds.h).
 TEST(ViewKeeperSimulation, ViewsConvergeAfterSplitsRestartsAndLostMessages) {
-  const char* env = std::getenv("PLEXUS_SIM_SEEDS");
-  uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 300;
-  for (uint64_t seed = 1; seed <= seeds; ++seed) {
-    std::string failure = run(seed);
-    ASSERT_EQ(failure, "") << "seed " << seed << " (replay: run(" << seed << "))";
-  }
+  run_sim_seeds(sim_seeds(300), [](uint64_t seed, LogCapture*) { return run(seed); });
 }
 
 }  // namespace
