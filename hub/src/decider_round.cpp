@@ -339,12 +339,16 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
   }
   std::vector<std::string> places = place(*r, nullptr);
   // The copies to keep: one on each placed member that runs one. A hot
-  // swap's new copy that has no state yet is no copy to keep.
+  // swap's new copy that has no state yet is no copy to keep; one the
+  // registry names has it (a hot swap commits once its state came), though
+  // its node claimed it before.
   std::map<std::string, Pid> kept;
   std::vector<const Claim*> others;
   std::vector<const Claim*> targets;
   for (const Claim& c : running) {
-    if (c.awaits_state) {
+    bool committed = false;
+    for (Pid pid : r->pids) committed |= pid == c.pid;
+    if (c.awaits_state && !committed) {
       targets.push_back(&c);
       continue;
     }

@@ -288,10 +288,12 @@ void HubServer::apply(const RecordPtr& record) {
       end_hold(record->id);
     }
   }
-  if (!handed_.empty()) {
-    if (auto h = handed_.find(record->id); h != handed_.end() && record->epoch > h->second.move) {
-      handed_.erase(h);
-    }
+  if (auto h = handed_.find(record->id); h != handed_.end()) {
+    // The version the new copy started as (no pid: a round learned it from
+    // that copy's claim) is not the commit: senders with an older record
+    // still reach the child through the old copy, which forwards on.
+    if (record->epoch <= h->second.move) return;
+    handed_.erase(h);
   }
   if (supervisor_->has_handed_over(record->id)) supervisor_->halt(record->id);
 }
