@@ -251,6 +251,10 @@ Status Hub::send_message(Context self, std::string_view id, Message msg) const {
           if (s.msg.empty()) return Status::OK();  // held until the move ends
         } else if (record) {
           to = s.state.first_served(*record);
+          if (s.state.unheard.contains(to.node)) {
+            return Status(StatusCode::kUnavailable,
+                          "the hub has not yet heard which children the node of its copy moved");
+          }
         }
         if (!to) return Status(StatusCode::kNotFound, "");
         return s.self.forward(to, std::move(s.msg));

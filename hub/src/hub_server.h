@@ -214,6 +214,17 @@ class HubServer final : public Server, private DeciderPort {
   // whose old copy is still the child (asked of its node: HoldQuery); the
   // holds of children handed over last until a newer version.
   void moves_adopt_view(const strategies::View& view);
+  // Asks each member of `view` whose moves this node may have missed (new
+  // to it since its last view, or every one when a view came between) which
+  // children it handed over, and sends nothing to its copies until it
+  // answers (HoldQuery{every}; HubState::unheard).
+  void ask_handed_over(const strategies::View& view);
+  // Marks `member` unheard in HubState once its node number is known (its
+  // Hello may come after the view).
+  void mark_unheard(const strategies::Member& member);
+  // Holds what Hub::send sends child `id` until a version newer than
+  // `move` (or a MoveEnd) ends the hold; its old copy is on `from`.
+  void hold(const std::string& id, uint64_t move, const std::string& from);
   // The old copy's node: whether each copy handed its child over, once
   // this node has adopted the query's view (until then it waits).
   void on_hold_query(const HoldQuery& query);
@@ -407,6 +418,8 @@ class HubServer final : public Server, private DeciderPort {
     std::string from;
   };
   std::unordered_map<std::string, Hold> holding_;
+  // The members asked HoldQuery{every} in this view that have not answered.
+  std::map<std::string, strategies::Member> unheard_;
   // Children whose copy here handed them over, until a version newer than
   // the move is applied here: a HoldQuery is answered from it, and the copy
   // each went to is claimed in handoffs (claimed()).

@@ -2,6 +2,7 @@
 // parts: every member holds what Hub::send sends a moving child; the node
 // of the copy that moves has it hand its state over once every member
 // holds; the node of the new copy gives it the state.
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -83,12 +84,7 @@ void HubServer::on_move_begin(const MoveBegin& begin) {
     if (!decides_in_view(begin.from(), m.id())) continue;
     // Its commit came first, another way (anti-entropy): the move is over.
     if (RecordPtr r = s_.registry.find(m.id()); r && r->epoch > m.move()) continue;
-    if (!holding_.count(m.id())) {
-      // Taking the shard exclusively is the fence: every Hub::send to it
-      // that found no hold has sent, ahead of the MoveFenced below.
-      s_.registry.set_moving(m.id(), std::make_shared<MoveBuffer>(s_.config.handover_buffer));
-    }
-    holding_[m.id()] = Hold{m.move(), m.from()};
+    hold(m.id(), m.move(), m.from());
     MoveFenced& f = fences[m.from()];
     f.add_moves(m.move());
     f.add_ids(m.id());
@@ -98,6 +94,15 @@ void HubServer::on_move_begin(const MoveBegin& begin) {
     f.set_view(begin.view());
     send_or_handle(node, std::move(f), &HubServer::on_fenced);
   }
+}
+
+void HubServer::hold(const std::string& id, uint64_t move, const std::string& from) {
+  if (!holding_.count(id)) {
+    // Taking the shard exclusively is the fence: every Hub::send to it
+    // that found no hold has sent, ahead of what this node sends next.
+    s_.registry.set_moving(id, std::make_shared<MoveBuffer>(s_.config.handover_buffer));
+  }
+  holding_[id] = Hold{move, from};
 }
 
 void HubServer::on_move_end(const MoveEnd& end) {
@@ -165,6 +170,7 @@ void HubServer::moves_adopt_view(const strategies::View& view) {
     q.set_view(view.number());
     send_or_handle(node, std::move(q), &HubServer::answer_hold_query);
   }
+  ask_handed_over(view);
   std::vector<HoldQuery> early = std::exchange(early_hold_queries_, {});
   for (const HoldQuery& q : early) {
     if (q.view() <= view.number()) {
@@ -175,18 +181,68 @@ void HubServer::moves_adopt_view(const strategies::View& view) {
   }
 }
 
+void HubServer::ask_handed_over(const strategies::View& view) {
+  // The view this node leaves (the decider adopts the new one after this).
+  const strategies::View& last = decider_.view();
+  std::map<std::string, strategies::Member> unanswered = std::exchange(unheard_, {});
+  for (const auto& [node, member] : unanswered) {
+    if (uint32_t n = node_number(member)) s_.unheard.erase(n);
+  }
+  // A member that was in the last view too fenced no move this node did
+  // not fence, unless a view came between (made on the other side of a
+  // split, or one this node never adopted), or it has not answered yet.
+  const bool between = view.number() != last.number() + 1;
+  for (const strategies::Member& m : view.members()) {
+    if (m.node == s_.self.node) continue;
+    const strategies::Member* was = last.find(m.node);
+    auto asked = unanswered.find(m.node);
+    bool missed = asked != unanswered.end() && asked->second.creation == m.creation;
+    if (!between && !missed && was && was->creation == m.creation) continue;
+    unheard_.emplace(m.node, m);
+    mark_unheard(m);
+    HoldQuery q;
+    q.set_from(s_.self.node);
+    q.set_view(view.number());
+    q.set_every(true);
+    send_to(m.node, std::move(q));
+  }
+}
+
+void HubServer::mark_unheard(const strategies::Member& member) {
+  auto it = unheard_.find(member.node);
+  if (it == unheard_.end() || it->second.creation != member.creation) return;
+  if (uint32_t n = node_number(member)) s_.unheard.insert(n);
+}
+
 void HubServer::on_hold_query(const HoldQuery& query) {
-  if (!members_.count(query.from())) return;  // no member of this hub's
   if (query.view() > decider_.view().number()) {
-    early_hold_queries_.push_back(query);  // a handover may happen until then
-  } else {
-    answer_hold_query(query);
+    // A handover may happen until then. (The asker may be new, not yet
+    // greeted here: one query of each kind per node waits, the newest.)
+    auto same = std::find_if(
+        early_hold_queries_.begin(), early_hold_queries_.end(),
+        [&](const HoldQuery& q) { return q.from() == query.from() && q.every() == query.every(); });
+    if (same == early_hold_queries_.end()) {
+      early_hold_queries_.push_back(query);
+    } else if (same->view() <= query.view()) {
+      *same = query;
+    }
+  } else if (members_.count(query.from()) || decider_.view().contains(query.from())) {
+    answer_hold_query(query);  // (else no member of this hub's)
   }
 }
 
 void HubServer::answer_hold_query(const HoldQuery& query) {
   HoldAnswer a;
   a.set_from(s_.self.node);
+  if (query.every()) {
+    a.set_every(true);
+    a.set_view(query.view());
+    for (const auto& [id, handed] : handed_) {
+      a.add_ids(id);
+      a.add_moves(handed.move);
+      a.add_handed_over(true);
+    }
+  }
   for (int i = 0; i < query.ids_size() && i < query.moves_size(); ++i) {
     const std::string& id = query.ids(i);
     auto handed = handed_.find(id);
@@ -200,6 +256,22 @@ void HubServer::answer_hold_query(const HoldQuery& query) {
 }
 
 void HubServer::on_hold_answer(const HoldAnswer& answer) {
+  if (answer.every()) {
+    auto asked = unheard_.find(answer.from());
+    if (answer.view() != decider_.view().number() || asked == unheard_.end()) return;
+    // Held as if this node had fenced each move: until the commit (or
+    // anything newer) is applied here, then to the new copy.
+    for (int i = 0; i < answer.ids_size() && i < answer.moves_size(); ++i) {
+      const std::string& id = answer.ids(i);
+      if (RecordPtr r = s_.registry.find(id); r && r->epoch > answer.moves(i)) continue;
+      auto h = holding_.find(id);
+      if (h != holding_.end() && h->second.move >= answer.moves(i)) continue;  // a newer move's
+      hold(id, answer.moves(i), answer.from());
+    }
+    if (uint32_t n = node_number(asked->second)) s_.unheard.erase(n);
+    unheard_.erase(asked);
+    return;
+  }
   for (int i = 0; i < answer.ids_size() && i < answer.moves_size(); ++i) {
     auto h = holding_.find(answer.ids(i));
     if (h == holding_.end() || h->second.move != answer.moves(i)) continue;  // another move's

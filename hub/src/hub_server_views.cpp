@@ -68,6 +68,7 @@ void HubServer::on_hello(const HubHello& h) {
     fresh = true;
   }
   if (uint32_t n = node_number(member)) s_.live.set_up(n);
+  mark_unheard(member);
   if (fresh) {
     // A member of this view that comes back lost the connection for a
     // while: the view is made again, so nothing lost with it is missed.

@@ -21,6 +21,29 @@
 
 namespace plexus::hub::detail {
 
+// A set of remote node incarnations (Pid::node, never 0), one atomic slot
+// per node-table slot: read from any thread with one load.
+class NodeSlots {
+ public:
+  NodeSlots() : slots_(new std::atomic<uint32_t>[kSlots]) {
+    for (size_t i = 0; i < kSlots; ++i) slots_[i].store(0, std::memory_order_relaxed);
+  }
+  // Pid::node's low 16 bits are its node-table slot (plexus/pid.h).
+  void insert(uint32_t node) { slots_[node & (kSlots - 1)].store(node, std::memory_order_release); }
+  // Erases `node`, not a newer incarnation that took its slot.
+  void erase(uint32_t node) {
+    uint32_t expected = node;
+    slots_[node & (kSlots - 1)].compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+  }
+  bool contains(uint32_t node) const {
+    return node != 0 && slots_[node & (kSlots - 1)].load(std::memory_order_acquire) == node;
+  }
+
+ private:
+  static constexpr size_t kSlots = size_t{1} << 16;
+  std::unique_ptr<std::atomic<uint32_t>[]> slots_;
+};
+
 // Which node incarnations (Pid::node) are connected hub members now, so
 // that no query serves a pid of a node that is gone. Written by the server
 // (set_up and set_down) and by the node's down listener (set_down, on the
@@ -28,19 +51,11 @@ namespace plexus::hub::detail {
 // it); read by every query: one load per pid.
 class LiveNodes {
  public:
-  LiveNodes() : slots_(new std::atomic<uint32_t>[kSlots]) {
-    for (size_t i = 0; i < kSlots; ++i) slots_[i].store(0, std::memory_order_relaxed);
-  }
-  // Pid::node's low 16 bits are its node-table slot (plexus/pid.h).
-  void set_up(uint32_t node) { slots_[node & (kSlots - 1)].store(node, std::memory_order_release); }
-  void set_down(uint32_t node) {
-    uint32_t expected = node;
-    slots_[node & (kSlots - 1)].compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
-  }
+  void set_up(uint32_t node) { up_.insert(node); }
+  void set_down(uint32_t node) { up_.erase(node); }
   bool serves(Pid pid) const {
     if (partitioned_.load(std::memory_order_relaxed)) return false;
-    return pid.node == 0 ||
-           slots_[pid.node & (kSlots - 1)].load(std::memory_order_acquire) == pid.node;
+    return pid.node == 0 || up_.contains(pid.node);
   }
   // In partition mode no pid is served: this node's children are stopped,
   // and what it knows of the others' is what the cut left it.
@@ -48,8 +63,7 @@ class LiveNodes {
 
  private:
   std::atomic<bool> partitioned_{false};
-  static constexpr size_t kSlots = size_t{1} << 16;
-  std::unique_ptr<std::atomic<uint32_t>[]> slots_;
+  NodeSlots up_;
 };
 
 // What the hub's metrics count (hub_metrics.cpp). The server counts, with
@@ -92,6 +106,10 @@ struct HubState {
   const size_t part_bytes;
   Registry registry;
   LiveNodes live;
+  // Members whose moves this node may have missed, until they answer its
+  // HoldQuery{every} (hub_server_moves.cpp): Hub::send refuses to send to
+  // their copies meanwhile. Written by the server only.
+  NodeSlots unheard;
   HookTable hooks;
   // This node's store of durable children (HubConfig::store_path), or
   // null. Set before the server starts; then only the server's thread uses

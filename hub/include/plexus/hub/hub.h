@@ -99,7 +99,10 @@ class Hub {
   // the child is handed over (hot swap) the message is held on this node
   // and goes to the new copy once it is committed, after what this sender
   // sent before and before what it sends after: kResourceExhausted (try
-  // again) if HubConfig::handover_buffer messages wait already. Published
+  // again) if HubConfig::handover_buffer messages wait already;
+  // kUnavailable (try again) if the copy is on a member new to this node's
+  // view that has not yet said which children it handed over (one round
+  // trip after the view changes: docs/hub.md, "Migration"). Published
   // at once (not batched with the turn's other sends), so that a move's
   // fence sees it.
   template <class T>
