@@ -64,6 +64,13 @@ struct Running {
     auto it = seen.find(id);
     return it == seen.end() || it->second.empty() ? 0 : it->second.begin()->second;
   }
+  // The last number child `id` took from `sender` (sender_key; 0: none).
+  int64_t last_taken(const std::string& id, const std::string& sender) const {
+    auto it = seen.find(id);
+    if (it == seen.end()) return 0;
+    auto last = it->second.find(sender);
+    return last == it->second.end() ? 0 : last->second;
+  }
   size_t copies(const std::string& id) const {
     auto it = by_id.find(id);
     return it == by_id.end() ? 0 : it->second.size();
@@ -82,6 +89,12 @@ struct RunningGuard {
     if (list.empty()) running->by_id.erase(id);
   }
 };
+
+// How a child names the sender of numbered messages: its pid, as the
+// message carries it.
+inline std::string sender_key(const plexus::PidProto& pid) {
+  return pid.node() + "/" + std::to_string(pid.index()) + "." + std::to_string(pid.serial());
+}
 
 // A worker's state, as it hands it over: "sender=last;..." for each sender
 // of numbered messages.
@@ -140,9 +153,7 @@ inline Task<> worker(Context self, plexus_test::SpawnArgs args, Running* running
     co_await self.receive([&](plexus_test::Text& t) { text = t.text(); },
                           [&](plexus_test::Counter& c) {
                             counted = true;
-                            std::string sender = c.reply_to().node() + "/" +
-                                                 std::to_string(c.reply_to().index()) + "." +
-                                                 std::to_string(c.reply_to().serial());
+                            std::string sender = sender_key(c.reply_to());
                             int64_t& last = seen[sender];
                             std::string what = id + ": " + sender + " " + std::to_string(c.seq()) +
                                                " after " + std::to_string(last);
@@ -224,10 +235,12 @@ struct Sender {
   bool stop = false;
   bool stopped = false;
   int rounds = 0;
+  std::string key;  // how the children name this sender (sender_key), once it runs
 
   Task<> run(Context self, hub::Hub& hub) {
     Counter c;
     Node::of(self)->to_proto(self.self(), c.mutable_reply_to());
+    key = sender_key(c.reply_to());
     while (!stop) {
       for (const std::string& id : ids) {
         c.set_seq(sent[id] + 1);
