@@ -188,6 +188,7 @@ void HubServer::ask_handed_over(const strategies::View& view) {
   for (const auto& [node, member] : unanswered) {
     if (uint32_t n = node_number(member)) s_.unheard.erase(n);
   }
+  if (!s_.config.migration->hands_over()) return;  // no copy ever forwards
   // A member that was in the last view too fenced no move this node did
   // not fence, unless a view came between (made on the other side of a
   // split, or one this node never adopted), or it has not answered yet.

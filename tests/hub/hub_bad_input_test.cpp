@@ -228,6 +228,31 @@ TEST_F(HubBadInputTest, MalformedMessagesAreDroppedAndTheHubKeepsItsChildren) {
   ph::HubDrain drain;  // not a member: nothing to drain
   drain.mutable_from()->set_node(x_->name());
   send(drain);
+  // An answer no one asked for holds nothing, even in a member's name; a
+  // query of a view to come waits, once per node however often it comes.
+  ph::HoldAnswer unasked;
+  unasked.set_from(cluster_.node(1).name());
+  unasked.set_every(true);
+  unasked.set_view(cluster_.hub(0).view_number());
+  unasked.add_ids("w1");
+  unasked.add_moves(UINT64_MAX);
+  unasked.add_handed_over(true);
+  send(unasked);
+  ph::HoldQuery early;
+  early.set_from(x_->name());
+  early.set_view(~0ull);
+  early.set_every(true);
+  for (int i = 0; i < 100; ++i) send(early);
+  Sender sender{{"w1"}};  // not held: each number goes straight to the child
+  cluster_.node(0).runtime().spawn([&sender, &hub = cluster_.hub(0)](Context self) -> Task<> {
+    co_await sender.run(self, hub);
+  });
+  ASSERT_TRUE(cluster_.net().run_until([&] { return sender.rounds >= 3; }, 10s));
+  sender.stop = true;
+  ASSERT_TRUE(cluster_.net().run_until([&] { return sender.stopped; }, 10s));
+  EXPECT_TRUE(sender.refused.empty());
+  EXPECT_TRUE(cluster_.net().run_until(
+      [&] { return cluster_.running().last_taken("w1", sender.key) == sender.sent["w1"]; }, 10s));
 
   expect_whole();
   EXPECT_EQ(cluster_.hub(0).nodes(true).size(), 2u) << "x is no member";
