@@ -17,6 +17,7 @@
 #include "handover_messages.h"
 #include "hub_state.h"
 #include "local_supervisor.h"
+#include "message_parts.h"
 #include "plexus/hub.pb.h"
 #include "plexus/server.h"
 #include "quorum_keeper.h"
@@ -418,8 +419,13 @@ class HubServer final : public Server, private DeciderPort {
     std::string from;
   };
   std::unordered_map<std::string, Hold> holding_;
-  // The members asked HoldQuery{every} in this view that have not answered.
-  std::map<std::string, strategies::Member> unheard_;
+  // The members asked HoldQuery{every} in this view that have not answered
+  // (the parts of their answers taken so far).
+  struct Unheard {
+    strategies::Member member;
+    PartsReceived parts;
+  };
+  std::map<std::string, Unheard> unheard_;
   // Children whose copy here handed them over, until a version newer than
   // the move is applied here: a HoldQuery is answered from it, and the copy
   // each went to is claimed in handoffs (claimed()).

@@ -184,9 +184,9 @@ void HubServer::moves_adopt_view(const strategies::View& view) {
 void HubServer::ask_handed_over(const strategies::View& view) {
   // The view this node leaves (the decider adopts the new one after this).
   const strategies::View& last = decider_.view();
-  std::map<std::string, strategies::Member> unanswered = std::exchange(unheard_, {});
-  for (const auto& [node, member] : unanswered) {
-    if (uint32_t n = node_number(member)) s_.unheard.erase(n);
+  std::map<std::string, Unheard> unanswered = std::exchange(unheard_, {});
+  for (const auto& [node, asked] : unanswered) {
+    if (uint32_t n = node_number(asked.member)) s_.unheard.erase(n);
   }
   if (!s_.config.migration->hands_over()) return;  // no copy ever forwards
   // A member that was in the last view too fenced no move this node did
@@ -197,9 +197,9 @@ void HubServer::ask_handed_over(const strategies::View& view) {
     if (m.node == s_.self.node) continue;
     const strategies::Member* was = last.find(m.node);
     auto asked = unanswered.find(m.node);
-    bool missed = asked != unanswered.end() && asked->second.creation == m.creation;
+    bool missed = asked != unanswered.end() && asked->second.member.creation == m.creation;
     if (!between && !missed && was && was->creation == m.creation) continue;
-    unheard_.emplace(m.node, m);
+    unheard_.emplace(m.node, Unheard{m, {}});
     mark_unheard(m);
     HoldQuery q;
     q.set_from(s_.self.node);
@@ -211,7 +211,7 @@ void HubServer::ask_handed_over(const strategies::View& view) {
 
 void HubServer::mark_unheard(const strategies::Member& member) {
   auto it = unheard_.find(member.node);
-  if (it == unheard_.end() || it->second.creation != member.creation) return;
+  if (it == unheard_.end() || it->second.member.creation != member.creation) return;
   if (uint32_t n = node_number(member)) s_.unheard.insert(n);
 }
 
@@ -238,11 +238,21 @@ void HubServer::answer_hold_query(const HoldQuery& query) {
   if (query.every()) {
     a.set_every(true);
     a.set_view(query.view());
+    PartCutter<HoldAnswer> cutter(s_.part_bytes, std::move(a));
     for (const auto& [id, handed] : handed_) {
-      a.add_ids(id);
-      a.add_moves(handed.move);
-      a.add_handed_over(true);
+      HoldAnswer& part = cutter.current();
+      part.add_ids(id);
+      part.add_moves(handed.move);
+      part.add_handed_over(true);
+      cutter.added(id.size() + 12);  // the id, its move and its flag, with their tags
     }
+    std::vector<HoldAnswer> parts = std::move(cutter).numbered();
+    debug(s_, [&] {
+      return "tells " + query.from() + " of " + std::to_string(handed_.size()) +
+             " children handed over, in " + std::to_string(parts.size()) + " parts";
+    });
+    send_parts(query.from(), std::move(parts));
+    return;
   }
   for (int i = 0; i < query.ids_size() && i < query.moves_size(); ++i) {
     const std::string& id = query.ids(i);
@@ -259,7 +269,10 @@ void HubServer::answer_hold_query(const HoldQuery& query) {
 void HubServer::on_hold_answer(const HoldAnswer& answer) {
   if (answer.every()) {
     auto asked = unheard_.find(answer.from());
-    if (answer.view() != decider_.view().number() || asked == unheard_.end()) return;
+    if (answer.view() != decider_.view().number() || asked == unheard_.end() ||
+        !asked->second.parts.take(answer.part(), answer.parts())) {
+      return;
+    }
     // Held as if this node had fenced each move: until the commit (or
     // anything newer) is applied here, then to the new copy.
     for (int i = 0; i < answer.ids_size() && i < answer.moves_size(); ++i) {
@@ -269,7 +282,8 @@ void HubServer::on_hold_answer(const HoldAnswer& answer) {
       if (h != holding_.end() && h->second.move >= answer.moves(i)) continue;  // a newer move's
       hold(id, answer.moves(i), answer.from());
     }
-    if (uint32_t n = node_number(asked->second)) s_.unheard.erase(n);
+    if (!asked->second.parts.complete()) return;
+    if (uint32_t n = node_number(asked->second.member)) s_.unheard.erase(n);
     unheard_.erase(asked);
     return;
   }

@@ -76,10 +76,13 @@ class PartCutter {
 class PartsReceived {
  public:
   // True if part `part` of `parts` is new, and marks it taken; false for a
-  // part taken before, or one that contradicts the count first given. A
-  // count of 0 (a sender that does not cut) means one part.
+  // part taken before, one that contradicts the count first given, or a
+  // count above kMaxParts (malformed: no message is 64 GiB). A count of 0 (a
+  // sender that does not cut) means one part.
+  static constexpr uint32_t kMaxParts = 1u << 16;
   bool take(uint32_t part, uint32_t parts) {
     parts = parts == 0 ? 1 : parts;
+    if (parts > kMaxParts) return false;
     if (taken_.empty()) taken_.assign(parts, false);
     if (parts != taken_.size() || part >= parts || taken_[part]) return false;
     taken_[part] = true;

@@ -85,6 +85,16 @@ TEST(MessageParts, TheReceiverTakesEachPartOnceInAnyOrder) {
   EXPECT_FALSE(r.take(1, 3));
 }
 
+TEST(MessageParts, ACountNoMessageCouldHaveIsRefusedAndTakesNoMemory) {
+  PartsReceived r;
+  EXPECT_FALSE(r.take(0, UINT32_MAX));
+  EXPECT_FALSE(r.take(0, PartsReceived::kMaxParts + 1));
+  EXPECT_FALSE(r.complete());
+  EXPECT_TRUE(r.take(0, 2)) << "the count is still open";
+  PartsReceived most;
+  EXPECT_TRUE(most.take(PartsReceived::kMaxParts - 1, PartsReceived::kMaxParts));
+}
+
 TEST(MessageParts, ACountOfZeroIsOnePart) {
   PartsReceived r;
   EXPECT_TRUE(r.take(0, 0));
