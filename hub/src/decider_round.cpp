@@ -346,9 +346,7 @@ void Decider::reconcile_one(const std::string& id, const std::vector<Claim>& run
   std::vector<const Claim*> others;
   std::vector<const Claim*> targets;
   for (const Claim& c : running) {
-    bool committed = false;
-    for (Pid pid : r->pids) committed |= pid == c.pid;
-    if (c.awaits_state && !committed) {
+    if (c.awaits_state && !r->pids.contains(c.pid)) {
       targets.push_back(&c);
       continue;
     }

@@ -221,8 +221,9 @@ class HubServer final : public Server, private DeciderPort {
   // answers (HoldQuery{every}; HubState::unheard).
   void ask_handed_over(const strategies::View& view);
   // Marks `member` unheard in HubState once its node number is known (its
-  // Hello may come after the view).
+  // Hello may come after the view); unmark_unheard clears the mark.
   void mark_unheard(const strategies::Member& member);
+  void unmark_unheard(const strategies::Member& member);
   // Holds what Hub::send sends child `id` until a version newer than
   // `move` (or a MoveEnd) ends the hold; its old copy is on `from`.
   void hold(const std::string& id, uint64_t move, const std::string& from);

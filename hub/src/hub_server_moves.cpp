@@ -185,9 +185,7 @@ void HubServer::ask_handed_over(const strategies::View& view) {
   // The view this node leaves (the decider adopts the new one after this).
   const strategies::View& last = decider_.view();
   std::map<std::string, Unheard> unanswered = std::exchange(unheard_, {});
-  for (const auto& [node, asked] : unanswered) {
-    if (uint32_t n = node_number(asked.member)) s_.unheard.erase(n);
-  }
+  for (const auto& [node, asked] : unanswered) unmark_unheard(asked.member);
   if (!s_.config.migration->hands_over()) return;  // no copy ever forwards
   // A member that was in the last view too fenced no move this node did
   // not fence, unless a view came between (made on the other side of a
@@ -213,6 +211,10 @@ void HubServer::mark_unheard(const strategies::Member& member) {
   auto it = unheard_.find(member.node);
   if (it == unheard_.end() || it->second.member.creation != member.creation) return;
   if (uint32_t n = node_number(member)) s_.unheard.insert(n);
+}
+
+void HubServer::unmark_unheard(const strategies::Member& member) {
+  if (uint32_t n = node_number(member)) s_.unheard.erase(n);
 }
 
 void HubServer::on_hold_query(const HoldQuery& query) {
@@ -283,7 +285,7 @@ void HubServer::on_hold_answer(const HoldAnswer& answer) {
       hold(id, answer.moves(i), answer.from());
     }
     if (!asked->second.parts.complete()) return;
-    if (uint32_t n = node_number(asked->second.member)) s_.unheard.erase(n);
+    unmark_unheard(asked->second.member);
     unheard_.erase(asked);
     return;
   }

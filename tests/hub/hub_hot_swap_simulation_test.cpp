@@ -193,14 +193,21 @@ std::string run(uint64_t seed, LogCapture* logs, Tally* tally, bool joiner_sends
     return std::all_of(senders.begin(), senders.end(),
                        [&](auto& sender) { return holds(*sender); });
   };
-  auto took_all = [&](Sender& sender) {
-    return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
-      return cluster.running().last_taken(id, sender.key) == sender.sent[id];
-    });
+  // "" once every child has taken the last number `sender` sent it.
+  auto short_of = [&](Sender& sender) -> std::string {
+    for (const std::string& id : ids) {
+      int64_t got = cluster.running().last_taken(id, sender.key);
+      if (got != sender.sent[id]) {
+        return id + " took " + std::to_string(got) + " of the " + std::to_string(sender.sent[id]) +
+               " numbers " + sender.key + " sent";
+      }
+    }
+    return "";
   };
   cluster.net().run_until([&] { return every([](Sender& sender) { return sender.stopped; }); },
                           30s);
-  cluster.net().run_until([&] { return every(took_all); }, 30s);
+  cluster.net().run_until([&] { return every([&](Sender& s) { return short_of(s).empty(); }); },
+                          30s);
   look(cluster.net().now_ms());
   if (!why.empty()) return why;
   if (!cluster.running().out_of_order.empty()) {
@@ -210,13 +217,7 @@ std::string run(uint64_t seed, LogCapture* logs, Tally* tally, bool joiner_sends
     return "repeated with no duplicate on the network: " + cluster.running().repeated[0];
   }
   for (auto& sender : senders) {
-    for (const std::string& id : ids) {
-      int64_t got = cluster.running().last_taken(id, sender->key);
-      if (got != sender->sent[id]) {
-        return id + " took " + std::to_string(got) + " of the " + std::to_string(sender->sent[id]) +
-               " numbers " + sender->key + " sent";
-      }
-    }
+    if (std::string why_short = short_of(*sender); !why_short.empty()) return why_short;
   }
   tally->handed_over += cluster.running().handed_over;
   tally->lost_to_kills += cluster.running().gaps.size();

@@ -43,6 +43,13 @@ class PidList {
   Iterator begin() const { return Iterator(this, 0); }
   Iterator end() const { return Iterator(this, size()); }
   std::vector<Pid> to_vector() const;
+  // True if `pid` is one of them.
+  bool contains(Pid pid) const {
+    for (Pid p : *this) {
+      if (p == pid) return true;
+    }
+    return false;
+  }
 
   friend bool operator==(const PidList& a, const PidList& b) {
     return a.to_vector() == b.to_vector();
